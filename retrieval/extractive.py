@@ -1,0 +1,229 @@
+"""The offline answerer: quote the sentences that answer, each cited to its passage.
+
+No language model: sentences of the best passages are scored against the question (meaning,
+shared rare words, the passage's own rank, and quotation when the question asks what someone
+said), the best are quoted verbatim, and each carries [n] for the passage it came from. When the
+passages do not cover the question's distinctive words, it says the coverage doesn't contain
+the answer rather than quote something unrelated.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.types import Answer, Citation, Passage, SearchHit
+
+logger = logging.getLogger(__name__)
+
+_SPEAKER = re.compile(
+    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|is|was|were)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|think|claim|argue|warn|mean|describe|respond|react|reply|"
+    r"comment|announce|explain|state|write|add|note|call|insist)\w*\b",
+    re.IGNORECASE,
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?:he|she|they)\s+(?:said|says|added|told|noted|stated|explained|continued|argued|"
+    r"insisted|warned|asked|replied|wrote)\b|\b(?:said|added|told)\s+(?:he|she|they)\b",
+    re.IGNORECASE,
+)
+_ATTRIBUTION_VERB = re.compile(
+    r"\b(?:said|says|added|adds|told|noted|stated|explained|continued|argued|insisted|warned|"
+    r"asked|replied|wrote)\b",
+    re.IGNORECASE,
+)
+_OPEN, _CLOSE = "“", "”"
+
+
+@dataclass(frozen=True)
+class ExtractiveConfig:
+    passages: int = 6  # how many of the best passages are read
+    max_sentences: int = 4
+    margin: float = 0.18  # sentences scoring within this of the best one are quoted
+    min_coverage: float = 0.5  # share (by rarity) of the question's words the passages must hold
+    min_similarity: float = 0.2  # cosine similarity the best passage must reach
+
+
+@dataclass(frozen=True)
+class _Unit:
+    hit: int  # index of the passage among the hits
+    start: int  # first and last sentence of the unit in its passage
+    end: int
+    text: str
+    before: str  # the sentence before it (or the passage's context): what "it" refers to
+
+
+def speaker_of(question: str) -> str | None:
+    """Return who the question asks about ("what did X say ..."), if it asks that."""
+    match = _SPEAKER.search(question)
+    return match["who"].strip() if match else None
+
+
+def _is_attribution(sentence: str) -> bool:
+    """Tell whether a sentence only says who spoke ("Putin added.", "he said.")."""
+    words = sentence.split()
+    return len(words) <= 5 and bool(_ATTRIBUTION_VERB.search(sentence))
+
+
+def _quote_balance(text: str) -> int:
+    straight = text.count('"')
+    return text.count(_OPEN) - text.count(_CLOSE) + (straight % 2)
+
+
+class ExtractiveAnswerer:
+    """Answer from passages alone, quoting their sentences verbatim with citations."""
+
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        tokenize: Callable[[str], list[str]],
+        term_weight: Callable[[str], float],
+        split_sentences: Callable[[str], list[str]],
+        config: ExtractiveConfig | None = None,
+    ):
+        self.embed = embed
+        self.tokenize = tokenize
+        self.term_weight = term_weight
+        self.split_sentences = split_sentences
+        self.config = config or ExtractiveConfig()
+
+    # -- relevance --------------------------------------------------------------------------
+    def coverage(self, question: str, texts: Sequence[str]) -> float:
+        """Return the share of the question's words, weighted by rarity, found in the texts."""
+        terms = set(self.tokenize(question))
+        if not terms:
+            return 0.0
+        present: set[str] = set()
+        for text in texts:
+            present.update(self.tokenize(text))
+        total = sum(self.term_weight(t) for t in terms)
+        return sum(self.term_weight(t) for t in terms & present) / total if total else 0.0
+
+    # -- answering --------------------------------------------------------------------------
+    def answer(self, question: str, hits: Sequence[SearchHit]) -> Answer:
+        """Return a cited, quoted answer, or a plain "the coverage doesn't say" when unrelated."""
+        cfg = self.config
+        top = list(hits[: cfg.passages])
+        covered = self.coverage(question, [h.passage.contextual_text for h in top[:3]])
+        best_dense = max((h.dense for h in top), default=0.0)
+        if not top or covered < cfg.min_coverage or best_dense < cfg.min_similarity:
+            logger.info(
+                "no relevant coverage (coverage %.2f, similarity %.2f)", covered, best_dense
+            )
+            return self._not_found(top)
+        relevant = [
+            h for h in top if self.coverage(question, [h.passage.contextual_text]) >= 0.3
+        ] or top[:1]
+        chosen = self._choose(question, relevant)
+        return self._compose(chosen, relevant)
+
+    def _units(self, hits: list[SearchHit]) -> list[_Unit]:
+        """Return the quotable units of the passages: sentences, with cut quotes made whole."""
+        units = []
+        for h_index, hit in enumerate(hits):
+            sentences = self.split_sentences(hit.passage.text)
+            i = 0
+            while i < len(sentences):
+                end = i
+                # A quotation spread over sentences is one unit, up to its attribution.
+                while (
+                    _quote_balance(" ".join(sentences[i : end + 1])) > 0
+                    and end + 1 < len(sentences)
+                    and end - i < 3
+                ):
+                    end += 1
+                if end + 1 < len(sentences) and _is_attribution(sentences[end + 1]):
+                    end += 1  # “...?” Putin added.
+                before = sentences[i - 1] if i > 0 else hit.passage.context
+                units.append(_Unit(h_index, i, end, " ".join(sentences[i : end + 1]), before))
+                i = end + 1
+        return units
+
+    def _choose(self, question: str, hits: list[SearchHit]) -> list[tuple[_Unit, float]]:
+        cfg = self.config
+        speaker = speaker_of(question)
+        surname = speaker.split()[-1].lower() if speaker else ""
+        units = self._units(hits)
+        # A unit is judged on its own words and, half as much, with the sentence before it:
+        # enough to find "why should India be deprived of this right?" for a question about
+        # India's oil, not enough for a sentence to borrow its neighbour's answer.
+        texts = [u.text for u in units] + [f"{u.before} {u.text}".strip() for u in units]
+        vectors = self.embed([question, *texts])
+        sims = vectors[1:] @ vectors[0]
+        best_passage = max(h.dense for h in hits) or 1.0
+        scored = []
+        for i, unit in enumerate(units):
+            similarity = 0.5 * float(sims[i]) + 0.5 * float(sims[len(units) + i])
+            covered = 0.5 * self.coverage(question, [unit.text]) + 0.5 * self.coverage(
+                question, [unit.before, unit.text]
+            )
+            score = 0.45 * similarity + 0.25 * covered + 0.30 * hits[unit.hit].dense / best_passage
+            if speaker:
+                quoted = _OPEN in unit.text or '"' in unit.text
+                named = surname in unit.text.lower()
+                if quoted and (named or _ATTRIBUTION.search(unit.text)):
+                    score += 0.15
+                elif not named:
+                    score -= 0.10
+            scored.append((unit, score))
+        scored.sort(key=lambda us: -us[1])
+        for u, sc in scored:
+            logger.debug("unit %.3f %s", sc, u.text[:70])
+        best = scored[0][1]
+        return [us for us in scored if us[1] >= best - cfg.margin][: cfg.max_sentences]
+
+    def _compose(self, chosen: list[tuple[_Unit, float]], hits: list[SearchHit]) -> Answer:
+        units = [u for u, _ in chosen]
+        # Read like the articles: the best article first, each article's units in their order.
+        first_rank: dict[str, int] = {}
+        for unit in sorted(units, key=lambda u: u.hit):
+            first_rank.setdefault(hits[unit.hit].passage.article_id, unit.hit)
+        units.sort(
+            key=lambda u: (
+                first_rank[hits[u.hit].passage.article_id],
+                hits[u.hit].passage.position,
+                u.start,
+            )
+        )
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        runs: list[tuple[list[str], int, tuple[int, int]]] = []  # texts, [n], (hit, last)
+        for unit in units:
+            passage = hits[unit.hit].passage
+            if passage.passage_id not in numbers:
+                numbers[passage.passage_id] = len(numbers) + 1
+                citations.append(Citation(numbers[passage.passage_id], passage))
+            if runs and runs[-1][2] == (unit.hit, unit.start - 1):
+                # Adjacent sentences of one passage read as one quotation.
+                runs[-1][0].append(unit.text)
+                runs[-1] = (runs[-1][0], runs[-1][1], (unit.hit, unit.end))
+            else:
+                runs.append(([unit.text], numbers[passage.passage_id], (unit.hit, unit.end)))
+        text = "\n".join(f"{' '.join(texts)} [{n}]" for texts, n, _ in runs)
+        return Answer(text, tuple(citations), grounded=True)
+
+    @staticmethod
+    def _not_found(hits: Sequence[SearchHit]) -> Answer:
+        text = "The coverage I have doesn't say."
+        nearest = _distinct_articles([h.passage for h in hits])[:3]
+        if nearest:
+            names = "; ".join(
+                f"“{p.title}” ({', '.join(x for x in (p.outlet, p.published_date) if x)})"
+                for p in nearest
+            )
+            text += f" The nearest articles I have are: {names}."
+        return Answer(text, (), grounded=False)
+
+
+def _distinct_articles(passages: list[Passage]) -> list[Passage]:
+    seen: set[str] = set()
+    unique = []
+    for p in passages:
+        if p.article_id not in seen:
+            seen.add(p.article_id)
+            unique.append(p)
+    return unique

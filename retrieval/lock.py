@@ -1,0 +1,53 @@
+"""The data-directory lock: embedded Chroma must have one process at a time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class DataDirBusyError(RuntimeError):
+    """Another process holds the data directory."""
+
+
+class DataDirLock:
+    """An exclusive, non-blocking lock on a data directory, released when the process ends.
+
+    Embedded Chroma is not process-safe (chroma-core/chroma #961, #3792): a second process on
+    the same directory corrupts it or reads stale vectors. So the second one is refused.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.path = directory / "newsbot.lock"
+        self._lock: Any = None
+
+    def acquire(self) -> None:
+        from filelock import FileLock, Timeout
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.path), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise DataDirBusyError(
+                f"the data directory {self.directory} is in use by another newsbot process. "
+                "Stop that process (or use the bot's admin commands while it runs), or run a "
+                "Chroma server and set NEWSBOT_CHROMA_HOST so several processes can share it."
+            ) from exc
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> DataDirLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,173 @@
+"""NewsIndex: the façade the front ends call to store, search and answer."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from retrieval.embedder import BUNDLED_MODEL, Embedder
+from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig
+from retrieval.lexical import LexicalIndex
+from retrieval.lock import DataDirLock
+from retrieval.search import HybridSearch
+from retrieval.sentences import split_sentences
+from retrieval.store import ChromaLocation, PassageStore, open_client
+from retrieval.types import Answer, ArticleInfo, Passage, SearchFilters, SearchHit
+
+logger = logging.getLogger(__name__)
+
+WriteStatus = Literal["added", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    data_dir: Path
+    chroma: ChromaLocation
+    collection: str = "newsbot"
+    embedding_model: str = BUNDLED_MODEL
+    embedding_batch_size: int = 32
+    device: str = "cpu"
+    top_k: int = 6
+    candidates: int = 50
+    extractive: ExtractiveConfig = field(default_factory=ExtractiveConfig)
+
+
+class NewsIndex:
+    """Articles in, cited answers out; owns the store, the keyword index and the model."""
+
+    def __init__(
+        self,
+        store: PassageStore,
+        lexical: LexicalIndex,
+        embedder: Embedder,
+        *,
+        top_k: int = 6,
+        candidates: int = 50,
+        extractive: ExtractiveConfig | None = None,
+        lock: DataDirLock | None = None,
+    ):
+        self.store = store
+        self.lexical = lexical
+        self.embedder = embedder
+        self.top_k = top_k
+        self._lock = lock
+        self.searcher = HybridSearch(store, lexical, embedder.embed, candidates=candidates)
+        self.answerer = ExtractiveAnswerer(
+            embedder.embed, lexical.tokenize, lexical.idf, split_sentences, extractive
+        )
+
+    @classmethod
+    def open(cls, config: IndexConfig) -> NewsIndex:
+        """Open (creating when needed) the index the configuration describes."""
+        lock = None
+        if config.chroma.host is None:
+            lock = DataDirLock(config.data_dir)
+            lock.acquire()
+        try:
+            client = open_client(config.chroma)
+            store = PassageStore(
+                client, prefix=config.collection, embedding_model=config.embedding_model
+            )
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        where = hashlib.sha256(config.chroma.describe().encode()).hexdigest()[:8]
+        lexical = LexicalIndex(config.data_dir / "lexical" / f"{config.collection}-{where}")
+        embedder = Embedder(
+            config.embedding_model, device=config.device, batch_size=config.embedding_batch_size
+        )
+        return cls(
+            store,
+            lexical,
+            embedder,
+            top_k=config.top_k,
+            candidates=config.candidates,
+            extractive=config.extractive,
+            lock=lock,
+        )
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> NewsIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what the chunker needs to know of the model ----------------------------------------
+    @property
+    def max_tokens(self) -> int:
+        return self.embedder.max_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.embedder.count_tokens(texts)
+
+    # -- writing ----------------------------------------------------------------------------
+    def status_of(self, article_id: str, revision: str) -> WriteStatus:
+        """Return what writing this revision would do: add, update, or nothing."""
+        existing = self.store.article(article_id)
+        if existing is None:
+            return "added"
+        return "unchanged" if existing.revision == revision else "updated"
+
+    def put_articles(
+        self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
+    ) -> list[WriteStatus]:
+        """Embed and store articles (embedding them together), each committed whole."""
+        statuses = [self.status_of(info.article_id, info.revision) for info, _ in articles]
+        todo = [(i, a) for i, a in enumerate(articles) if statuses[i] != "unchanged"]
+        for i, (info, _) in enumerate(articles):
+            if statuses[i] == "unchanged" and not self.store.is_clean(info.article_id):
+                self.store.clean_up(info.article_id, info.revision)  # an earlier run was cut off
+        texts = [self._embedding_text(p) for _, (_, passages) in todo for p in passages]
+        vectors = self.embedder.embed(texts)
+        start = 0
+        for _, (info, passages) in todo:
+            self.store.write_article(info, passages, vectors[start : start + len(passages)])
+            start += len(passages)
+        return statuses
+
+    def _embedding_text(self, passage: Passage) -> str:
+        text = passage.contextual_text
+        # The chunker leaves room for headline and context; an outsized headline still must
+        # not push the passage's own words past the model's limit, so it is dropped then.
+        if self.embedder.count_tokens([text])[0] > self.max_tokens:
+            return passage.text
+        return text
+
+    def forget(self, article_id: str) -> bool:
+        """Remove an article and its passages; return whether it was there."""
+        return self.store.delete_article(article_id)
+
+    def articles(self) -> list[ArticleInfo]:
+        return sorted(
+            self.store.list_articles(),
+            key=lambda a: (a.published_at or "", a.title),
+            reverse=True,
+        )
+
+    def refresh(self) -> None:
+        """Bring derived indexes up to date with the store (after writes, or another process's)."""
+        self.searcher.refresh()
+
+    # -- reading ----------------------------------------------------------------------------
+    def search(
+        self, question: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> list[SearchHit]:
+        return self.searcher.search(question, k or self.top_k, filters)
+
+    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+        """Answer a question from the coverage, with citations."""
+        question = question.strip()
+        if not question:
+            return Answer("Ask a question about the news coverage.", (), grounded=False)
+        hits = self.search(question, filters=filters)
+        return self.answerer.answer(question, hits)

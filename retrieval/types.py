@@ -1,0 +1,200 @@
+"""Values that cross package lines: articles, passages, search hits and answers.
+
+Plain frozen dataclasses so that neither Discord objects nor LangChain documents ever leak
+between `ingest/`, `retrieval/` and `bot/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+_SPACE = re.compile(r"\s+")
+
+
+def _digest(*parts: str) -> str:
+    joined = "\x1f".join(parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def normalize_url(url: str) -> str:
+    """Return the url in a form stable across trivial variations (case of host, trailing slash)."""
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    path = path.split("#", 1)[0].rstrip("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def iso_date(value: str | None) -> str | None:
+    """Return the `YYYY-MM-DD` part of an ISO date or datetime, or None."""
+    if not value:
+        return None
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+    except ValueError:
+        return None
+
+
+def date_number(value: str | None) -> int:
+    """Return a sortable number (YYYYMMDD) for a publication date; 0 when unknown."""
+    day = iso_date(value)
+    return int(day.replace("-", "")) if day else 0
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as parsed from a source, before chunking."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    outlet: str | None = None
+    published_at: str | None = None  # ISO date or datetime, as precise as the source gives
+    url: str | None = None
+    author: str | None = None
+    origin: str = ""  # where it came from (file and position), for reports
+
+    @property
+    def article_id(self) -> str:
+        """Return an id derived from the url, or from headline, outlet and date without one.
+
+        The body is deliberately left out: an edited article keeps its id and replaces its
+        old passages instead of being indexed twice.
+        """
+        if self.url:
+            return _digest("url", normalize_url(self.url))
+        title = _SPACE.sub(" ", self.title).strip().lower()
+        return _digest(
+            "article", title, (self.outlet or "").lower(), iso_date(self.published_at) or ""
+        )
+
+    @property
+    def revision(self) -> str:
+        """Return a fingerprint of everything indexed: any change makes a new revision."""
+        return _digest(
+            self.title,
+            self.outlet or "",
+            self.published_at or "",
+            self.url or "",
+            self.author or "",
+            *self.paragraphs,
+        )
+
+    @property
+    def text_length(self) -> int:
+        return sum(len(p) for p in self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph-sized piece of an article: the unit that is embedded, searched and cited."""
+
+    passage_id: str
+    article_id: str
+    position: int  # order of the passage within its article, from 0
+    text: str
+    title: str
+    outlet: str | None = None
+    published_at: str | None = None
+    url: str | None = None
+    author: str | None = None
+    paragraph: int = 0  # index of the article paragraph the passage starts in
+    context: str = ""  # text of the neighbouring passage before it, to disambiguate (not cited)
+
+    @property
+    def published_date(self) -> str | None:
+        return iso_date(self.published_at)
+
+    @property
+    def contextual_text(self) -> str:
+        """Return what gets embedded and keyword-indexed: headline, context, then the text."""
+        return "\n".join(part for part in (self.title, self.context, self.text) if part)
+
+
+def passage_id(article_id: str, revision: str, position: int) -> str:
+    """Return the stable id of the passage at `position` in one revision of an article.
+
+    The revision is part of the id so that a new revision's passages never overwrite the
+    committed ones before the new revision is committed (see retrieval/store.py).
+    """
+    return f"{article_id}-{revision[:8]}-{position:04d}"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    passage: Passage
+    score: float  # fused relevance, larger is better; comparable only within one search
+    dense: float = 0.0  # cosine similarity of the question to the passage, 0 when not retrieved
+    lexical: float = 0.0  # BM25 score, 0 when not retrieved
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions on which passages may be returned."""
+
+    outlets: tuple[str, ...] = ()
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None  # ISO date, inclusive
+
+    @property
+    def empty(self) -> bool:
+        return not (self.outlets or self.since or self.until)
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    passage: Passage
+
+    def as_dict(self) -> dict[str, object]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "article_id": p.article_id,
+            "title": p.title,
+            "outlet": p.outlet,
+            "published_at": p.published_date,
+            "url": p.url,
+            "passage_id": p.passage_id,
+            "text": p.text,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: tuple[Citation, ...] = ()
+    grounded: bool = False
+    notes: tuple[str, ...] = field(default=())  # e.g. "the chat model was unavailable"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "answer": self.text,
+            "citations": [c.as_dict() for c in self.citations],
+            "grounded": self.grounded,
+        }
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the index knows of one stored article."""
+
+    article_id: str
+    title: str
+    outlet: str | None
+    published_at: str | None
+    url: str | None
+    passages: int
+    revision: str
+    ingested_at: str = ""
+
+
+def utc_now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
