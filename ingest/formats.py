@@ -1,0 +1,289 @@
+"""Parsers for each supported file format, from decoded text to `Article`s.
+
+Every parser raises `ParseError` when the whole source is unusable; the JSON parsers collect
+failures of single items instead, so one bad record does not cost the rest of the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from ingest.parse import ParsedSource, ParseError, build_article, clean_text
+from retrieval.types import Article
+
+logger = logging.getLogger(__name__)
+
+_SEED_FIRST_LINE = re.compile(r"^\s*date (?P<date>\d{4}-\d{2}-\d{2})( \d+)?\s*$")
+# "(MENAFN) Russian President..." — the outlet name opening a wire-style first paragraph.
+_OUTLET_MARKER = re.compile(r"^\(\s*(?P<outlet>[A-Za-z][^()]{0,39}?)\s*\)\s*(?:[-–—]\s+)?")
+
+_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z_ -]*?)\s*:\s*(?P<value>.*?)\s*$")
+_FRONT_MATTER_KEYS = {
+    "date": "published_at",
+    "published": "published_at",
+    "published_at": "published_at",
+    "outlet": "outlet",
+    "source": "outlet",
+    "url": "url",
+    "author": "author",
+    "title": "title",
+}
+_FENCE = "---"
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)(?:\s+#+)?\s*$")
+_MD_RULE = re.compile(r"^\s*(?:[-*_=]\s*){3,}$")
+_MD_IMAGE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
+_MD_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_MD_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
+_MD_STRONG = re.compile(r"\*\*|__")
+_HEADLINE_MARKS = re.compile(r"^\s*#+\s*")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+def is_seed(text: str) -> bool:
+    """Return whether the text is in the seed layout: a `date YYYY-MM-DD [id]` first line."""
+    first_line = text.split("\n", 1)[0]
+    return _SEED_FIRST_LINE.match(first_line) is not None
+
+
+def parse_seed(text: str, name: str) -> Article:
+    """Parse the seed layout: date line, headline line, then one paragraph per line."""
+    lines = text.splitlines()
+    match = _SEED_FIRST_LINE.match(lines[0])
+    published_at = match["date"] if match else None
+    headline = lines[1] if len(lines) > 1 else None
+    paragraphs = [line.strip() for line in lines[2:] if line.strip()]
+    outlet = None
+    if paragraphs:
+        marker = _OUTLET_MARKER.match(paragraphs[0])
+        if marker:
+            outlet = marker["outlet"]
+            paragraphs[0] = paragraphs[0][marker.end() :]
+    return build_article(headline, paragraphs, name, outlet=outlet, published_at=published_at)
+
+
+def parse_plain(text: str, name: str, *, markdown: bool) -> Article:
+    """Parse plain text or Markdown: optional front matter, a headline, blank-line paragraphs."""
+    meta, lines = _split_front_matter(text.splitlines())
+    if markdown:
+        lines = _markdown_lines(lines)
+    title = meta.get("title")
+    if not title:
+        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if first is not None:
+            title = _HEADLINE_MARKS.sub("", lines[first])
+            lines = lines[first + 1 :]
+    paragraphs = _join_blocks(lines)
+    if paragraphs and title and clean_text(paragraphs[0]).lower() == clean_text(title).lower():
+        paragraphs = paragraphs[1:]  # the headline repeated under front matter that named it
+    return build_article(
+        title,
+        paragraphs,
+        name,
+        outlet=meta.get("outlet"),
+        published_at=meta.get("published_at"),
+        url=meta.get("url"),
+        author=meta.get("author"),
+    )
+
+
+def _split_front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Return the known `key: value` fields at the top of a document and the lines after them."""
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if lines[start:] and lines[start].strip() == _FENCE:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == _FENCE), None)
+        if end is not None:
+            return _fields(lines[start + 1 : end]), lines[end + 1 :]
+    meta: dict[str, str] = {}
+    position = start
+    while position < len(lines) and (field := _front_matter_field(lines[position])):
+        meta[field[0]] = field[1]
+        position += 1
+    return meta, lines[position:]
+
+
+def _fields(lines: list[str]) -> dict[str, str]:
+    """Return the known fields among the lines of a fenced front matter block."""
+    pairs = (_front_matter_field(line) for line in lines)
+    return dict(pair for pair in pairs if pair is not None)
+
+
+def _front_matter_field(line: str) -> tuple[str, str] | None:
+    """Return (field, value) when the line is `key: value` with a known key, else None."""
+    match = _FIELD.match(line)
+    if match is None:
+        return None
+    key = match["key"].lower().replace(" ", "_").replace("-", "_")
+    if key not in _FRONT_MATTER_KEYS:
+        return None
+    value = match["value"]
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]  # YAML-style quoting
+    return _FRONT_MATTER_KEYS[key], value
+
+
+def _markdown_lines(lines: list[str]) -> list[str]:
+    """Return the lines with Markdown syntax removed; blank lines mark block boundaries."""
+    result: list[str] = []
+    for line in lines:
+        heading = _MD_HEADING.match(line)
+        if heading:
+            result += ["", heading["text"], ""]  # a heading is a block of its own
+        elif _MD_RULE.match(line) or _MD_IMAGE.match(line):
+            result.append("")
+        else:
+            content = _MD_QUOTE.sub("", line)
+            if _MD_LIST_ITEM.match(content):
+                result.append("")  # each list item starts a new paragraph
+            result.append(_MD_STRONG.sub("", _MD_LINK.sub(r"\1", content)))
+    return result
+
+
+def _join_blocks(lines: list[str]) -> list[str]:
+    """Return the blank-line separated blocks, each with its hard-wrapped lines joined."""
+    return [clean_text(block) for block in _BLANK_LINE.split("\n".join(lines))]
+
+
+def parse_html(text: str, name: str) -> Article:
+    """Extract the article of a web page with trafilatura: headline, metadata, paragraphs."""
+    import trafilatura
+    from trafilatura.settings import Document
+
+    # Without extensive search, htmldate does not invent a date from "© 2024" in the footer.
+    date_params = {
+        "original_date": True,
+        "extensive_search": False,
+        "max_date": datetime.now().strftime("%Y-%m-%d"),
+    }
+    try:
+        document = trafilatura.bare_extraction(
+            text,
+            with_metadata=True,
+            include_comments=False,
+            output_format="python",
+            date_extraction_params=date_params,
+        )
+    except Exception as error:  # lxml and htmldate raise many kinds of errors on odd pages
+        logger.debug("trafilatura failed on %s", name, exc_info=True)
+        raise ParseError(f"cannot read the HTML: {error}") from error
+    if not isinstance(document, Document) or not (document.text or "").strip():
+        raise ParseError("no article text found in the HTML")
+    paragraphs = [clean_text(line) for line in (document.text or "").split("\n")]
+    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    title = clean_text(document.title or "") or paragraphs.pop(0)
+    # trafilatura keeps the page's <h1> as the first line of the text.
+    if paragraphs and paragraphs[0].lower() == title.lower():
+        paragraphs.pop(0)
+    return build_article(
+        title,
+        paragraphs,
+        name,
+        outlet=document.sitename or _hostname(document.url),
+        published_at=document.date,
+        url=document.url,
+        author=document.author,
+    )
+
+
+def _hostname(url: str | None) -> str | None:
+    """Return the host of a url without a leading `www.`, or None."""
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
+
+
+def parse_json(text: str, name: str) -> ParsedSource:
+    """Parse a JSON file holding one article object or a list of them."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        reason = f"malformed JSON: {error.msg} (line {error.lineno} column {error.colno})"
+        if error.msg == "Extra data":
+            reason += "; several objects need a [list] or a .jsonl file"
+        raise ParseError(reason) from error
+    if isinstance(data, dict):
+        return ParsedSource([json_article(data, name)], [])
+    if not isinstance(data, list):
+        raise ParseError(f"expected an article object or a list of them, found {_kind(data)}")
+    if not data:
+        raise ParseError("the JSON list holds no articles")
+    result = ParsedSource([], [])
+    for index, item in enumerate(data):
+        _collect(result, item, f"{name}[{index}]")
+    return result
+
+
+def parse_json_lines(text: str, name: str) -> ParsedSource:
+    """Parse a JSON Lines file: one article object per line, blank lines ignored."""
+    result = ParsedSource([], [])
+    # Not splitlines(): JSON strings may hold a raw U+2028, which it would split on.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        origin = f"{name}:{number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            result.errors.append((origin, f"malformed JSON: {error.msg} (column {error.colno})"))
+            continue
+        _collect(result, item, origin)
+    return result
+
+
+def _collect(result: ParsedSource, item: object, origin: str) -> None:
+    """Add the item's article to the result, or its reason for failing to the errors."""
+    try:
+        result.articles.append(json_article(item, origin))
+    except ParseError as error:
+        result.errors.append((origin, str(error)))
+
+
+def json_article(item: object, origin: str) -> Article:
+    """Return the Article described by one JSON object; raise ParseError if it is unusable."""
+    if not isinstance(item, dict):
+        raise ParseError(f"expected an article object, found {_kind(item)}")
+    outlet = _first(item, "source", "outlet")
+    if isinstance(outlet, dict):
+        outlet = outlet.get("name")  # NewsAPI style: {"id": ..., "name": ...}
+    author = item.get("author")
+    if isinstance(author, list):
+        author = ", ".join(clean_text(a) for a in author if isinstance(a, str) and a.strip())
+    return build_article(
+        _first(item, "title", "headline"),
+        _body_paragraphs(_first(item, "body", "text")),
+        origin,
+        outlet=outlet,
+        published_at=_first(item, "published_at", "date"),
+        url=item.get("url"),
+        author=author,
+    )
+
+
+def _first(item: dict[str, object], *keys: str) -> object:
+    """Return the first of the keys' values that is present and not null."""
+    return next((item[key] for key in keys if item.get(key) is not None), None)
+
+
+def _body_paragraphs(body: object) -> list[str]:
+    """Return the paragraphs of a JSON body: a string or a list of paragraph strings."""
+    if body is None:
+        return []
+    if isinstance(body, list) and all(isinstance(p, str) for p in body):
+        return list(body)
+    if not isinstance(body, str):
+        raise ParseError(f"article body must be text or a list of paragraphs, not {_kind(body)}")
+    if _BLANK_LINE.search(body):
+        return _BLANK_LINE.split(body)
+    return body.split("\n")
+
+
+def _kind(value: object) -> str:
+    """Return how a JSON value's type reads in a message."""
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number")

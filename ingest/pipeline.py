@@ -1,0 +1,176 @@
+"""ingest(paths) → report: parse, chunk, embed and store, one broken file never stopping a batch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ingest.chunk import ChunkLimits, chunk_article
+from ingest.parse import ParseError, parse_source
+from ingest.sources import find_files, read_file
+from retrieval.types import Article, ArticleInfo, Passage
+
+logger = logging.getLogger(__name__)
+
+# Articles are embedded together until about this many passages are waiting: the model is far
+# faster on full batches than on one short article at a time.
+_BATCH_PASSAGES = 128
+
+
+class ArticleSink(Protocol):
+    """What the pipeline needs of the index (retrieval.service.NewsIndex provides it)."""
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def put_articles(
+        self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
+    ) -> Sequence[str]: ...
+
+    def refresh(self) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (origin, one-line reason)
+    files: int = 0
+
+    def count(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": [{"source": origin, "reason": reason} for origin, reason in self.failed],
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def article_info(article: Article, passages: Sequence[Passage]) -> ArticleInfo:
+    return ArticleInfo(
+        article_id=article.article_id,
+        title=article.title,
+        outlet=article.outlet,
+        published_at=article.published_at,
+        url=article.url,
+        passages=len(passages),
+        revision=article.revision,
+    )
+
+
+class Ingester:
+    """Feed articles into an index in embedding-sized batches and keep the score."""
+
+    def __init__(
+        self,
+        sink: ArticleSink,
+        limits: ChunkLimits,
+        report: IngestReport,
+        on_stored: Callable[[int], None] | None = None,
+    ):
+        self.sink = sink
+        self.on_stored = on_stored
+        self.limits = ChunkLimits(
+            max_tokens=min(limits.max_tokens, sink.max_tokens),
+            target_tokens=min(limits.target_tokens, sink.max_tokens),
+            context_tokens=limits.context_tokens,
+        )
+        self.report = report
+        self._batch: list[tuple[Article, list[Passage]]] = []
+
+    def add(self, article: Article) -> None:
+        if not article.paragraphs:
+            self.report.failed.append((article.origin, "article has no body"))
+            return
+        if any(a.article_id == article.article_id for a, _ in self._batch):
+            self.flush()  # the same article twice in one batch: the later one wins, in order
+        passages = chunk_article(article, self.sink.count_tokens, self.limits)
+        self._batch.append((article, passages))
+        if sum(len(p) for _, p in self._batch) >= _BATCH_PASSAGES:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        try:
+            statuses = self.sink.put_articles([(article_info(a, p), p) for a, p in batch])
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            logger.exception("storing a batch failed")
+            reason = f"could not store the article: {_one_line(exc)}"
+            self.report.failed.extend((a.origin, reason) for a, _ in batch)
+            return
+        for status in statuses:
+            self.report.count(status)
+        if self.on_stored:
+            self.on_stored(len(statuses))
+
+
+def ingest_paths(
+    sink: ArticleSink,
+    paths: Iterable[str | Path],
+    *,
+    limits: ChunkLimits,
+    max_bytes: int,
+    on_file: Progress | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_stored: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders; every failure is reported with its source and a reason."""
+    files, missing = find_files(paths)
+    report = IngestReport(files=len(files), failed=list(missing))
+    if on_start:
+        on_start(len(files))
+    ingester = Ingester(sink, limits, report, on_stored)
+    for source in files:
+        name = str(source.path)
+        try:
+            parsed = parse_source(read_file(source.path, max_bytes), name)
+        except ParseError as exc:
+            report.failed.append((name, str(exc)))
+        else:
+            report.failed.extend(parsed.errors)
+            for article in parsed.articles:
+                ingester.add(article)
+        if on_file:
+            on_file(name)
+    ingester.flush()
+    sink.refresh()
+    return report
+
+
+def ingest_articles(
+    sink: ArticleSink, articles: Iterable[Article], *, limits: ChunkLimits
+) -> IngestReport:
+    """Ingest already-parsed articles (from a URL, a feed or an upload)."""
+    report = IngestReport()
+    ingester = Ingester(sink, limits, report)
+    for article in articles:
+        ingester.add(article)
+    ingester.flush()
+    sink.refresh()
+    return report
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
