@@ -1,0 +1,219 @@
+"""The `newsbot` command: ingest, ask, chat, sources, forget.
+
+Only typer, rich and the settings load at start-up; each command imports the heavy libraries
+(torch, sentence-transformers, chromadb) it needs, so `newsbot --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings
+from bot.wiring import chunk_limits, configure_logging, open_index
+
+if TYPE_CHECKING:
+    from retrieval.service import NewsIndex
+    from retrieval.types import SearchFilters
+
+app = typer.Typer(
+    help="Answer questions about news coverage, quoting and citing the articles it has read.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's ValidationError lists every bad setting
+        err.print(f"[red]Invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    configure_logging(settings)
+    return settings
+
+
+@contextmanager
+def _index(settings: Settings) -> Iterator[NewsIndex]:
+    """Open the index, turning the errors a user can fix into one clear line."""
+    from retrieval.embedder import EmbedderError
+    from retrieval.lock import DataDirBusyError
+    from retrieval.store import StoreError
+
+    try:
+        index = open_index(settings)
+    except (DataDirBusyError, StoreError, EmbedderError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        yield index
+    except (StoreError, EmbedderError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        index.close()
+
+
+def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
+    from retrieval.types import SearchFilters, iso_date
+
+    for name, value in (("--since", since), ("--until", until)):
+        if value and not iso_date(value):
+            err.print(f"[red]error:[/red] {name} wants a date like 2025-12-06, not {value!r}")
+            raise typer.Exit(2)
+    return SearchFilters(outlets=tuple(outlet or ()), since=iso_date(since), until=iso_date(until))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Add articles from files and folders (.txt, .md, .html, .json, .jsonl) to the index."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ingest.pipeline import ingest_paths
+
+    settings = _settings()
+    with (
+        _index(settings) as index,
+        Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[stored]} articles"),
+            console=err,
+            transient=True,
+            disable=as_json or not err.is_terminal,
+        ) as progress,
+    ):
+        task = progress.add_task("Ingesting", total=None, stored=0)
+        try:
+            report = ingest_paths(
+                index,
+                paths,
+                limits=chunk_limits(settings),
+                max_bytes=settings.max_file_bytes,
+                on_start=lambda n: progress.update(task, total=n),
+                on_file=lambda name: progress.advance(task),
+                on_stored=lambda n: progress.update(
+                    task, stored=progress.tasks[task].fields["stored"] + n
+                ),
+            )
+        except KeyboardInterrupt:
+            err.print(
+                "[yellow]Interrupted.[/yellow] Articles already stored are complete; "
+                "run the same command again to finish the rest."
+            )
+            raise typer.Exit(130) from None
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+    else:
+        out.print(
+            f"{report.files} file(s): [green]{report.added} added[/green], "
+            f"{report.updated} updated, {report.unchanged} unchanged, "
+            f"[{'red' if report.failed else 'green'}]{len(report.failed)} failed[/]"
+        )
+        for origin, reason in report.failed:
+            out.print(f"  [red]✗[/red] {origin}: {reason}", markup=True, highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    outlet: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+) -> None:
+    """Answer a question with quotes and numbered citations."""
+    from bot.render import answer_text
+
+    filters = _filters(outlet, since, until)
+    settings = _settings()
+    with _index(settings) as index:
+        answer = index.ask(question, filters=filters)
+    if as_json:
+        out.print_json(json.dumps(answer.as_dict(), ensure_ascii=False))
+    else:
+        out.print(answer_text(answer), markup=False, highlight=False)
+
+
+@app.command()
+def chat() -> None:
+    """Talk with the index in the terminal (an empty line, 'exit' or Ctrl-D ends)."""
+    from bot.render import answer_text
+
+    settings = _settings()
+    with _index(settings) as index:
+        count = len(index.articles())
+        out.print(f"newsbot — {count} article(s) indexed. Ask about the coverage; 'exit' ends.")
+        while True:
+            try:
+                question = out.input("[bold cyan]you>[/bold cyan] ").strip()
+            except (EOFError, KeyboardInterrupt):
+                out.print()
+                return
+            if question.lower() in {"", "exit", "quit"}:
+                return
+            answer = index.ask(question)
+            out.print(answer_text(answer), markup=False, highlight=False)
+            out.print()
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the ingested articles, newest first."""
+    from bot.render import article_row
+
+    settings = _settings()
+    with _index(settings) as index:
+        rows = [article_row(info) for info in index.articles()]
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("id", "date", "outlet", "headline", "passages", title=f"{len(rows)} article(s)")
+    for row in rows:
+        date = str(row["published_at"] or "")[:10]
+        table.add_row(
+            str(row["article_id"]),
+            date,
+            str(row["outlet"] or ""),
+            str(row["title"]),
+            str(row["passages"]),
+        )
+    out.print(table)
+
+
+@app.command()
+def forget(
+    article_id: Annotated[str, typer.Argument(help="An id from `newsbot sources`.")],
+) -> None:
+    """Remove one article and all its passages."""
+    settings = _settings()
+    with _index(settings) as index:
+        removed = index.forget(article_id)
+        if removed:
+            index.refresh()
+    if not removed:
+        err.print(f"[red]error:[/red] no article with id {article_id!r} (see `newsbot sources`)")
+        raise typer.Exit(1)
+    out.print(f"Removed article {article_id} and its passages.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,70 @@
+"""Every setting, read from the environment and `.env` (prefix NEWSBOT_); see .env.example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """newsbot's configuration. Library code receives plain values taken from it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        Path("data"), description="Where the index, the keyword index and other state live."
+    )
+    chroma_path: Path | None = Field(
+        None, description="Directory of the embedded Chroma database (default: DATA_DIR/chroma)."
+    )
+    chroma_host: str | None = Field(
+        None, description="Host of a Chroma server; when set, it is used instead of embedded."
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    chroma_ssl: bool = Field(False, description="Use https to reach the Chroma server.")
+    chroma_collection: str = Field(
+        "newsbot", description="Name prefix of the Chroma collections (3-50 letters, digits, _-)."
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model; the default is the bundled offline copy.",
+    )
+    embedding_device: str = Field("cpu", description="Device for the embedding model (cpu, cuda).")
+    embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per model call.")
+    chunk_max_tokens: int = Field(
+        256, ge=16, description="Most word-piece tokens in a passage (capped by the model's limit)."
+    )
+    chunk_target_tokens: int = Field(
+        160, ge=1, description="Short paragraphs are merged into passages of about this size."
+    )
+    chunk_context_tokens: int = Field(
+        48, ge=0, description="Tokens of the previous passage embedded with each passage."
+    )
+    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved to answer a question.")
+    search_candidates: int = Field(
+        50,
+        ge=1,
+        description="Candidates taken from each of dense and keyword search before fusion.",
+    )
+    answer_max_sentences: int = Field(
+        4, ge=1, le=20, description="Most quoted sentences in an extractive answer."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+    log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+
+    @field_validator("chroma_host", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)

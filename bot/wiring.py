@@ -1,0 +1,61 @@
+"""Settings → the services the front ends use (the one place that knows both)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.chunk import ChunkLimits
+    from retrieval.service import NewsIndex
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Model libraries print progress bars and advice on every load; the user asked a question.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for noisy in ("httpx", "chromadb", "bm25s", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+
+
+def open_index(settings: Settings) -> NewsIndex:
+    """Open the index the settings describe (embedded Chroma is locked to this process)."""
+    from retrieval.extractive import ExtractiveConfig
+    from retrieval.service import IndexConfig, NewsIndex
+    from retrieval.store import ChromaLocation
+
+    location = ChromaLocation(
+        path=None if settings.chroma_host else settings.chroma_dir,
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+        ssl=settings.chroma_ssl,
+    )
+    config = IndexConfig(
+        data_dir=settings.data_dir,
+        chroma=location,
+        collection=settings.chroma_collection,
+        embedding_model=settings.embedding_model,
+        embedding_batch_size=settings.embedding_batch_size,
+        device=settings.embedding_device,
+        top_k=settings.top_k,
+        candidates=settings.search_candidates,
+        extractive=ExtractiveConfig(max_sentences=settings.answer_max_sentences),
+    )
+    return NewsIndex.open(config)
+
+
+def chunk_limits(settings: Settings) -> ChunkLimits:
+    from ingest.chunk import ChunkLimits
+
+    return ChunkLimits(
+        max_tokens=settings.chunk_max_tokens,
+        target_tokens=min(settings.chunk_target_tokens, settings.chunk_max_tokens),
+        context_tokens=settings.chunk_context_tokens,
+    )
