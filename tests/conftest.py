@@ -1,0 +1,126 @@
+"""Shared fixtures: isolated settings, the real model loaded once, Chroma embedded and server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.embedder import Embedder
+from retrieval.lexical import LexicalIndex
+from retrieval.service import NewsIndex
+from retrieval.store import ChromaLocation, PassageStore, open_client
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "data" / "seeds" / "000_ecf542a3148f3069.txt"
+EXAMPLE_SEED = ROOT / "examples" / "000_ecf542a3148f3069.txt"
+CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
+QUERIES = SHARED / "data" / "multihop-rag" / "queries-dev.json"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point all state at tmp_path and ignore the developer's own NEWSBOT_* settings and .env."""
+    for key in list(os.environ):
+        if key.startswith("NEWSBOT_") and not key.startswith("NEWSBOT_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """Return the real bundled model, loaded once for the whole run."""
+    model = Embedder()
+    model.embed(["warm up"])
+    return model
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """Return (host, port) of a real Chroma server: CI's, or one started here on 127.0.0.1."""
+    host = os.environ.get("NEWSBOT_TEST_CHROMA_HOST")
+    if host:
+        yield host, int(os.environ.get("NEWSBOT_TEST_CHROMA_PORT", "8000"))
+        return
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chroma command (from the chromadb package) is needed for server tests"
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60), "chroma did not start"
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def location(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> ChromaLocation:
+    """Run a test against embedded Chroma and against a Chroma server."""
+    if request.param == "embedded":
+        return ChromaLocation(path=tmp_path / "chroma")
+    host, port = request.getfixturevalue("chroma_server")
+    return ChromaLocation(host=host, port=port)
+
+
+IndexFactory = Callable[..., NewsIndex]
+
+
+@pytest.fixture
+def make_index(embedder: Embedder, tmp_path: Path, request: pytest.FixtureRequest) -> IndexFactory:
+    """Return a factory of NewsIndex objects sharing the loaded model.
+
+    Each test gets its own collection prefix, so tests sharing one Chroma server never meet.
+    """
+    prefix = f"t{abs(hash(request.node.nodeid)) % 10**10}"
+    opened: list[NewsIndex] = []
+
+    def factory(location: ChromaLocation, *, data_dir: Path | None = None) -> NewsIndex:
+        store = PassageStore(
+            open_client(location), prefix=prefix, embedding_model=embedder.model_name
+        )
+        lexical = LexicalIndex((data_dir or tmp_path / "data") / "lexical" / prefix)
+        index = NewsIndex(store, lexical, embedder)
+        opened.append(index)
+        return index
+
+    yield factory  # type: ignore[misc]
+    for index in opened:
+        index.close()

@@ -1,0 +1,164 @@
+"""The real `newsbot` command in subprocesses: what a user at a terminal sees."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_SEED
+
+NEWSBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def newsbot(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*NEWSBOT, *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy()
+    )
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Path:
+    result = newsbot("ingest", str(EXAMPLE_SEED))
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout
+    return tmp_path
+
+
+def test_help_answers_without_loading_heavy_libraries() -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from bot.cli import app;"
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output;"
+        "print(sorted(m for m in ('torch', 'chromadb', 'sentence_transformers', 'langchain',"
+        " 'trafilatura') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.model
+def test_canonical_question_quotes_putin_with_citations(seeded: Path) -> None:
+    result = newsbot("ask", "what did Putin say about India's oil?", "--json")
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["grounded"] is True
+    assert "why should India be deprived of this right?" in answer["answer"]
+    assert "proceeding at a completely normal pace" in answer["answer"]
+    citations = answer["citations"]
+    assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
+    for c in citations:
+        assert f"[{c['n']}]" in answer["answer"]
+        assert c["outlet"] == "MENAFN" and c["published_at"] == "2025-12-06"
+        assert c["title"].startswith("Putin says Russia hasn’t received G7")
+        assert set(c) == {
+            "n", "article_id", "title", "outlet", "published_at", "url", "passage_id", "text",
+        }
+
+
+@pytest.mark.model
+def test_text_answer_lists_sources_and_unknown_topics_are_refused(seeded: Path) -> None:
+    g7 = newsbot("ask", "What did Putin say about the G7?")
+    macron = newsbot("ask", "What did Macron say about Brazil?", "--json")
+
+    assert g7.returncode == 0, g7.stderr
+    assert "I explained to Mr. Witkoff why I stopped attending these G7 events" in g7.stdout
+    assert "Sources:" in g7.stdout
+    assert "[1] Putin says Russia hasn’t received G7 reinstatement offer from US — MENAFN" in (
+        g7.stdout.replace("\n", " ")
+    ) or "[1] Putin says Russia hasn’t received G7" in g7.stdout
+    refused = json.loads(macron.stdout)
+    assert refused["grounded"] is False
+    assert refused["citations"] == []
+    assert "doesn't say" in refused["answer"]
+
+
+@pytest.mark.model
+def test_sources_and_forget(seeded: Path) -> None:
+    listed = json.loads(newsbot("sources", "--json").stdout)
+    assert [(a["outlet"], a["published_at"], a["passages"] > 0) for a in listed] == [
+        ("MENAFN", "2025-12-06", True)
+    ]
+
+    gone = newsbot("forget", listed[0]["article_id"])
+    again = newsbot("forget", listed[0]["article_id"])
+
+    assert gone.returncode == 0 and "Removed" in gone.stdout
+    assert again.returncode == 1 and "no article with id" in again.stderr
+    assert json.loads(newsbot("sources", "--json").stdout) == []
+
+
+@pytest.mark.model
+def test_a_bad_file_is_reported_and_the_rest_of_the_batch_is_ingested(tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "good.txt").write_text("A good headline\n\nThe body of a good article.\n")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 50)
+    (folder / "broken.json").write_text('{"title": "x", "body": ')
+    (folder / "nobody.json").write_text('{"title": "Only a headline", "body": ""}')
+    (folder / "huge.txt").write_text("Big\n\n" + "word " * 300_000)
+    os.environ["NEWSBOT_MAX_FILE_MB"] = "1"
+    try:
+        result = newsbot("ingest", str(folder), "--json")
+    finally:
+        del os.environ["NEWSBOT_MAX_FILE_MB"]
+
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["added"] == 1
+    reasons = {Path(f["source"]).name: f["reason"] for f in report["failed"]}
+    assert set(reasons) == {"empty.txt", "binary.txt", "broken.json", "nobody.json", "huge.txt"}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "malformed JSON" in reasons["broken.json"]
+    assert "no body" in reasons["nobody.json"]
+    assert "1 MB limit" in reasons["huge.txt"]
+    assert [a["title"] for a in json.loads(newsbot("sources", "--json").stdout)] == [
+        "A good headline"
+    ]
+
+
+@pytest.mark.model
+def test_a_second_process_on_the_same_data_directory_is_refused(seeded: Path) -> None:
+    holder = subprocess.Popen(
+        [*NEWSBOT, "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        deadline = time.monotonic() + 120
+        line = ""
+        while "indexed" not in line and time.monotonic() < deadline:
+            line = holder.stdout.readline()
+        assert "1 article(s) indexed" in line
+
+        second = newsbot("sources")
+
+        assert second.returncode == 2
+        assert "in use by another newsbot process" in second.stderr
+        assert "NEWSBOT_CHROMA_HOST" in second.stderr
+    finally:
+        holder.communicate("exit\n", timeout=60)
+    assert newsbot("sources", "--json").returncode == 0  # free again once the chat ended
+
+
+@pytest.mark.model
+def test_chat_answers_in_the_terminal(seeded: Path) -> None:
+    result = subprocess.run(
+        [*NEWSBOT, "chat"],
+        input="What did Putin say about the G7?\nexit\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "I explained to Mr. Witkoff" in result.stdout
+    assert "Sources:" in result.stdout

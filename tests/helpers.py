@@ -1,0 +1,56 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ingest.chunk import ChunkLimits
+from ingest.pipeline import IngestReport, ingest_articles
+from retrieval.service import NewsIndex
+from retrieval.types import Article
+
+
+def article(
+    title: str,
+    paragraphs: Sequence[str],
+    *,
+    outlet: str = "Test Wire",
+    date: str = "2025-01-15",
+    url: str | None = None,
+) -> Article:
+    return Article(
+        title=title,
+        paragraphs=tuple(paragraphs),
+        outlet=outlet,
+        published_at=date,
+        url=url,
+        origin=f"test:{title}",
+    )
+
+
+def put(index: NewsIndex, *articles: Article) -> IngestReport:
+    return ingest_articles(index, articles, limits=ChunkLimits())
+
+
+VOLCANO = article(
+    "Volcano erupts near Reykjavik",
+    [
+        "A volcano on the Reykjanes peninsula erupted on Monday evening, sending lava fountains "
+        "into the sky, the Icelandic Met Office said.",
+        "“The eruption is larger than the previous ones,” said geophysicist Magnus Gudmundsson. "
+        "The nearby town of Grindavik had been evacuated in November.",
+    ],
+    outlet="Nordic Post",
+    date="2023-12-19",
+    url="https://nordic.example/volcano",
+)
+CHESS = article(
+    "Teenager wins national chess championship",
+    [
+        "A 15-year-old from Leeds won the national chess championship on Sunday, beating the "
+        "defending champion in a tense final game that lasted six hours.",
+        "Her coach said she had trained every morning before school for three years.",
+    ],
+    outlet="Daily Board",
+    date="2024-03-03",
+)

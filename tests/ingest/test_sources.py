@@ -1,0 +1,138 @@
+"""Finding source files under the user's paths and reading them within the size limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.parse import ParseError, parse_source
+from ingest.sources import SourceFile, find_files, read_file
+
+MB = 1024 * 1024
+
+
+def touch(root: Path, *names: str) -> None:
+    """Create small text files (and their folders) under root."""
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("Headline\n\nBody.\n", encoding="utf-8")
+
+
+def relative(files: list[SourceFile], root: Path) -> list[str]:
+    """Return the found files as slash-separated paths relative to root."""
+    return [file.path.relative_to(root).as_posix() for file in files]
+
+
+def test_folders_are_searched_recursively_in_sorted_order(tmp_path: Path) -> None:
+    touch(tmp_path, "b/2.txt", "top.html", "a/z.md", "a/sub/y.json", "b/1.jsonl", "a/sub/x.htm")
+
+    files, errors = find_files([tmp_path])
+
+    assert errors == []
+    assert relative(files, tmp_path) == [
+        "a/sub/x.htm",
+        "a/sub/y.json",
+        "a/z.md",
+        "b/1.jsonl",
+        "b/2.txt",
+        "top.html",
+    ]
+    assert not any(file.explicit for file in files)
+
+
+def test_hidden_unsupported_and_housekeeping_files_are_skipped_in_folders(tmp_path: Path) -> None:
+    touch(
+        tmp_path,
+        "news.txt",
+        ".draft.txt",
+        ".git/notes.txt",
+        "README.md",
+        "LICENSE.txt",
+        "ATTRIBUTION.md",
+        "report.pdf",
+        "photo.png",
+        "sub/story.MD",
+    )
+
+    files, errors = find_files([tmp_path])
+
+    assert errors == []
+    assert relative(files, tmp_path) == ["news.txt", "sub/story.MD"]
+
+
+def test_explicit_files_are_kept_whatever_their_suffix(tmp_path: Path) -> None:
+    touch(tmp_path, "report.pdf", "folder/story.txt")
+    pdf = tmp_path / "report.pdf"
+
+    files, errors = find_files([pdf, tmp_path / "folder"])
+
+    assert errors == []
+    assert files == [
+        SourceFile(pdf, explicit=True),
+        SourceFile(tmp_path / "folder" / "story.txt", explicit=False),
+    ]
+    # The user then learns why the explicit file cannot be ingested.
+    with pytest.raises(ParseError, match=r"^unsupported file type '\.pdf'"):
+        parse_source(read_file(pdf, MB), str(pdf))
+
+
+def test_missing_paths_are_reported_and_the_rest_still_found(tmp_path: Path) -> None:
+    touch(tmp_path, "story.txt")
+    missing = tmp_path / "nope"
+
+    files, errors = find_files([str(missing), str(tmp_path / "story.txt")])
+
+    assert relative(files, tmp_path) == ["story.txt"]
+    assert errors == [(str(missing), "no such file or directory")]
+
+
+def test_a_folder_without_articles_is_reported(tmp_path: Path) -> None:
+    touch(tmp_path, "empty/README.md", "empty/.hidden.txt")
+
+    files, errors = find_files([tmp_path / "empty"])
+
+    assert files == []
+    assert errors == [
+        (
+            str(tmp_path / "empty"),
+            "no supported files found (looked for .htm, .html, .json, .jsonl, .md, .txt)",
+        )
+    ]
+
+
+def test_each_file_is_listed_once(tmp_path: Path) -> None:
+    touch(tmp_path, "a.txt", "b.txt", "sub/.keep")
+    same_b = f"{tmp_path}/sub/../b.txt"
+
+    files, errors = find_files([tmp_path, tmp_path / "a.txt", same_b, tmp_path])
+
+    assert errors == []
+    assert relative(files, tmp_path) == ["a.txt", "b.txt"]
+    # Named directly as well as found in the folder: it counts as named.
+    assert [file.explicit for file in files] == [True, True]
+
+
+def test_read_file_returns_the_bytes_within_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "exact.txt"
+    path.write_bytes(b"x" * MB)
+
+    assert read_file(path, MB) == b"x" * MB
+
+
+def test_read_file_rejects_files_over_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"x" * (2 * MB + 1))
+
+    with pytest.raises(ParseError) as raised:
+        read_file(path, 2 * MB)
+
+    assert str(raised.value) == "file is larger than the 2 MB limit (NEWSBOT_MAX_FILE_MB)"
+
+
+def test_read_file_reports_os_errors(tmp_path: Path) -> None:
+    with pytest.raises(ParseError) as raised:
+        read_file(tmp_path / "gone.txt", MB)
+
+    assert str(raised.value) == "cannot read file: No such file or directory"

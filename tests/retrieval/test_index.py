@@ -1,0 +1,144 @@
+"""The index end to end with the real model and real Chroma (embedded and server)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from retrieval.store import ChromaLocation
+from retrieval.types import SearchFilters
+from tests.conftest import IndexFactory
+from tests.helpers import CHESS, VOLCANO, put
+
+
+def _texts(index) -> list[str]:  # type: ignore[no-untyped-def]
+    return [p.text for p in index.store.iter_passages()]
+
+
+def test_ingest_then_ask_cites_the_right_article(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    report = put(index, VOLCANO, CHESS)
+    assert (report.added, report.failed) == (2, [])
+
+    answer = index.ask("What did the geophysicist say about the eruption?")
+
+    assert answer.grounded
+    assert "larger than the previous ones" in answer.text
+    assert {c.passage.title for c in answer.citations} == {VOLCANO.title}
+    assert "[1]" in answer.text
+
+
+def test_reingesting_the_same_article_changes_nothing(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    put(index, VOLCANO)
+    before = sorted(p.passage_id for p in index.store.iter_passages())
+
+    report = put(index, VOLCANO)
+
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+    assert sorted(p.passage_id for p in index.store.iter_passages()) == before
+
+
+def test_a_changed_article_replaces_all_its_old_passages(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    put(index, VOLCANO)
+    edited = replace(VOLCANO, paragraphs=("Correction: the eruption was small and brief.",))
+
+    report = put(index, edited)
+
+    assert report.updated == 1
+    assert _texts(index) == ["Correction: the eruption was small and brief."]
+    assert index.store.passages.count() == 1  # no stale passage left, visible or not
+    hits = index.search("lava fountains eruption")
+    assert [h.passage.text for h in hits] == ["Correction: the eruption was small and brief."]
+
+
+def test_forget_removes_the_article_from_answers_and_sources(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    put(index, VOLCANO, CHESS)
+
+    assert index.forget(VOLCANO.article_id)
+    index.refresh()
+
+    assert [a.title for a in index.articles()] == [CHESS.title]
+    assert all(h.passage.article_id != VOLCANO.article_id for h in index.search("volcano lava"))
+    assert not index.forget(VOLCANO.article_id)
+
+
+def test_index_survives_a_restart(make_index: IndexFactory, location: ChromaLocation) -> None:
+    first = make_index(location)
+    put(first, VOLCANO, CHESS)
+    first.close()
+
+    second = make_index(location)
+
+    assert {a.title for a in second.articles()} == {VOLCANO.title, CHESS.title}
+    assert second.ask("Who won the chess championship?").citations[0].passage.title == CHESS.title
+
+
+def test_filters_restrict_by_outlet_and_date(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    put(index, VOLCANO, CHESS)
+
+    by_outlet = index.search("news", filters=SearchFilters(outlets=("daily board",)))
+    by_date = index.search("news", filters=SearchFilters(until="2024-01-01"))
+
+    assert {h.passage.outlet for h in by_outlet} == {"Daily Board"}
+    assert {h.passage.outlet for h in by_date} == {"Nordic Post"}
+
+
+def test_a_second_process_sees_writes_through_a_shared_server(
+    make_index: IndexFactory, chroma_server: tuple[str, int], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    host, port = chroma_server
+    location = ChromaLocation(host=host, port=port)
+    bot = make_index(location, data_dir=tmp_path / "bot")
+    admin = make_index(location, data_dir=tmp_path / "admin")
+    put(bot, CHESS)
+    assert bot.search("volcano eruption lava")[0].passage.title == CHESS.title
+
+    put(admin, VOLCANO)  # the admin's CLI writes; the bot's keyword index is now stale
+
+    hits = bot.search("volcano eruption lava")
+    assert hits[0].passage.title == VOLCANO.title
+    assert hits[0].lexical > 0  # found by the rebuilt keyword index too, not only by Chroma
+
+
+def test_an_interrupted_update_leaves_the_old_article_whole(
+    make_index: IndexFactory, location: ChromaLocation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = make_index(location)
+    put(index, VOLCANO)
+    old = _texts(index)
+    edited = replace(VOLCANO, paragraphs=("Correction: the eruption was small.", "Second part."))
+    commit = index.store.articles.upsert
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # Ctrl-C after the new passages were written, before the commit
+
+    monkeypatch.setattr(index.store.articles, "upsert", crash)
+    with pytest.raises(KeyboardInterrupt):
+        put(index, edited)
+    index.refresh()
+    assert _texts(index) == old
+    assert "larger than the previous ones" in index.ask("What did the geophysicist say about the eruption?").text
+
+    monkeypatch.setattr(index.store.articles, "upsert", commit)
+    report = put(index, edited)  # re-running completes the job
+
+    assert report.updated == 1
+    assert _texts(index) == ["Correction: the eruption was small.", "Second part."] or _texts(
+        index
+    ) == ["Correction: the eruption was small.\n\nSecond part."]
+    assert index.store.passages.count() == len(_texts(index))

@@ -1,0 +1,32 @@
+"""Settings come from the environment and .env, and every one is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.settings import Settings
+from tests.conftest import ROOT
+
+
+def test_every_setting_is_listed_in_env_example_with_its_default() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else field.default
+        if isinstance(default, bool):
+            default = str(default).lower()
+        assert f"# NEWSBOT_{name.upper()}={default}\n" in example, name
+        assert field.description, f"{name} has no description"
+
+
+def test_env_file_and_environment_are_read_the_environment_winning(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".env").write_text("NEWSBOT_TOP_K=9\nNEWSBOT_CHROMA_HOST=db.local\n")
+    monkeypatch.setenv("NEWSBOT_TOP_K", "3")
+
+    settings = Settings()
+
+    assert settings.top_k == 3
+    assert settings.chroma_host == "db.local"
+    assert settings.chroma_dir == tmp_path / "data" / "chroma"
