@@ -90,9 +90,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
 
 
 @pytest.fixture(params=["embedded", "server"])
-def location(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> ChromaLocation:
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> ChromaLocation:
     """Run a test against embedded Chroma and against a Chroma server."""
     if request.param == "embedded":
         return ChromaLocation(path=tmp_path / "chroma")

@@ -18,7 +18,12 @@ NEWSBOT = [sys.executable, "-m", "bot.cli"]
 
 def newsbot(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*NEWSBOT, *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy()
+        [*NEWSBOT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+        check=False,
     )
 
 
@@ -37,7 +42,9 @@ def test_help_answers_without_loading_heavy_libraries() -> None:
         "print(sorted(m for m in ('torch', 'chromadb', 'sentence_transformers', 'langchain',"
         " 'trafilatura') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -59,7 +66,14 @@ def test_canonical_question_quotes_putin_with_citations(seeded: Path) -> None:
         assert c["outlet"] == "MENAFN" and c["published_at"] == "2025-12-06"
         assert c["title"].startswith("Putin says Russia hasn’t received G7")
         assert set(c) == {
-            "n", "article_id", "title", "outlet", "published_at", "url", "passage_id", "text",
+            "n",
+            "article_id",
+            "title",
+            "outlet",
+            "published_at",
+            "url",
+            "passage_id",
+            "text",
         }
 
 
@@ -71,9 +85,11 @@ def test_text_answer_lists_sources_and_unknown_topics_are_refused(seeded: Path) 
     assert g7.returncode == 0, g7.stderr
     assert "I explained to Mr. Witkoff why I stopped attending these G7 events" in g7.stdout
     assert "Sources:" in g7.stdout
-    assert "[1] Putin says Russia hasn’t received G7 reinstatement offer from US — MENAFN" in (
-        g7.stdout.replace("\n", " ")
-    ) or "[1] Putin says Russia hasn’t received G7" in g7.stdout
+    assert (
+        "[1] Putin says Russia hasn’t received G7 reinstatement offer from US — MENAFN"
+        in (g7.stdout.replace("\n", " "))
+        or "[1] Putin says Russia hasn’t received G7" in g7.stdout
+    )
     refused = json.loads(macron.stdout)
     assert refused["grounded"] is False
     assert refused["citations"] == []
@@ -154,6 +170,7 @@ def test_chat_answers_in_the_terminal(seeded: Path) -> None:
     result = subprocess.run(
         [*NEWSBOT, "chat"],
         input="What did Putin say about the G7?\nexit\n",
+        check=False,
         capture_output=True,
         text=True,
         timeout=300,

@@ -69,7 +69,10 @@ def test_each_passage_carries_the_articles_metadata_and_previous_context() -> No
     first, second = chunk_article(art, words, ChunkLimits(max_tokens=80, target_tokens=35))
 
     assert (second.title, second.outlet, second.url, second.published_at) == (
-        "Headline", "Test Wire", "https://x.example/a", "2025-01-15",
+        "Headline",
+        "Test Wire",
+        "https://x.example/a",
+        "2025-01-15",
     )
     assert first.context == ""
     assert second.context == first.text  # the end of the previous passage, whole sentences

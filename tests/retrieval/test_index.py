@@ -132,7 +132,10 @@ def test_an_interrupted_update_leaves_the_old_article_whole(
         put(index, edited)
     index.refresh()
     assert _texts(index) == old
-    assert "larger than the previous ones" in index.ask("What did the geophysicist say about the eruption?").text
+    assert (
+        "larger than the previous ones"
+        in index.ask("What did the geophysicist say about the eruption?").text
+    )
 
     monkeypatch.setattr(index.store.articles, "upsert", commit)
     report = put(index, edited)  # re-running completes the job
