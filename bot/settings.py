@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     answer_max_sentences: int = Field(
         4, ge=1, le=20, description="Most quoted sentences in an extractive answer."
     )
+    answer_min_relevance: float = Field(
+        0.67,
+        description="Below this relevance (best cosine + half the question-word coverage) the "
+        "answer is that the coverage doesn't say; calibrated for the bundled model.",
+    )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 

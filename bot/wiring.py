@@ -46,7 +46,10 @@ def open_index(settings: Settings) -> NewsIndex:
         device=settings.embedding_device,
         top_k=settings.top_k,
         candidates=settings.search_candidates,
-        extractive=ExtractiveConfig(max_sentences=settings.answer_max_sentences),
+        extractive=ExtractiveConfig(
+            max_sentences=settings.answer_max_sentences,
+            min_relevance=settings.answer_min_relevance,
+        ),
     )
     return NewsIndex.open(config)
 
