@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -61,6 +62,10 @@ def test_canonical_question_quotes_putin_with_citations(seeded: Path) -> None:
     assert "proceeding at a completely normal pace" in answer["answer"]
     citations = answer["citations"]
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
+    # every [n] names a listed source, and every listed source is cited
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])} == {
+        c["n"] for c in citations
+    }
     for c in citations:
         assert f"[{c['n']}]" in answer["answer"]
         assert c["outlet"] == "MENAFN" and c["published_at"] == "2025-12-06"

@@ -1,0 +1,92 @@
+"""The extractive answerer's rules, with a bag-of-words stand-in for the model (fast)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig, speaker_of
+from retrieval.lexical import Tokenizer
+from retrieval.sentences import split_sentences
+from retrieval.types import Passage, SearchHit
+
+VOCAB: dict[str, int] = {}
+tokenize = Tokenizer()
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    rows = np.zeros((len(texts), 512), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for token in tokenize(text):
+            rows[i, VOCAB.setdefault(token, len(VOCAB) % 512)] += 1.0
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms == 0, 1, norms)
+
+
+def hit(text: str, position: int, dense: float, article: str = "a1") -> SearchHit:
+    passage = Passage(f"{article}-{position}", article, position, text, "Mayor on the bridge")
+    return SearchHit(passage, score=1.0 / (position + 1), dense=dense)
+
+
+def answerer(**config: float) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(
+        embed, tokenize, lambda term: 1.0, split_sentences, ExtractiveConfig(**config)
+    )
+
+
+def test_speaker_is_read_from_what_did_x_say_questions() -> None:
+    assert speaker_of("What did Vladimir Putin say about the G7?") == "Vladimir Putin"
+    assert speaker_of("how has the mayor responded to the bridge closure") == "the mayor"
+    assert speaker_of("When does the bridge reopen?") is None
+
+
+def test_a_quote_is_kept_whole_up_to_its_attribution_and_cited() -> None:
+    hits = [
+        hit(
+            "The council met on Monday. “The bridge will reopen. Safety comes first.” "
+            "Mayor Lee said.",
+            0,
+            0.8,
+        ),
+        hit("Traffic was diverted through the old town for the whole week.", 1, 0.5),
+    ]
+
+    answer = answerer().answer("What did Lee say about the bridge?", hits)
+
+    assert answer.grounded
+    assert "“The bridge will reopen. Safety comes first.” Mayor Lee said. [1]" in answer.text
+    assert [c.passage.passage_id for c in answer.citations] == ["a1-0"]
+
+
+def test_citations_are_numbered_in_order_of_first_use_and_all_cited() -> None:
+    hits = [
+        hit("The bridge reopens on Friday after repairs to its cables.", 3, 0.9),
+        hit("Repairs to the bridge cables cost four million euros.", 1, 0.85),
+    ]
+
+    answer = answerer(margin=1.0).answer("When does the bridge reopen after cable repairs?", hits)
+
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert sorted(set(numbers)) == [c.n for c in answer.citations] == [1, 2]
+    # passages of one article read in article order, whatever their rank
+    assert answer.citations[0].passage.position == 1
+
+
+def test_reader_call_outs_are_never_quoted() -> None:
+    hits = [hit("Do you know more about the bridge? The bridge reopens on Friday.", 0, 0.9)]
+
+    answer = answerer().answer("When does the bridge reopen?", hits)
+
+    assert "Do you know more" not in answer.text
+    assert "The bridge reopens on Friday." in answer.text
+
+
+def test_unrelated_passages_get_a_plain_refusal_naming_the_nearest_article() -> None:
+    hits = [hit("The bridge reopens on Friday.", 0, 0.2)]
+
+    answer = answerer().answer("What did Macron say about Brazil?", hits)
+
+    assert not answer.grounded
+    assert answer.citations == ()
+    assert "doesn't say" in answer.text and "Mayor on the bridge" in answer.text
