@@ -34,7 +34,9 @@ class Settings(BaseSettings):
         description="sentence-transformers model; the default is the bundled offline copy.",
     )
     embedding_device: str = Field("cpu", description="Device for the embedding model (cpu, cuda).")
-    embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per model call.")
+    embedding_batch_size: int = Field(
+        16, ge=1, description="Texts per model batch (16 measured fastest on 2 CPU cores)."
+    )
     chunk_max_tokens: int = Field(
         256, ge=16, description="Most word-piece tokens in a passage (capped by the model's limit)."
     )

@@ -29,7 +29,7 @@ class IndexConfig:
     chroma: ChromaLocation
     collection: str = "newsbot"
     embedding_model: str = BUNDLED_MODEL
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = 16
     device: str = "cpu"
     top_k: int = 6
     candidates: int = 50
