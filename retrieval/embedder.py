@@ -40,7 +40,7 @@ class Embedder:
     """Embed texts with a sentence-transformers model and count their word-piece tokens."""
 
     def __init__(
-        self, model_name: str = BUNDLED_MODEL, *, device: str = "cpu", batch_size: int = 32
+        self, model_name: str = BUNDLED_MODEL, *, device: str = "cpu", batch_size: int = 16
     ):
         self.model_name = model_name
         self.device = device
