@@ -160,6 +160,7 @@ def chat() -> None:
     with _index(settings) as index:
         count = len(index.articles())
         out.print(f"newsbot — {count} article(s) indexed. Ask about the coverage; 'exit' ends.")
+        history: list[tuple[str, str]] = []
         while True:
             try:
                 question = out.input("[bold cyan]you>[/bold cyan] ").strip()
@@ -168,9 +169,10 @@ def chat() -> None:
                 return
             if question.lower() in {"", "exit", "quit"}:
                 return
-            answer = index.ask(question)
+            answer = index.ask(question, history=history)
             out.print(answer_text(answer), markup=False, highlight=False)
             out.print()
+            history.extend([("user", question), ("assistant", answer.text)])
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,10 +60,31 @@ class Settings(BaseSettings):
         description="Below this relevance (best cosine + half the question-word coverage) the "
         "answer is that the coverage doesn't say; calibrated for the bundled model.",
     )
+    llm: str | None = Field(
+        None,
+        description="Chat model as LangChain's init_chat_model names it (openai:gpt-4o-mini, "
+        "anthropic:claude-sonnet-4-5, ollama:llama3.1); empty: the extractive answerer.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, Ollama /v1)."
+    )
+    llm_api_key: SecretStr | None = Field(
+        None,
+        description="API key for the chat model; else the provider's own variable "
+        "(OPENAI_API_KEY, ANTHROPIC_API_KEY) is used.",
+    )
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Chat model temperature.")
+    llm_timeout: float = Field(
+        30.0, gt=0, description="Seconds the chat model may take per answer, retries included."
+    )
+    llm_max_tokens: int = Field(800, ge=16, description="Most tokens in a chat model answer.")
+    llm_max_retries: int = Field(
+        2, ge=0, description="Retries after a failed chat model call (429, 5xx, network)."
+    )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
-    @field_validator("chroma_host", mode="before")
+    @field_validator("chroma_host", "llm", "llm_base_url", "llm_api_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

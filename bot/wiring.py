@@ -21,12 +21,22 @@ def configure_logging(settings: Settings) -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for noisy in ("httpx", "chromadb", "bm25s", "sentence_transformers", "transformers"):
+    noisy_libraries = (
+        "httpx",
+        "httpcore",
+        "openai",
+        "chromadb",
+        "bm25s",
+        "sentence_transformers",
+        "transformers",
+    )
+    for noisy in noisy_libraries:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
 def open_index(settings: Settings) -> NewsIndex:
     """Open the index the settings describe (embedded Chroma is locked to this process)."""
+    from retrieval.chain import ChatModelConfig
     from retrieval.extractive import ExtractiveConfig
     from retrieval.service import IndexConfig, NewsIndex
     from retrieval.store import ChromaLocation
@@ -37,6 +47,17 @@ def open_index(settings: Settings) -> NewsIndex:
         port=settings.chroma_port,
         ssl=settings.chroma_ssl,
     )
+    chat = None
+    if settings.llm:
+        chat = ChatModelConfig(
+            model=settings.llm,
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+            temperature=settings.llm_temperature,
+            timeout=settings.llm_timeout,
+            max_tokens=settings.llm_max_tokens,
+            max_retries=settings.llm_max_retries,
+        )
     config = IndexConfig(
         data_dir=settings.data_dir,
         chroma=location,
@@ -50,6 +71,7 @@ def open_index(settings: Settings) -> NewsIndex:
             max_sentences=settings.answer_max_sentences,
             min_relevance=settings.answer_min_relevance,
         ),
+        chat=chat,
     )
     return NewsIndex.open(config)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from retrieval.chain import ChatAnswerer, ChatModelConfig, make_chat_model
 from retrieval.embedder import BUNDLED_MODEL, Embedder
 from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig
 from retrieval.lexical import LexicalIndex
@@ -16,7 +17,7 @@ from retrieval.lock import DataDirLock
 from retrieval.search import HybridSearch
 from retrieval.sentences import split_sentences
 from retrieval.store import ChromaLocation, PassageStore, open_client
-from retrieval.types import Answer, ArticleInfo, Passage, SearchFilters, SearchHit
+from retrieval.types import Answer, ArticleInfo, Passage, SearchFilters, SearchHit, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class IndexConfig:
     top_k: int = 6
     candidates: int = 50
     extractive: ExtractiveConfig = field(default_factory=ExtractiveConfig)
+    chat: ChatModelConfig | None = None  # None: the extractive answerer answers
 
 
 class NewsIndex:
@@ -48,6 +50,7 @@ class NewsIndex:
         top_k: int = 6,
         candidates: int = 50,
         extractive: ExtractiveConfig | None = None,
+        chat: ChatModelConfig | None = None,
         lock: DataDirLock | None = None,
     ):
         self.store = store
@@ -59,6 +62,14 @@ class NewsIndex:
         self.answerer = ExtractiveAnswerer(
             embedder.embed, lexical.tokenize, lexical.idf, split_sentences, extractive
         )
+        self.chat: ChatAnswerer | None = None
+        if chat is not None:
+            self.chat = ChatAnswerer(
+                make_chat_model(chat),
+                lambda question, filters: self.search(question, filters=filters),
+                self.answerer.answer,
+                timeout=chat.timeout,
+            )
 
     @classmethod
     def open(cls, config: IndexConfig) -> NewsIndex:
@@ -88,6 +99,7 @@ class NewsIndex:
             top_k=config.top_k,
             candidates=config.candidates,
             extractive=config.extractive,
+            chat=config.chat,
             lock=lock,
         )
 
@@ -164,10 +176,21 @@ class NewsIndex:
     ) -> list[SearchHit]:
         return self.searcher.search(question, k or self.top_k, filters)
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
-        """Answer a question from the coverage, with citations."""
+    def ask(
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
+        """Answer a question from the coverage, with citations.
+
+        With a chat model configured, it writes the answer (and resolves follow-ups against
+        the history); otherwise, or when it fails, the extractive answerer quotes the passages.
+        """
         question = question.strip()
         if not question:
             return Answer("Ask a question about the news coverage.", (), grounded=False)
+        if self.chat is not None:
+            return self.chat.answer(question, history, filters)
         hits = self.search(question, filters=filters)
         return self.answerer.answer(question, hits)

@@ -196,5 +196,9 @@ class ArticleInfo:
     ingested_at: str = ""
 
 
+# One turn of a conversation: ("user" | "assistant", text).
+Turn = tuple[str, str]
+
+
 def utc_now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")

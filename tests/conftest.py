@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.chain import ChatModelConfig
 from retrieval.embedder import Embedder
 from retrieval.lexical import LexicalIndex
 from retrieval.service import NewsIndex
@@ -110,12 +111,17 @@ def make_index(embedder: Embedder, tmp_path: Path, request: pytest.FixtureReques
     prefix = f"t{abs(hash(request.node.nodeid)) % 10**10}"
     opened: list[NewsIndex] = []
 
-    def factory(location: ChromaLocation, *, data_dir: Path | None = None) -> NewsIndex:
+    def factory(
+        location: ChromaLocation,
+        *,
+        data_dir: Path | None = None,
+        chat: ChatModelConfig | None = None,
+    ) -> NewsIndex:
         store = PassageStore(
             open_client(location), prefix=prefix, embedding_model=embedder.model_name
         )
         lexical = LexicalIndex((data_dir or tmp_path / "data") / "lexical" / prefix)
-        index = NewsIndex(store, lexical, embedder)
+        index = NewsIndex(store, lexical, embedder, chat=chat)
         opened.append(index)
         return index
 

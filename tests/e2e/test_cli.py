@@ -12,28 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE_SEED
-
-NEWSBOT = [sys.executable, "-m", "bot.cli"]
-
-
-def newsbot(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*NEWSBOT, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=os.environ.copy(),
-        check=False,
-    )
-
-
-@pytest.fixture
-def seeded(tmp_path: Path) -> Path:
-    result = newsbot("ingest", str(EXAMPLE_SEED))
-    assert result.returncode == 0, result.stderr
-    assert "1 added" in result.stdout
-    return tmp_path
+from tests.e2e.runner import NEWSBOT, newsbot
 
 
 def test_help_answers_without_loading_heavy_libraries() -> None:
