@@ -37,7 +37,7 @@ test: lint  ## ruff, mypy and the whole test suite
 
 run: install  ## ingest examples/, then chat in the terminal (or run the Discord bot when configured)
 	$(BIN)/newsbot ingest examples
-	$(BIN)/newsbot chat
+	$(BIN)/newsbot run --chat-without-token
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

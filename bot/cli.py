@@ -176,6 +176,48 @@ def chat() -> None:
 
 
 @app.command()
+def run(
+    chat_without_token: Annotated[
+        bool,
+        typer.Option(
+            "--chat-without-token", help="Open the terminal chat when no Discord token is set."
+        ),
+    ] = False,
+) -> None:
+    """Start the Discord bot (NEWSBOT_DISCORD_TOKEN); see the README for the setup."""
+    settings = _settings()
+    if settings.discord_token is None:
+        if chat_without_token:
+            chat()
+            return
+        err.print(
+            "[red]error:[/red] NEWSBOT_DISCORD_TOKEN is not set. Create a bot in Discord's "
+            "developer portal (see the README) and put its token in .env."
+        )
+        raise typer.Exit(2)
+    from bot.discord_app import BotConfig, NewsBot, point_at
+    from bot.feedback import FeedbackStore
+
+    point_at(settings.discord_api_base, settings.discord_gateway_url)
+    config = BotConfig(
+        guild_id=settings.discord_guild_id,
+        admin_role_ids=settings.admin_role_ids,
+        admin_user_ids=settings.admin_user_ids,
+        channel_ids=settings.channel_ids,
+        cooldown_seconds=settings.discord_cooldown_seconds,
+        max_concurrent=settings.discord_max_concurrent,
+        max_upload_bytes=int(settings.discord_max_upload_mb * 1024 * 1024),
+        chunk_limits=chunk_limits(settings),
+    )
+    with _index(settings) as index:
+        index.embedder.embed(["warm up"])  # load the model before the first question arrives
+        index.refresh()
+        feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+        bot = NewsBot(index, feedback, config)
+        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+
+
+@app.command()
 def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:

@@ -81,13 +81,73 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(
         2, ge=0, description="Retries after a failed chat model call (429, 5xx, network)."
     )
+    discord_token: SecretStr | None = Field(
+        None, description="Bot token from Discord's developer portal; set it to run the bot."
+    )
+    discord_guild_id: int | None = Field(
+        None, description="Sync slash commands to this server only (instant); else globally."
+    )
+    discord_api_base: str | None = Field(
+        None,
+        description="REST base of a Discord-compatible server, e.g. http://127.0.0.1:8080/api/v10.",
+    )
+    discord_gateway_url: str | None = Field(
+        None,
+        description="Gateway of a Discord-compatible server, e.g. ws://127.0.0.1:8080/gateway.",
+    )
+    discord_admin_role_ids: str = Field(
+        "",
+        description="Comma-separated role ids allowed to use admin commands "
+        "(besides Manage Server).",
+    )
+    discord_admin_user_ids: str = Field(
+        "", description="Comma-separated user ids allowed to use admin commands."
+    )
+    discord_channel_ids: str = Field(
+        "", description="Comma-separated channel ids where the bot answers; empty: everywhere."
+    )
+    discord_cooldown_seconds: float = Field(
+        10.0, ge=0, description="Seconds a user waits between two questions (0: no limit)."
+    )
+    discord_max_concurrent: int = Field(
+        4, ge=1, description="Questions and ingests worked on at once; the rest wait their turn."
+    )
+    discord_max_upload_mb: float = Field(
+        5.0, gt=0, description="Largest attachment accepted by /ingest file:."
+    )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
-    @field_validator("chroma_host", "llm", "llm_base_url", "llm_api_key", mode="before")
+    @field_validator(
+        "chroma_host",
+        "llm",
+        "llm_base_url",
+        "llm_api_key",
+        "discord_token",
+        "discord_guild_id",
+        "discord_api_base",
+        "discord_gateway_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @staticmethod
+    def _ids(value: str) -> frozenset[int]:
+        return frozenset(int(x) for x in value.replace(" ", "").split(",") if x)
+
+    @property
+    def admin_role_ids(self) -> frozenset[int]:
+        return self._ids(self.discord_admin_role_ids)
+
+    @property
+    def admin_user_ids(self) -> frozenset[int]:
+        return self._ids(self.discord_admin_user_ids)
+
+    @property
+    def channel_ids(self) -> frozenset[int]:
+        return self._ids(self.discord_channel_ids)
 
     @property
     def chroma_dir(self) -> Path:

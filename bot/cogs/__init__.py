@@ -1,0 +1,1 @@
+"""Slash commands and events, thin: acknowledge, call the services, render."""

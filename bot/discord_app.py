@@ -1,0 +1,157 @@
+"""The discord.py bot: built from its dependencies, it acknowledges, delegates and renders.
+
+Everything slow (the model, Chroma, a chat model) runs in worker threads bounded by a semaphore,
+so the event loop always acknowledges interactions within Discord's three seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.feedback import FeedbackStore
+from ingest.chunk import ChunkLimits
+from retrieval.service import NewsIndex
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    guild_id: int | None = None
+    admin_role_ids: frozenset[int] = frozenset()
+    admin_user_ids: frozenset[int] = frozenset()
+    channel_ids: frozenset[int] = frozenset()  # empty: every channel
+    cooldown_seconds: float = 10.0
+    max_concurrent: int = 4
+    max_upload_bytes: int = 5 * 1024 * 1024
+    chunk_limits: ChunkLimits = field(default_factory=ChunkLimits)
+
+
+class Cooldown:
+    """One question per user every `seconds`; says how long to wait otherwise."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.clock = clock
+        self._last: dict[int, float] = {}
+
+    def retry_after(self, user_id: int) -> float:
+        """Return 0 and start the user's cooldown, or the seconds left before they may ask."""
+        now = self.clock()
+        last = self._last.get(user_id)
+        if last is not None and now - last < self.seconds:
+            return self.seconds - (now - last)
+        self._last[user_id] = now
+        return 0.0
+
+
+class NewsBot(commands.Bot):
+    """The Discord front end of newsbot."""
+
+    def __init__(self, index: NewsIndex, feedback: FeedbackStore, config: BotConfig):
+        intents = discord.Intents.default()
+        intents.message_content = True  # questions arrive in mentions and thread messages
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            # Text from articles or users must never ping @everyone, roles or users.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.index = index
+        self.feedback = feedback
+        self.config = config
+        self.cooldown = Cooldown(config.cooldown_seconds)
+        self._work = asyncio.Semaphore(config.max_concurrent)
+
+    async def setup_hook(self) -> None:
+        from bot.cogs.admin import AdminCog
+        from bot.cogs.ask import AskCog
+        from bot.views import PassagesButton, VoteButton
+
+        await self.add_cog(AskCog(self))
+        await self.add_cog(AdminCog(self))
+        # Buttons carry the answer id in their custom_id, so they work after a restart.
+        self.add_dynamic_items(PassagesButton, VoteButton)
+        self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        if self.config.guild_id:
+            guild = discord.Object(id=self.config.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        logger.info("synced %d slash commands", len(synced))
+
+    async def on_ready(self) -> None:
+        logger.info("logged in as %s (%s)", self.user, getattr(self.user, "id", "?"))
+
+    async def work(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking work in a thread, at most `max_concurrent` at once."""
+        async with self._work:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # -- who may do what ---------------------------------------------------------------------
+    def is_admin(self, user: discord.abc.User) -> bool:
+        if user.id in self.config.admin_user_ids:
+            return True
+        if isinstance(user, discord.Member):
+            if user.guild_permissions.manage_guild:
+                return True
+            return any(role.id in self.config.admin_role_ids for role in user.roles)
+        return False
+
+    def allowed_channel(self, channel: Any) -> bool:
+        if not self.config.channel_ids:
+            return True
+        ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
+        return bool(ids & self.config.channel_ids)
+
+    # -- one place where errors become replies ------------------------------------------------
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = getattr(error, "original", error)
+        logger.error(
+            "command %s by user %s failed:\n%s",
+            interaction.command.name if interaction.command else "?",
+            interaction.user.id,
+            "".join(traceback.format_exception(original)),
+        )
+        await reply_ephemeral(interaction, "Sorry, something went wrong. It has been logged.")
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        logger.exception("error in %s", event_method)
+
+
+async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Answer the interaction privately, whether or not it was acknowledged already."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        logger.warning("could not send an error reply", exc_info=True)
+
+
+def point_at(api_base: str | None, gateway_url: str | None) -> None:
+    """Point discord.py at a Discord-compatible server instead of discord.com."""
+    import yarl
+
+    if api_base:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
