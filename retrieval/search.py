@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,9 +52,16 @@ class HybridSearch:
         self.embed = embed
         self.candidates = candidates
         self.weights = weights or FusionWeights()
+        # Searches run in worker threads (the Discord bot); a rebuild swaps the keyword index's
+        # arrays, so no search may read them half-swapped.
+        self._lexical_lock = threading.Lock()
 
     def refresh(self) -> None:
         """Bring the keyword index up to the store's generation: load it, or rebuild it."""
+        with self._lexical_lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         generation = self.store.generation()
         if self.lexical.generation == generation:
             return
@@ -66,11 +74,12 @@ class HybridSearch:
         self, question: str, k: int, filters: SearchFilters | None = None
     ) -> list[SearchHit]:
         """Return the k passages that best match the question, best first."""
-        self.refresh()
         query = self.embed([question])[0]
         pool = max(k, self.candidates)
         dense = self.store.query(query, pool, filters)
-        lexical = self.lexical.search(question, pool, filters)
+        with self._lexical_lock:
+            self._refresh()
+            lexical = self.lexical.search(question, pool, filters)
         fused = fuse_ranks(
             [[p.passage_id for p, _ in dense], [pid for pid, _ in lexical]],
             [self.weights.dense, self.weights.lexical],
