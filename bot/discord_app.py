@@ -95,6 +95,9 @@ class NewsBot(commands.Bot):
             synced = await self.tree.sync()
         logger.info("synced %d slash commands", len(synced))
 
+    async def on_message(self, message: discord.Message) -> None:
+        """Leave messages to the cogs: the bot has no text commands to look for."""
+
     async def on_ready(self) -> None:
         logger.info("logged in as %s (%s)", self.user, getattr(self.user, "id", "?"))
 
@@ -123,6 +126,8 @@ class NewsBot(commands.Bot):
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            return  # the check already told the user why (e.g. admin commands)
         original = getattr(error, "original", error)
         logger.error(
             "command %s by user %s failed:\n%s",
@@ -139,7 +144,13 @@ class NewsBot(commands.Bot):
 async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Answer the interaction privately, whether or not it was acknowledged already."""
     try:
-        if interaction.response.is_done():
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # The first follow-up after a public "thinking…" would replace it, publicly; so
+            # clear the placeholder and then answer privately.
+            await interaction.edit_original_response(content="…")
+            await interaction.delete_original_response()
+            await interaction.followup.send(text, ephemeral=True)
+        elif interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
         else:
             await interaction.response.send_message(text, ephemeral=True)

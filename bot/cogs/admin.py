@@ -187,14 +187,15 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="forget", description="Remove an article and its passages (admins).")
     @app_commands.describe(article_id="The id shown by /sources")
     async def forget(self, interaction: discord.Interaction, article_id: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         infos = await self.bot.work(self.bot.index.articles)
         match = next((i for i in infos if i.article_id == article_id), None)
         if match is None:
-            await interaction.response.send_message(
+            await interaction.followup.send(
                 f"No article with id `{article_id}` (see /sources).", ephemeral=True
             )
             return
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"Forget “{match.title}” ({match.outlet or 'unknown outlet'}) and its "
             f"{match.passages} passage(s)?",
             view=ConfirmForget(self.bot, article_id, interaction.user.id),

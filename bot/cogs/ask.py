@@ -131,7 +131,9 @@ class AskCog(commands.Cog):
                 starter = None
         if starter is not None:
             turns.append(("user", self._strip_mention(starter.content)))
-        async for msg in thread.history(limit=HISTORY_MESSAGES, before=before, oldest_first=True):
+        # Newest first, so a long thread keeps its latest turns; then put back in order.
+        newest = [m async for m in thread.history(limit=HISTORY_MESSAGES, before=before)]
+        for msg in reversed(newest):
             if msg.author.id == getattr(self.bot.user, "id", None):
                 text = msg.embeds[0].description if msg.embeds else msg.content
                 if text:
