@@ -1,0 +1,108 @@
+"""The real `newsbot run` process against our fake Discord on 127.0.0.1 (gateway + REST)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.runner import NEWSBOT
+
+pytestmark = pytest.mark.model
+QUESTION = "what did Putin say about India's oil?"
+
+
+@pytest.fixture
+def discord_bot(seeded: Path, tmp_path: Path) -> Iterator[FakeDiscord]:
+    fake = FakeDiscord().start()
+    env = os.environ | {
+        "NEWSBOT_DISCORD_TOKEN": "test-token",
+        "NEWSBOT_DISCORD_API_BASE": fake.api_base,
+        "NEWSBOT_DISCORD_GATEWAY_URL": fake.gateway_url,
+        "NEWSBOT_DISCORD_GUILD_ID": str(fake.guild_id),
+        "NEWSBOT_DISCORD_COOLDOWN_SECONDS": "0",
+        "NEWSBOT_LOG_LEVEL": "INFO",
+    }
+    log = (tmp_path / "bot.log").open("w")
+    bot = subprocess.Popen([*NEWSBOT, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        fake.wait_for(lambda: fake.connected and fake.commands(guild=True), timeout=120)
+        yield fake
+        assert fake.unhandled == [], fake.unhandled
+        assert fake.rejections == [], fake.rejections
+    finally:
+        bot.terminate()
+        bot.wait(30)
+        log.close()
+        fake.stop()
+        print((tmp_path / "bot.log").read_text())
+
+
+def test_the_bot_logs_in_syncs_its_commands_and_answers_ask(discord_bot: FakeDiscord) -> None:
+    fake = discord_bot
+    assert fake.token == "test-token"
+    assert {c["name"] for c in fake.commands(guild=True)} >= {
+        "ask",
+        "ingest",
+        "sources",
+        "forget",
+        "stats",
+    }
+
+    asked = fake.slash("ask", {"question": QUESTION}, user="user")
+    reply = fake.wait_for(lambda: (fake.original_response(asked) or {}).get("embeds"), 60)
+
+    assert fake.ack_latency[asked] < 3
+    text = reply[0]["description"]
+    assert "why should India be deprived of this right?" in text and "[1]" in text
+    sources = reply[1]["fields"]
+    assert sources[0]["name"].startswith("[1] Putin says Russia hasn’t received G7")
+    assert "MENAFN, 2025-12-06" in sources[0]["value"]
+    message = fake.original_response(asked)
+    assert message is not None
+    labels = [
+        c.get("label") or c.get("emoji", {}).get("name")
+        for row in message["components"]
+        for c in row["components"]
+    ]
+    assert labels == ["Passages", "👍", "👎"]
+    assert message["allowed_mentions"] == {"parse": []}
+
+
+def test_a_mention_is_answered_in_a_thread(discord_bot: FakeDiscord) -> None:
+    fake = discord_bot
+
+    fake.say(f"{QUESTION}", user="user", mention_bot=True)
+    thread = fake.wait_for(fake.threads, 60)[0]
+    answer = fake.wait_for(
+        lambda: [m for m in fake.messages(thread["id"]) if m["author"]["id"] == fake.bot_id], 60
+    )
+
+    assert "why should India be deprived of this right?" in answer[0]["embeds"][0]["description"]
+    assert answer[0]["allowed_mentions"] == {"parse": []}
+
+
+def test_a_non_admin_cannot_ingest(discord_bot: FakeDiscord) -> None:
+    fake = discord_bot
+
+    refused = fake.slash("ingest", {"url": "https://news.example/a"}, user="user")
+    reply = fake.wait_for(lambda: fake.original_response(refused), 30)
+
+    assert "Only server managers" in reply["content"]
+    assert reply["flags"] & 64  # ephemeral
+
+
+def test_twenty_concurrent_questions_are_all_acknowledged_in_time(
+    discord_bot: FakeDiscord,
+) -> None:
+    fake = discord_bot
+
+    asked = [fake.slash("ask", {"question": f"{QUESTION} ({i})"}, user="user") for i in range(20)]
+    for interaction in asked:
+        fake.wait_for(lambda i=interaction: (fake.original_response(i) or {}).get("embeds"), 120)
+
+    assert max(fake.ack_latency[i] for i in asked) < 3
