@@ -175,6 +175,7 @@ class AdminCog(commands.Cog):
     @app_commands.describe(query="Only articles whose headline or outlet contains this")
     async def sources(self, interaction: discord.Interaction, query: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        logger.info("admin %s listed sources (query %r)", interaction.user.id, query)
         infos = await self.bot.work(self.bot.index.articles)
         rows = [article_row(i) for i in infos]
         if query:
@@ -188,6 +189,7 @@ class AdminCog(commands.Cog):
     @app_commands.describe(article_id="The id shown by /sources")
     async def forget(self, interaction: discord.Interaction, article_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        logger.info("admin %s asked to forget article %s", interaction.user.id, article_id)
         infos = await self.bot.work(self.bot.index.articles)
         match = next((i for i in infos if i.article_id == article_id), None)
         if match is None:
@@ -205,6 +207,7 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="stats", description="What the index holds, and feedback (admins).")
     async def stats(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        logger.info("admin %s asked for stats", interaction.user.id)
         infos = await self.bot.work(self.bot.index.articles)
         votes = await self.bot.work(self.bot.feedback.counts)
         dates = sorted(str(i.published_at)[:10] for i in infos if i.published_at)
