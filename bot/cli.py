@@ -122,6 +122,7 @@ def ingest(
         out.print(
             f"{report.files} file(s): [green]{report.added} added[/green], "
             f"{report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.syndicated} syndicated copies, "
             f"[{'red' if report.failed else 'green'}]{len(report.failed)} failed[/]"
         )
         for origin, reason in report.failed:
@@ -230,7 +231,15 @@ def sources(
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table("id", "date", "outlet", "headline", "passages", title=f"{len(rows)} article(s)")
+    table = Table(
+        "id",
+        "date",
+        "outlet",
+        "headline",
+        "passages",
+        "also published by",
+        title=f"{len(rows)} article(s)",
+    )
     for row in rows:
         date = str(row["published_at"] or "")[:10]
         table.add_row(
@@ -239,6 +248,7 @@ def sources(
             str(row["outlet"] or ""),
             str(row["title"]),
             str(row["passages"]),
+            ", ".join(str(p["outlet"] or p["url"]) for p in row["also_published"]),  # type: ignore[attr-defined]
         )
     out.print(table)
 

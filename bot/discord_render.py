@@ -74,7 +74,11 @@ def source_field(citation: Citation) -> dict[str, Any]:
     where = ", ".join(x for x in (p.outlet, p.published_date) if x) or "source"
     link = f"[{where}]({p.url})" if p.url else where
     excerpt = clip(" ".join(p.text.split()), EXCERPT)
-    value = clip(f"{link}\n> {excerpt}", FIELD_VALUE)
+    also = ""
+    if citation.also_published:
+        outlets = ", ".join(str(x.outlet or x.url) for x in citation.also_published)
+        also = f"\nalso published by {outlets}"
+    value = clip(f"{link}{also}\n> {excerpt}", FIELD_VALUE)
     return {"name": clip(f"[{citation.n}] {p.title}", FIELD_NAME), "value": value, "inline": False}
 
 

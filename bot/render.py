@@ -12,6 +12,14 @@ def source_line(citation: Citation) -> str:
     return f"[{citation.n}] {p.title}" + (f" — {where}" if where else "")
 
 
+def also_published(citation: Citation) -> str:
+    """Return "Outlet (2025-12-06), Other" for the story's other publications."""
+    return ", ".join(
+        f"{p.outlet or p.url}" + (f" ({p.as_dict()['published_at']})" if p.published_at else "")
+        for p in citation.also_published
+    )
+
+
 def answer_text(answer: Answer, *, passages: bool = True) -> str:
     """Return the answer with its numbered sources (and the cited passages) as plain text."""
     lines = [answer.text]
@@ -23,6 +31,8 @@ def answer_text(answer: Answer, *, passages: bool = True) -> str:
             lines.append(source_line(citation))
             if citation.passage.url:
                 lines.append(f"    {citation.passage.url}")
+            if citation.also_published:
+                lines.append(f"    also published by {also_published(citation)}")
             if passages:
                 lines.extend(f"    {line}" for line in citation.passage.text.split("\n") if line)
     return "\n".join(lines)
@@ -36,4 +46,5 @@ def article_row(info: ArticleInfo) -> dict[str, object]:
         "title": info.title,
         "passages": info.passages,
         "url": info.url,
+        "also_published": [p.as_dict() for p in info.also_published],
     }

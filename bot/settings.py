@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     answer_max_sentences: int = Field(
         4, ge=1, le=20, description="Most quoted sentences in an extractive answer."
     )
+    dedup_threshold: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Estimated word-shingle similarity above which an incoming article is a "
+        "syndicated copy of a stored one: recorded as another publication, not indexed again.",
+    )
     answer_min_relevance: float = Field(
         0.67,
         description="Below this relevance (best cosine + half the question-word coverage) the "

@@ -72,6 +72,7 @@ def open_index(settings: Settings) -> NewsIndex:
             min_relevance=settings.answer_min_relevance,
         ),
         chat=chat,
+        dedup_threshold=settings.dedup_threshold,
     )
     return NewsIndex.open(config)
 

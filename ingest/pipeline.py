@@ -40,6 +40,7 @@ class IngestReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    syndicated: int = 0  # near copies of stored stories, recorded as further publications
     failed: list[tuple[str, str]] = field(default_factory=list)  # (origin, one-line reason)
     files: int = 0
 
@@ -56,6 +57,7 @@ class IngestReport:
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "syndicated": self.syndicated,
             "failed": [{"source": origin, "reason": reason} for origin, reason in self.failed],
         }
 

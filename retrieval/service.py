@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+import numpy as np
 
 from retrieval.chain import ChatAnswerer, ChatModelConfig, make_chat_model
 from retrieval.embedder import BUNDLED_MODEL, Embedder
@@ -17,11 +19,21 @@ from retrieval.lock import DataDirLock
 from retrieval.search import HybridSearch
 from retrieval.sentences import split_sentences
 from retrieval.store import ChromaLocation, PassageStore, open_client
-from retrieval.types import Answer, ArticleInfo, Passage, SearchFilters, SearchHit, Turn
+from retrieval.syndication import best_match, encode, signature
+from retrieval.types import (
+    Answer,
+    ArticleInfo,
+    Citation,
+    Passage,
+    Publication,
+    SearchFilters,
+    SearchHit,
+    Turn,
+)
 
 logger = logging.getLogger(__name__)
 
-WriteStatus = Literal["added", "updated", "unchanged"]
+WriteStatus = Literal["added", "updated", "unchanged", "syndicated"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class IndexConfig:
     top_k: int = 6
     candidates: int = 50
     extractive: ExtractiveConfig = field(default_factory=ExtractiveConfig)
+    dedup_threshold: float = 0.8  # estimated Jaccard similarity that makes a syndicated copy
     chat: ChatModelConfig | None = None  # None: the extractive answerer answers
 
 
@@ -52,11 +65,13 @@ class NewsIndex:
         extractive: ExtractiveConfig | None = None,
         chat: ChatModelConfig | None = None,
         lock: DataDirLock | None = None,
+        dedup_threshold: float = 0.8,
     ):
         self.store = store
         self.lexical = lexical
         self.embedder = embedder
         self.top_k = top_k
+        self.dedup_threshold = dedup_threshold
         self._lock = lock
         self.searcher = HybridSearch(store, lexical, embedder.embed, candidates=candidates)
         self.answerer = ExtractiveAnswerer(
@@ -101,6 +116,7 @@ class NewsIndex:
             extractive=config.extractive,
             chat=config.chat,
             lock=lock,
+            dedup_threshold=config.dedup_threshold,
         )
 
     def close(self) -> None:
@@ -133,18 +149,44 @@ class NewsIndex:
     def put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
     ) -> list[WriteStatus]:
-        """Embed and store articles (embedding them together), each committed whole."""
+        """Embed and store articles (embedding them together), each committed whole.
+
+        A new article that is a near copy of a stored one (a syndicated wire story) is not
+        indexed again: it is recorded as another publication of that story.
+        """
         statuses = [self.status_of(info.article_id, info.revision) for info, _ in articles]
-        todo = [(i, a) for i, a in enumerate(articles) if statuses[i] != "unchanged"]
         for i, (info, _) in enumerate(articles):
             if statuses[i] == "unchanged" and not self.store.is_clean(info.article_id):
                 self.store.clean_up(info.article_id, info.revision)  # an earlier run was cut off
-        texts = [self._embedding_text(p) for _, (_, passages) in todo for p in passages]
+        ids, matrix = self.store.signatures()
+        ids = list(ids)
+        todo: list[tuple[ArticleInfo, Sequence[Passage], str]] = []
+        for i, (info, passages) in enumerate(articles):
+            if statuses[i] == "unchanged":
+                continue
+            sig = signature(" ".join(p.text for p in passages))
+            if statuses[i] == "added":
+                original, similarity = best_match(sig, ids, matrix)
+                if similarity >= self.dedup_threshold:
+                    logger.info(
+                        "%s is a copy of %s (similarity %.2f)",
+                        info.url or info.title,
+                        original,
+                        similarity,
+                    )
+                    self.store.add_publication(original, _publication(info))
+                    statuses[i] = "syndicated"
+                    continue
+                ids.append(info.article_id)
+                matrix = np.vstack([matrix, sig[None, :]]) if len(matrix) else sig[None, :]
+            todo.append((info, passages, encode(sig)))
+        texts = [self._embedding_text(p) for _, passages, _ in todo for p in passages]
         vectors = self.embedder.embed(texts)
         start = 0
-        for _, (info, passages) in todo:
-            self.store.write_article(info, passages, vectors[start : start + len(passages)])
-            start += len(passages)
+        for info, passages, minhash in todo:
+            end = start + len(passages)
+            self.store.write_article(info, passages, vectors[start:end], minhash=minhash)
+            start = end
         return statuses
 
     def _embedding_text(self, passage: Passage) -> str:
@@ -191,6 +233,22 @@ class NewsIndex:
         if not question:
             return Answer("Ask a question about the news coverage.", (), grounded=False)
         if self.chat is not None:
-            return self.chat.answer(question, history, filters)
-        hits = self.search(question, filters=filters)
-        return self.answerer.answer(question, hits)
+            answer = self.chat.answer(question, history, filters)
+        else:
+            answer = self.answerer.answer(question, self.search(question, filters=filters))
+        return self._with_publications(answer)
+
+    def _with_publications(self, answer: Answer) -> Answer:
+        """Add to each citation the other outlets that published the same story."""
+        citations = []
+        for citation in answer.citations:
+            info = self.store.article(citation.passage.article_id)
+            also = info.also_published if info else ()
+            citations.append(Citation(citation.n, citation.passage, also))
+        return replace(answer, citations=tuple(citations))
+
+
+def _publication(info: ArticleInfo) -> Publication:
+    return Publication(
+        outlet=info.outlet, url=info.url, published_at=info.published_at, title=info.title
+    )

@@ -14,14 +14,23 @@ derived indexes (the lexical one) in this or another process that they must catc
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.types import ArticleInfo, Passage, SearchFilters, date_number, utc_now
+from retrieval.syndication import decode
+from retrieval.types import (
+    ArticleInfo,
+    Passage,
+    Publication,
+    SearchFilters,
+    date_number,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -123,6 +132,13 @@ def passage_from_record(pid: str, text: str, meta: dict[str, Any]) -> Passage:
     )
 
 
+def _publications(meta: dict[str, Any]) -> tuple[Publication, ...]:
+    raw = meta.get("also_published")
+    if not raw:
+        return ()
+    return tuple(Publication(**item) for item in json.loads(str(raw)))
+
+
 def _info_from_record(aid: str, meta: dict[str, Any]) -> ArticleInfo:
     return ArticleInfo(
         article_id=aid,
@@ -133,6 +149,7 @@ def _info_from_record(aid: str, meta: dict[str, Any]) -> ArticleInfo:
         passages=int(meta.get("passages", 0)),
         revision=str(meta.get("revision", "")),
         ingested_at=str(meta.get("ingested_at", "")),
+        also_published=_publications(meta),
     )
 
 
@@ -165,6 +182,8 @@ class PassageStore:
         self._batch = max(1, min(int(client.get_max_batch_size()), 5000))
         self._revisions: dict[str, str] | None = None
         self._revisions_generation: str | None = None
+        self._signatures: tuple[list[str], np.ndarray] | None = None
+        self._signatures_generation: str | None = None
 
     # -- generation -------------------------------------------------------------------------
     def generation(self) -> str:
@@ -206,12 +225,51 @@ class PassageStore:
             self._revisions_generation = generation
         return self._revisions
 
+    def signatures(self) -> tuple[list[str], np.ndarray]:
+        """Return (article ids, MinHash matrix) of stored articles, cached per generation."""
+        import numpy as np
+
+        generation = self.generation()
+        if self._signatures is None or generation != self._signatures_generation:
+            ids: list[str] = []
+            rows: list[np.ndarray] = []
+            offset = 0
+            while True:
+                got = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                    if meta.get("minhash"):
+                        ids.append(aid)
+                        rows.append(decode(str(meta["minhash"])))
+                if len(got["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+            matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.uint32)
+            self._signatures = (ids, matrix)
+            self._signatures_generation = generation
+        return self._signatures
+
+    def add_publication(self, article_id: str, publication: Publication) -> bool:
+        """Record another publication of a stored article; False if already recorded."""
+        got = self.articles.get(ids=[article_id], include=["metadatas"])
+        if not got["ids"]:
+            return False
+        meta = dict(got["metadatas"][0])
+        known = list(_publications(meta))
+        if any(p.url == publication.url and p.outlet == publication.outlet for p in known):
+            return False
+        known.append(publication)
+        meta["also_published"] = json.dumps([asdict(p) for p in known], ensure_ascii=False)
+        self.articles.update(ids=[article_id], metadatas=[meta])
+        self._bump()
+        return True
+
     # -- writes -----------------------------------------------------------------------------
     def write_article(
         self,
         info: ArticleInfo,
         passages: Sequence[Passage],
         embeddings: np.ndarray,
+        minhash: str | None = None,
     ) -> None:
         """Store an article's passages and commit it (see the module docstring)."""
         ids = [p.passage_id for p in passages]
@@ -231,7 +289,15 @@ class PassageStore:
             "ingested_at": info.ingested_at or utc_now(),
             "clean": False,
         }
-        optional = {"outlet": info.outlet, "published_at": info.published_at, "url": info.url}
+        previous = self.articles.get(ids=[info.article_id], include=["metadatas"])
+        also = previous["metadatas"][0].get("also_published") if previous["ids"] else None
+        optional = {
+            "outlet": info.outlet,
+            "published_at": info.published_at,
+            "url": info.url,
+            "minhash": minhash,
+            "also_published": also,  # an update keeps the story's other publications
+        }
         record.update({k: v for k, v in optional.items() if v})
         self.articles.upsert(
             ids=[info.article_id], documents=[info.title], embeddings=[[1.0]], metadatas=[record]

@@ -152,6 +152,7 @@ class SearchFilters:
 class Citation:
     n: int
     passage: Passage
+    also_published: tuple[Publication, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         p = self.passage
@@ -164,6 +165,7 @@ class Citation:
             "url": p.url,
             "passage_id": p.passage_id,
             "text": p.text,
+            "also_published": [pub.as_dict() for pub in self.also_published],
         }
 
 
@@ -183,6 +185,24 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """Another outlet's publication of a story already indexed (a syndicated copy)."""
+
+    outlet: str | None
+    url: str | None
+    published_at: str | None
+    title: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "outlet": self.outlet,
+            "url": self.url,
+            "published_at": iso_date(self.published_at),
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True)
 class ArticleInfo:
     """What the index knows of one stored article."""
 
@@ -194,6 +214,7 @@ class ArticleInfo:
     passages: int
     revision: str
     ingested_at: str = ""
+    also_published: tuple[Publication, ...] = ()
 
 
 # One turn of a conversation: ("user" | "assistant", text).

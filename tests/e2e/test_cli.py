@@ -58,6 +58,7 @@ def test_canonical_question_quotes_putin_with_citations(seeded: Path) -> None:
             "url",
             "passage_id",
             "text",
+            "also_published",
         }
 
 

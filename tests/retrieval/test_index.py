@@ -145,3 +145,39 @@ def test_an_interrupted_update_leaves_the_old_article_whole(
         index
     ) == ["Correction: the eruption was small.\n\nSecond part."]
     assert index.store.passages.count() == len(_texts(index))
+
+
+WIRE = [
+    "Central bank raises interest rates by a quarter point to fight persistent inflation, "
+    "the governor told reporters on Thursday after the policy meeting ended in the capital.",
+    "The decision was unanimous, and markets had widely expected the move after consumer "
+    "prices rose faster than forecast for the third month in a row, officials said.",
+    "“We will do what it takes to bring inflation back to target,” the governor said, adding "
+    "that further increases could not be ruled out if wage growth stayed strong this year.",
+]
+
+
+def test_a_syndicated_copy_is_recorded_as_another_publication_not_indexed_twice(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    from tests.helpers import article
+
+    index = make_index(location)
+    original = article(
+        "Central bank raises rates", WIRE, outlet="Wire A", url="https://a.example/1"
+    )
+    edited = [WIRE[0].replace("Thursday", "Thursday evening"), WIRE[1], WIRE[2] + " (Reuters)"]
+    copy = article("Bank lifts rates again", edited, outlet="Paper B", url="https://b.example/9")
+    unrelated = article("Local team wins cup", ["The local team won the cup final 2-1."])
+
+    first = put(index, original)
+    second = put(index, copy, unrelated)
+    again = put(index, copy)
+
+    assert (first.added, second.added, second.syndicated, again.syndicated) == (1, 1, 1, 1)
+    infos = {a.title: a for a in index.articles()}
+    assert set(infos) == {"Central bank raises rates", "Local team wins cup"}
+    also = infos["Central bank raises rates"].also_published
+    assert [(p.outlet, p.url) for p in also] == [("Paper B", "https://b.example/9")]
+    answer = index.ask("What did the governor say about inflation and interest rates?")
+    assert answer.citations[0].also_published == also
