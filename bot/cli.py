@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.settings import Settings
-from bot.wiring import chunk_limits, configure_logging, open_index
+from bot.wiring import chunk_limits, configure_logging, feed_registry, fetch_policy, open_index
 
 if TYPE_CHECKING:
     from retrieval.service import NewsIndex
@@ -76,13 +76,18 @@ def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, folders (searched recursively) and article URLs.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Add articles from files and folders (.txt, .md, .html, .json, .jsonl) to the index."""
+    """Add articles from files, folders (.txt .md .html .json .jsonl) and web pages."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from ingest.pipeline import ingest_paths
+    from ingest.pipeline import ingest_paths, ingest_urls, is_url
+
+    urls = [p for p in paths if is_url(p)]
+    files = [Path(p) for p in paths if not is_url(p)]
 
     settings = _settings()
     with (
@@ -101,7 +106,7 @@ def ingest(
         try:
             report = ingest_paths(
                 index,
-                paths,
+                files,
                 limits=chunk_limits(settings),
                 max_bytes=settings.max_file_bytes,
                 on_start=lambda n: progress.update(task, total=n),
@@ -110,6 +115,9 @@ def ingest(
                     task, stored=progress.tasks[task].fields["stored"] + n
                 ),
             )
+            if urls:
+                policy = fetch_policy(settings)
+                report.merge(ingest_urls(index, urls, policy=policy, limits=chunk_limits(settings)))
         except KeyboardInterrupt:
             err.print(
                 "[yellow]Interrupted.[/yellow] Articles already stored are complete; "
@@ -209,12 +217,14 @@ def run(
         max_concurrent=settings.discord_max_concurrent,
         max_upload_bytes=int(settings.discord_max_upload_mb * 1024 * 1024),
         chunk_limits=chunk_limits(settings),
+        fetch_policy=fetch_policy(settings),
+        announce_channel_id=settings.discord_announce_channel_id,
     )
     with _index(settings) as index:
         index.embedder.embed(["warm up"])  # load the model before the first question arrives
         index.refresh()
         feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-        bot = NewsBot(index, feedback, config)
+        bot = NewsBot(index, feedback, config, feeds=feed_registry(settings))
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)
 
 
@@ -267,6 +277,108 @@ def forget(
         err.print(f"[red]error:[/red] no article with id {article_id!r} (see `newsbot sources`)")
         raise typer.Exit(1)
     out.print(f"Removed article {article_id} and its passages.")
+
+
+feeds_app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries are fetched and ingested.")
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's URL (RSS or Atom).")],
+    every: Annotated[
+        str | None, typer.Option(help="How often to poll: 30m, 2h, 1d (default: setting).")
+    ] = None,
+) -> None:
+    """Subscribe to a feed (re-adding changes its interval)."""
+    from ingest.feeds import parse_interval
+
+    settings = _settings()
+    try:
+        seconds = parse_interval(every or settings.feed_default_every)
+        feed = feed_registry(settings).add(url, seconds)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    out.print(f"Subscribed to {feed.url}, polled every {_interval(feed.every_seconds)}.")
+
+
+@feeds_app.command("list")
+def feeds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the subscribed feeds."""
+    feeds = feed_registry(_settings()).list()
+    if as_json:
+        rows = [
+            {
+                "url": f.url,
+                "title": f.title,
+                "every_seconds": f.every_seconds,
+                "last_polled": f.last_polled,
+                "seen": len(f.seen),
+            }
+            for f in feeds
+        ]
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("url", "title", "every", "last polled", "entries seen")
+    for f in feeds:
+        table.add_row(
+            f.url,
+            f.title or "",
+            _interval(f.every_seconds),
+            f.last_polled or "never",
+            str(len(f.seen)),
+        )
+    out.print(table)
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL.")]) -> None:
+    """Unsubscribe from a feed (its articles stay in the index)."""
+    if not feed_registry(_settings()).remove(url):
+        err.print(f"[red]error:[/red] not subscribed to {url} (see `newsbot feeds list`)")
+        raise typer.Exit(1)
+    out.print(f"Unsubscribed from {url}.")
+
+
+@feeds_app.command("poll")
+def feeds_poll() -> None:
+    """Poll every subscribed feed once, now, and ingest the new entries."""
+    from ingest.feeds import poll_feed
+
+    settings = _settings()
+    registry = feed_registry(settings)
+    failed = False
+    with _index(settings) as index:
+        for feed in registry.list():
+            report = poll_feed(
+                registry,
+                feed.url,
+                sink=index,
+                limits=chunk_limits(settings),
+                policy=fetch_policy(settings),
+            )
+            out.print(
+                f"{feed.url}: {report.added} added, {report.updated} updated, "
+                f"{report.unchanged} unchanged, {report.skipped} seen before, "
+                f"{len(report.failed)} failed"
+            )
+            for note in report.notes:
+                out.print(f"  note: {note}", highlight=False)
+            for origin, reason in report.failed:
+                out.print(f"  [red]✗[/red] {origin}: {reason}", highlight=False)
+            failed = failed or bool(report.failed)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 if __name__ == "__main__":  # pragma: no cover

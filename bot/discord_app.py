@@ -17,9 +17,11 @@ from typing import Any, ParamSpec, TypeVar
 import discord
 from discord import app_commands
 from discord.ext import commands
+from ingest.fetch import FetchPolicy
 
 from bot.feedback import FeedbackStore
 from ingest.chunk import ChunkLimits
+from ingest.feeds import FeedRegistry
 from retrieval.service import NewsIndex
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ class BotConfig:
     max_concurrent: int = 4
     max_upload_bytes: int = 5 * 1024 * 1024
     chunk_limits: ChunkLimits = field(default_factory=ChunkLimits)
+    fetch_policy: FetchPolicy | None = None  # None: /ingest url: answers it is not configured
+    announce_channel_id: int | None = None
+    feed_check_seconds: float = 60.0  # how often due feeds are looked for
 
 
 class Cooldown:
@@ -61,7 +66,13 @@ class Cooldown:
 class NewsBot(commands.Bot):
     """The Discord front end of newsbot."""
 
-    def __init__(self, index: NewsIndex, feedback: FeedbackStore, config: BotConfig):
+    def __init__(
+        self,
+        index: NewsIndex,
+        feedback: FeedbackStore,
+        config: BotConfig,
+        feeds: FeedRegistry | None = None,
+    ):
         intents = discord.Intents.default()
         intents.message_content = True  # questions arrive in mentions and thread messages
         super().__init__(
@@ -73,6 +84,7 @@ class NewsBot(commands.Bot):
         )
         self.index = index
         self.feedback = feedback
+        self.feeds = feeds
         self.config = config
         self.cooldown = Cooldown(config.cooldown_seconds)
         self._work = asyncio.Semaphore(config.max_concurrent)
@@ -84,6 +96,10 @@ class NewsBot(commands.Bot):
 
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
+        if self.feeds is not None and self.config.fetch_policy is not None:
+            from bot.cogs.feeds import FeedsCog
+
+            await self.add_cog(FeedsCog(self, self.feeds, self.config.fetch_policy))
         # Buttons carry the answer id in their custom_id, so they work after a restart.
         self.add_dynamic_items(PassagesButton, VoteButton)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]

@@ -122,6 +122,20 @@ class Settings(BaseSettings):
     discord_max_upload_mb: float = Field(
         5.0, gt=0, description="Largest attachment accepted by /ingest file:."
     )
+    fetch_allow_loopback: bool = Field(
+        False,
+        description="Allow fetching from 127.0.0.0/8 and ::1 (tests and local use only); "
+        "private and link-local addresses stay refused.",
+    )
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds a page or feed fetch may take.")
+    fetch_max_mb: float = Field(5.0, gt=0, description="Largest page or feed fetched.")
+    fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed when fetching.")
+    feed_default_every: str = Field(
+        "30m", description="How often a feed is polled when `feeds add` gives no --every."
+    )
+    discord_announce_channel_id: int | None = Field(
+        None, description="Channel that gets a one-line note per feed poll that added articles."
+    )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
@@ -134,6 +148,7 @@ class Settings(BaseSettings):
         "discord_guild_id",
         "discord_api_base",
         "discord_gateway_url",
+        "discord_announce_channel_id",
         mode="before",
     )
     @classmethod

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from ingest.fetch import FetchPolicy
+
     from ingest.chunk import ChunkLimits
+    from ingest.feeds import FeedRegistry
     from retrieval.service import NewsIndex
 
 
@@ -85,3 +88,20 @@ def chunk_limits(settings: Settings) -> ChunkLimits:
         target_tokens=min(settings.chunk_target_tokens, settings.chunk_max_tokens),
         context_tokens=settings.chunk_context_tokens,
     )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    from ingest.fetch import FetchPolicy
+
+    return FetchPolicy(
+        allow_loopback=settings.fetch_allow_loopback,
+        total_timeout=settings.fetch_timeout,
+        max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
+        max_redirects=settings.fetch_max_redirects,
+    )
+
+
+def feed_registry(settings: Settings) -> FeedRegistry:
+    from ingest.feeds import FeedRegistry
+
+    return FeedRegistry(settings.data_dir / "feeds.json")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ingest.chunk import ChunkLimits, chunk_article
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
 from retrieval.types import Article, ArticleInfo, Passage
+
+if TYPE_CHECKING:
+    from ingest.fetch import FetchPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,13 @@ class IngestReport:
 
     def count(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """Add another report's counts and failures to this one."""
+        for name in ("added", "updated", "unchanged", "syndicated", "files"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed.extend(other.failed)
+        return self
 
     @property
     def ok(self) -> bool:
@@ -170,6 +180,40 @@ def ingest_articles(
         ingester.add(article)
     ingester.flush()
     sink.refresh()
+    return report
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def fetch_article(url: str, policy: FetchPolicy) -> Article:
+    """Fetch a web page and extract its article; raise FetchError or ParseError with a reason."""
+    from ingest.fetch import fetch
+    from ingest.formats import parse_html
+
+    page = fetch(url, policy, kind="html")
+    article = parse_html(page.text, page.url)
+    # The page's own canonical url wins; else the address it was finally served from.
+    return article if article.url else replace(article, url=page.url)
+
+
+def ingest_urls(
+    sink: ArticleSink, urls: Iterable[str], *, policy: FetchPolicy, limits: ChunkLimits
+) -> IngestReport:
+    """Fetch and ingest article pages; each failure is reported with its url and a reason."""
+    from ingest.fetch import FetchError
+
+    articles = []
+    failed: list[tuple[str, str]] = []
+    for url in urls:
+        try:
+            articles.append(replace(fetch_article(url, policy), origin=url))
+        except (FetchError, ParseError) as exc:
+            failed.append((url, str(exc)))
+    report = ingest_articles(sink, articles, limits=limits)
+    report.failed[:0] = failed
+    report.files = len(failed) + len(articles)
     return report
 
 

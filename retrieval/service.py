@@ -161,6 +161,7 @@ class NewsIndex:
         ids, matrix = self.store.signatures()
         ids = list(ids)
         todo: list[tuple[ArticleInfo, Sequence[Passage], str]] = []
+        copies: list[tuple[str, Publication]] = []  # recorded once the originals are written
         for i, (info, passages) in enumerate(articles):
             if statuses[i] == "unchanged":
                 continue
@@ -174,7 +175,7 @@ class NewsIndex:
                         original,
                         similarity,
                     )
-                    self.store.add_publication(original, _publication(info))
+                    copies.append((original, _publication(info)))
                     statuses[i] = "syndicated"
                     continue
                 ids.append(info.article_id)
@@ -187,6 +188,8 @@ class NewsIndex:
             end = start + len(passages)
             self.store.write_article(info, passages, vectors[start:end], minhash=minhash)
             start = end
+        for original, publication in copies:
+            self.store.add_publication(original, publication)
         return statuses
 
     def _embedding_text(self, passage: Passage) -> str:

@@ -128,3 +128,9 @@ def make_index(embedder: Embedder, tmp_path: Path, request: pytest.FixtureReques
     yield factory  # type: ignore[misc]
     for index in opened:
         index.close()
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """Serve pytest-httpserver on 127.0.0.1 itself, so no test needs a name lookup."""
+    return ("127.0.0.1", 0)

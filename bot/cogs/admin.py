@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.render import article_row
 from ingest.parse import SUPPORTED_SUFFIXES, ParseError, parse_source
-from ingest.pipeline import IngestReport, ingest_articles
+from ingest.pipeline import IngestReport, ingest_articles, ingest_urls
 
 if TYPE_CHECKING:
     from bot.discord_app import NewsBot
@@ -24,7 +24,7 @@ PAGE = 10
 def report_text(report: IngestReport) -> str:
     text = (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.failed)} failed"
+        f"{report.syndicated} syndicated copies, {len(report.failed)} failed"
     )
     lines = [text] + [f"✗ {origin}: {reason}" for origin, reason in report.failed[:10]]
     if len(report.failed) > 10:
@@ -132,10 +132,7 @@ class AdminCog(commands.Cog):
             await interaction.response.send_message("Give either `url` or `file`.", ephemeral=True)
             return
         if url is not None:
-            await interaction.response.send_message(
-                "Ingesting from a URL is not configured yet; attach the article as a file.",
-                ephemeral=True,
-            )
+            await self._ingest_url(interaction, url)
             return
         assert file is not None
         suffix = PurePath(file.filename).suffix.lower()
@@ -159,6 +156,21 @@ class AdminCog(commands.Cog):
             "admin %s ingested %s: %s", interaction.user.id, file.filename, report.as_dict()
         )
         await interaction.followup.send(f"`{file.filename}`: {report_text(report)}", ephemeral=True)
+
+    async def _ingest_url(self, interaction: discord.Interaction, url: str) -> None:
+        policy = self.bot.config.fetch_policy
+        if policy is None:
+            await interaction.response.send_message(
+                "Ingesting from a URL is not configured; attach the article as a file.",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.bot.work(
+            ingest_urls, self.bot.index, [url], policy=policy, limits=self.bot.config.chunk_limits
+        )
+        logger.info("admin %s ingested %s: %s", interaction.user.id, url, report.as_dict())
+        await interaction.followup.send(f"<{url}>: {report_text(report)}", ephemeral=True)
 
     def _ingest_bytes(self, data: bytes, name: str) -> IngestReport:
         try:

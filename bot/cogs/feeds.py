@@ -1,0 +1,115 @@
+"""/feeds add|list|remove for admins, and the background poller of subscribed feeds."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from ingest.feeds import FeedRegistry, PollReport, parse_interval, poll_feed
+from ingest.fetch import FetchPolicy
+
+if TYPE_CHECKING:
+    from bot.discord_app import NewsBot
+
+logger = logging.getLogger(__name__)
+
+
+def announce_line(title: str, report: PollReport) -> str:
+    heads = "; ".join(report.titles[:3]) + (" …" if len(report.titles) > 3 else "")
+    return f"📰 {title}: {report.added} new article(s) — {heads}"[:1900]
+
+
+class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Atom feeds (admins)"):
+    def __init__(self, bot: NewsBot, registry: FeedRegistry, policy: FetchPolicy):
+        self.bot = bot
+        self.registry = registry
+        self.policy = policy
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.poller.change_interval(seconds=self.bot.config.feed_check_seconds)
+        self.poller.start()
+
+    async def cog_unload(self) -> None:
+        self.poller.cancel()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if self.bot.is_admin(interaction.user):
+            return True
+        await interaction.response.send_message(
+            "Only server managers (or configured admins) can do that.", ephemeral=True
+        )
+        return False
+
+    @app_commands.command(name="add", description="Subscribe to a feed.")
+    @app_commands.describe(url="The feed's URL", every="How often to poll: 30m, 2h, 1d")
+    async def add(self, interaction: discord.Interaction, url: str, every: str = "30m") -> None:
+        try:
+            feed = self.registry.add(url, parse_interval(every))
+        except ValueError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        logger.info(
+            "admin %s subscribed to %s every %ss", interaction.user.id, url, feed.every_seconds
+        )
+        await interaction.response.send_message(
+            f"Subscribed to <{feed.url}>; it is polled every {every}.", ephemeral=True
+        )
+
+    @app_commands.command(name="list", description="List subscribed feeds.")
+    async def list_feeds(self, interaction: discord.Interaction) -> None:
+        feeds = self.registry.list()
+        lines = [
+            f"<{f.url}> {f.title or ''} · every {f.every_seconds // 60} min · "
+            f"last polled {f.last_polled or 'never'}"
+            for f in feeds
+        ]
+        await interaction.response.send_message(
+            ("\n".join(lines) or "No feeds yet.")[:1900], ephemeral=True
+        )
+
+    @app_commands.command(name="remove", description="Unsubscribe from a feed.")
+    async def remove(self, interaction: discord.Interaction, url: str) -> None:
+        removed = self.registry.remove(url)
+        logger.info("admin %s unsubscribed from %s: %s", interaction.user.id, url, removed)
+        text = f"Unsubscribed from <{url}>." if removed else f"Not subscribed to <{url}>."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @tasks.loop(seconds=60)
+    async def poller(self) -> None:
+        for feed in self.registry.due(datetime.now(UTC)):
+            report = await self.bot.work(
+                poll_feed,
+                self.registry,
+                feed.url,
+                sink=self.bot.index,
+                limits=self.bot.config.chunk_limits,
+                policy=self.policy,
+            )
+            logger.info(
+                "polled %s: %d added, %d failed", feed.url, report.added, len(report.failed)
+            )
+            if report.added and self.bot.config.announce_channel_id:
+                await self._announce(announce_line(report.title or feed.title or feed.url, report))
+
+    @poller.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @poller.error
+    async def _poller_failed(self, error: BaseException) -> None:
+        logger.error("feed poller failed", exc_info=error)
+
+    async def _announce(self, line: str) -> None:
+        channel_id = self.bot.config.announce_channel_id
+        assert channel_id is not None
+        channel = self.bot.get_channel(channel_id)
+        if isinstance(channel, discord.abc.Messageable):
+            await channel.send(line)
+        else:
+            logger.warning("announce channel %s not found", channel_id)

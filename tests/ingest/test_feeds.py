@@ -1,0 +1,506 @@
+"""Feed subscriptions: the registry, and polling real RSS/Atom feeds served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from ingest.chunk import ChunkLimits
+from ingest.feeds import Feed, FeedRegistry, PollReport, parse_interval, poll_feed
+from ingest.fetch import Fetched, FetchPolicy, fetch
+from retrieval.types import ArticleInfo, Passage
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+PARAGRAPHS = [
+    "The city council voted 7 to 2 on Wednesday to approve a new pedestrian bridge over the"
+    " river, ending a debate that has lasted more than a decade.",
+    "“This bridge will connect two neighbourhoods that have been separated for too long,” said"
+    " Mayor Ana Lopez after the vote. Construction is expected to start in the autumn.",
+    "The project will cost an estimated 12 million euros, most of which will come from a"
+    " regional infrastructure fund. Opponents argued the money would be better spent on roads.",
+]
+LONG_SUMMARY = (
+    "<p>The regional rail operator announced on Tuesday that night trains between the capital"
+    " and the coast will run again from July, after a pause of four years.</p>"
+    "<p>Tickets go on sale next week. The operator said demand had grown steadily since the"
+    " pandemic, and that new sleeper carriages &amp; a refurbished dining car would be added"
+    " to the service by the end of the year.</p>"
+)
+
+
+def page(title: str, *, site: str | None = "The Riverside Gazette", day: str = "14") -> str:
+    """Return a realistic article page: navigation, an <article>, metadata, a footer."""
+    site_meta = f'<meta property="og:site_name" content="{site}">' if site else ""
+    body = "\n".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{title} | {site or "News"}</title>
+<meta property="og:title" content="{title}">
+{site_meta}
+<meta property="article:published_time" content="2024-03-{day}T09:30:00+00:00">
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav></header>
+<article><h1>{title}</h1><p class="byline">By Jane Doe</p>
+{body}
+</article>
+<footer><p>© 2024 The Riverside Gazette. All rights reserved.</p></footer>
+</body></html>"""
+
+
+def rss(base: str, items: list[tuple[str, str, str]]) -> str:
+    """Return an RSS 2.0 feed; items are (title, path, description HTML), newest first."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{base}{path}</link><guid>{base}{path}</guid>"
+        f"<pubDate>Thu, {20 - i:02d} Mar 2024 10:00:00 GMT</pubDate>"
+        f"<description><![CDATA[{summary}]]></description></item>"
+        for i, (title, path, summary) in enumerate(items)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Gazette Headlines</title><link>{base}/</link><description>News</description>"
+        f"{entries}</channel></rss>"
+    )
+
+
+class FakeSink:
+    """An in-memory ArticleSink: whitespace words as tokens, statuses from the revisions."""
+
+    max_tokens = 254
+
+    def __init__(self) -> None:
+        self.articles: dict[str, ArticleInfo] = {}
+        self.texts: dict[str, list[str]] = {}  # article id → passage texts
+        self.refreshed = 0
+        self.broken = False
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(text.split()) for text in texts]
+
+    def put_articles(
+        self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
+    ) -> Sequence[str]:
+        if self.broken:
+            raise OSError("disk full")
+        statuses = []
+        for info, passages in articles:
+            old = self.articles.get(info.article_id)
+            statuses.append(
+                "added"
+                if old is None
+                else "unchanged"
+                if old.revision == info.revision
+                else "updated"
+            )
+            self.articles[info.article_id] = info
+            self.texts[info.article_id] = [passage.text for passage in passages]
+        return statuses
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+
+@pytest.fixture
+def policy(httpserver: HTTPServer) -> FetchPolicy:
+    return FetchPolicy(
+        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=3
+    )
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> FeedRegistry:
+    return FeedRegistry(tmp_path / "data" / "feeds.json")
+
+
+def poll(registry: FeedRegistry, url: str, sink: FakeSink, policy: FetchPolicy) -> PollReport:
+    return poll_feed(registry, url, sink=sink, limits=ChunkLimits(), policy=policy, now=NOW)
+
+
+def requests_to(httpserver: HTTPServer, path: str) -> int:
+    return sum(1 for request, _ in httpserver.log if request.path == path)
+
+
+def serve_page(httpserver: HTTPServer, path: str, html: str) -> None:
+    httpserver.expect_request(path).respond_with_data(html, content_type="text/html; charset=utf-8")
+
+
+def test_rss_items_are_ingested_from_their_pages_then_skipped(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    items = [
+        ("Ferry strike ends", "/news/ferry", "Short."),
+        ("Bridge approved", "/news/bridge", ""),
+    ]
+    httpserver.expect_request("/rss").respond_with_data(
+        rss(base, items), content_type="application/rss+xml"
+    )
+    serve_page(httpserver, "/news/bridge", page("Council approves new river bridge"))
+    serve_page(httpserver, "/news/ferry", page("Ferry strike ends after two weeks", day="15"))
+    registry.add(f"{base}/rss", 1800)
+    sink = FakeSink()
+
+    report = poll(registry, f"{base}/rss", sink, policy)
+
+    assert (report.added, report.skipped, report.failed, report.notes) == (2, 0, [], [])
+    # Oldest entry first: the feed lists the ferry story (20 March) above the bridge (19 March).
+    assert report.titles == [
+        "Council approves new river bridge",
+        "Ferry strike ends after two weeks",
+    ]
+    stored = sorted(sink.articles.values(), key=lambda info: info.title)
+    assert [info.url for info in stored] == [f"{base}/news/bridge", f"{base}/news/ferry"]
+    assert {info.outlet for info in stored} == {"The Riverside Gazette"}
+    assert [info.published_at for info in stored] == ["2024-03-14", "2024-03-15"]
+    feed = registry.get(f"{base}/rss")
+    assert feed is not None
+    assert feed.title == "Gazette Headlines"
+    assert feed.last_polled == NOW.isoformat(timespec="seconds")
+    assert feed.seen == [f"{base}/news/bridge", f"{base}/news/ferry"]
+
+    again = poll(registry, f"{base}/rss", sink, policy)
+
+    assert (again.added, again.updated, again.skipped, again.failed) == (0, 0, 2, [])
+    assert requests_to(httpserver, "/rss") == 2
+    assert requests_to(httpserver, "/news/bridge") == requests_to(httpserver, "/news/ferry") == 1
+
+
+def test_atom_entries_are_ingested_with_the_feed_title_as_missing_outlet(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    atom = f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Harbour Weekly</title><id>urn:harbour</id><updated>2024-03-20T10:00:00Z</updated>
+  <entry><title>Storm closes harbour</title><id>urn:harbour:1</id>
+    <link href="{base}/a/1"/><updated>2024-03-18T10:00:00Z</updated></entry>
+  <entry><title>Harbour reopens</title><id>urn:harbour:2</id>
+    <link href="/a/2"/><updated>2024-03-20T10:00:00Z</updated></entry>
+</feed>"""
+    httpserver.expect_request("/atom").respond_with_data(atom, content_type="application/atom+xml")
+    serve_page(httpserver, "/a/1", page("Storm closes harbour", site=None))
+    serve_page(httpserver, "/a/2", page("Harbour reopens", site=None))
+    registry.add(f"{base}/atom", 3600)
+    sink = FakeSink()
+
+    report = poll(registry, f"{base}/atom", sink, policy)
+
+    assert (report.added, report.failed) == (2, [])
+    assert report.titles == ["Storm closes harbour", "Harbour reopens"]
+    assert {info.outlet for info in sink.articles.values()} == {"Harbour Weekly"}
+    # The relative link of the second entry is resolved against the feed's URL.
+    assert {info.url for info in sink.articles.values()} == {f"{base}/a/1", f"{base}/a/2"}
+    assert registry.get(f"{base}/atom").seen == ["urn:harbour:1", "urn:harbour:2"]  # type: ignore[union-attr]
+
+    again = poll(registry, f"{base}/atom", sink, policy)
+
+    assert (again.added, again.skipped) == (0, 2)
+    assert requests_to(httpserver, "/a/1") == requests_to(httpserver, "/a/2") == 1
+
+
+def test_a_missing_page_falls_back_to_a_long_summary_but_a_short_one_is_retried(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    items = [("Night trains return", "/gone/long", LONG_SUMMARY), ("Teaser", "/gone/short", "Hi")]
+    httpserver.expect_request("/rss").respond_with_data(rss(base, items), content_type="text/xml")
+    httpserver.expect_request("/gone/long").respond_with_data("nope", status=404)
+    httpserver.expect_request("/gone/short").respond_with_data("nope", status=404)
+    registry.add(f"{base}/rss", 600)
+    sink = FakeSink()
+
+    report = poll(registry, f"{base}/rss", sink, policy)
+
+    assert report.added == 1
+    assert report.titles == ["Night trains return"]
+    assert len(report.notes) == 1
+    assert "HTTP 404" in report.notes[0] and "summary" in report.notes[0]
+    [(link, reason)] = report.failed
+    assert link == f"{base}/gone/short"
+    assert "HTTP 404" in reason and "too short" in reason
+    [info] = sink.articles.values()
+    text = " ".join(sink.texts[info.article_id])
+    assert "new sleeper carriages & a refurbished dining car" in text and "<" not in text
+    assert (info.url, info.outlet, info.published_at) == (
+        f"{base}/gone/long",
+        "Gazette Headlines",
+        "2024-03-20T10:00:00+00:00",
+    )
+    assert registry.get(f"{base}/rss").seen == [f"{base}/gone/long"]  # type: ignore[union-attr]
+
+    again = poll(registry, f"{base}/rss", sink, policy)
+
+    assert (again.added, again.skipped, len(again.failed)) == (0, 1, 1)
+    assert requests_to(httpserver, "/gone/short") == 2
+    assert requests_to(httpserver, "/gone/long") == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "this is not XML at all {{{",
+        "<!DOCTYPE html><html><head><title>Home</title></head>"
+        "<body><h1>Welcome</h1><p>Our news site.</p></body></html>",
+    ],
+    ids=["garbage", "html-page"],
+)
+def test_a_malformed_feed_is_a_failure_and_nothing_is_added(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy, body: str
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(body, content_type="application/xml")
+    url = httpserver.url_for("/feed")
+    registry.add(url, 600)
+    sink = FakeSink()
+
+    report = poll(registry, url, sink, policy)
+
+    [(where, reason)] = report.failed
+    assert where == url
+    assert reason.startswith("not a valid RSS or Atom feed: ")
+    assert (report.added, sink.articles) == (0, {})
+    assert registry.get(url).last_polled == NOW.isoformat(timespec="seconds")  # type: ignore[union-attr]
+
+
+def test_a_feed_that_cannot_be_fetched_is_reported_and_not_hammered(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data("missing", status=404)
+    url = httpserver.url_for("/feed")
+    registry.add(url, 600)
+    sink = FakeSink()
+
+    report = poll(registry, url, sink, policy)
+
+    [(where, reason)] = report.failed
+    assert where == url and "HTTP 404" in reason
+    assert (report.added, sink.articles, sink.refreshed) == (0, {}, 0)
+    assert registry.due(NOW) == []
+    assert [feed.url for feed in registry.due(NOW + timedelta(minutes=10))] == [url]
+
+
+def test_entries_without_link_use_their_content_or_fail(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Notes</title>'
+        "<item><title>Empty</title></item>"
+        "<item><title>Full text</title>"
+        f"<description><![CDATA[{LONG_SUMMARY}]]></description></item>"
+        "</channel></rss>"
+    )
+    httpserver.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
+    url = httpserver.url_for("/rss")
+    registry.add(url, 600)
+    sink = FakeSink()
+
+    report = poll(registry, url, sink, policy)
+
+    assert report.titles == ["Full text"]
+    assert report.failed == [(url, "entry has neither a link nor content")]
+    [info] = sink.articles.values()
+    assert (info.outlet, info.url, info.passages > 0) == ("Notes", None, True)
+
+
+def test_parse_interval() -> None:
+    assert parse_interval("30m") == 1800
+    assert parse_interval("2h") == 7200
+    assert parse_interval("1d") == 86400
+    assert parse_interval(" 90 ") == 90
+    assert parse_interval("120S") == 120
+    with pytest.raises(ValueError, match="cannot read the interval 'abc'"):
+        parse_interval("abc")
+    for short in ("10s", "45s", "59"):
+        with pytest.raises(ValueError, match="at least 1 minute"):
+            parse_interval(short)
+    with pytest.raises(ValueError):
+        parse_interval("")
+
+
+def test_registry_add_list_remove_and_persistence(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "feeds.json"
+    registry = FeedRegistry(path)
+    feed = registry.add("https://news.example.com/rss", 1800)
+    registry.add("https://other.example.org/atom.xml", 3600)
+    again = registry.add("https://NEWS.example.com/rss/", 7200)  # the same feed: new interval
+
+    assert feed == Feed("https://news.example.com/rss", 1800)
+    assert again.url == "https://news.example.com/rss" and again.every_seconds == 7200
+    assert [f.url for f in registry.list()] == [
+        "https://news.example.com/rss",
+        "https://other.example.org/atom.xml",
+    ]
+    for bad in ("ftp://example.com/rss", "file:///etc/passwd", "news.example.com/rss", "https://"):
+        with pytest.raises(ValueError, match="http"):
+            registry.add(bad, 1800)
+    with pytest.raises(ValueError, match="at least 1 minute"):
+        registry.add("https://news.example.com/rss", 5)
+
+    changed = registry.get("https://news.example.com/rss")
+    assert changed is not None
+    changed.seen.append("guid-1")
+    assert registry.get("https://news.example.com/rss").seen == []  # type: ignore[union-attr]
+    changed.last_polled = NOW.isoformat()
+    registry.save_feed(changed)
+
+    assert registry.remove("https://other.example.org/atom.xml") is True
+    assert registry.remove("https://other.example.org/atom.xml") is False
+    registry.save_feed(Feed("https://other.example.org/atom.xml"))  # removed: not brought back
+
+    reopened = FeedRegistry(path)
+    assert reopened.list() == [
+        Feed("https://news.example.com/rss", 7200, None, NOW.isoformat(), ["guid-1"])
+    ]
+    assert not list(path.parent.glob("*.tmp"))
+    assert json.loads(path.read_text())["feeds"][0]["seen"] == ["guid-1"]
+
+
+def test_registries_on_one_file_never_lose_each_others_changes(tmp_path: Path) -> None:
+    # The bot's poller and a `newsbot feeds add` in another process each hold a registry.
+    path = tmp_path / "feeds.json"
+    bot, cli = FeedRegistry(path), FeedRegistry(path)
+    bot.add("https://a.example.com/rss", 600)
+    polled = bot.get("https://a.example.com/rss")
+    assert polled is not None
+    cli.add("https://b.example.com/rss", 600)
+    polled.seen.append("guid-1")
+    bot.save_feed(polled)
+
+    assert [(f.url, f.seen) for f in cli.list()] == [
+        ("https://a.example.com/rss", ["guid-1"]),
+        ("https://b.example.com/rss", []),
+    ]
+
+    def subscribe(worker: int) -> None:
+        registry = FeedRegistry(path)
+        for n in range(15):
+            registry.add(f"https://example.com/{worker}/{n}", 600)
+
+    threads = [threading.Thread(target=subscribe, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(FeedRegistry(path).list()) == 2 + 6 * 15
+
+
+def test_changes_made_during_a_poll_are_kept(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/rss").respond_with_data(rss(base, []), content_type="text/xml")
+    for name in ("rss", "gone"):
+        registry.add(f"{base}/{name}", 600)
+
+    def fetch_while_an_admin_edits(url: str, policy: FetchPolicy, *, kind: str) -> Fetched:
+        registry.add(f"{base}/rss", 7200)
+        registry.remove(f"{base}/gone")
+        return fetch(url, policy, kind=kind)  # type: ignore[arg-type]
+
+    for name in ("rss", "gone"):
+        poll_feed(
+            registry,
+            f"{base}/{name}",
+            sink=FakeSink(),
+            limits=ChunkLimits(),
+            policy=policy,
+            now=NOW,
+            fetcher=fetch_while_an_admin_edits,
+        )
+
+    [feed] = registry.list()
+    assert (feed.url, feed.every_seconds, feed.last_polled) == (
+        f"{base}/rss",
+        7200,
+        NOW.isoformat(timespec="seconds"),
+    )
+    registry.save_feed(dataclasses.replace(feed, seen=[f"k{i}" for i in range(5003)]))
+    assert registry.get(feed.url).seen[:2] == ["k3", "k4"]  # type: ignore[union-attr]
+
+
+def test_a_damaged_registry_file_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.json"
+    path.write_text("{not json", encoding="utf-8")
+
+    registry = FeedRegistry(path)
+
+    assert registry.list() == []
+    assert (tmp_path / "feeds.json.corrupt").read_text(encoding="utf-8") == "{not json"
+
+
+def test_due_feeds(tmp_path: Path) -> None:
+    registry = FeedRegistry(tmp_path / "feeds.json")
+    for name, every in (("never", 600), ("recent", 3600), ("old", 600), ("edge", 1800)):
+        registry.add(f"https://example.com/{name}", every)
+    polled = {"recent": NOW - timedelta(minutes=30), "old": NOW - timedelta(hours=5)}
+    polled["edge"] = NOW - timedelta(seconds=1800)  # exactly one interval ago: due
+    for name, when in polled.items():
+        feed = registry.get(f"https://example.com/{name}")
+        assert feed is not None
+        feed.last_polled = when.isoformat()
+        registry.save_feed(feed)
+
+    due = [feed.url.rsplit("/", 1)[1] for feed in registry.due(NOW)]
+
+    assert due == ["never", "old", "edge"]  # most overdue first
+    assert [f.url for f in registry.due(NOW + timedelta(minutes=30))][-1].endswith("recent")
+    # A naive `now` is taken as local time rather than failing to compare.
+    naive = (NOW + timedelta(days=1)).astimezone().replace(tzinfo=None)
+    assert len(registry.due(naive)) == 4
+
+
+def test_redirected_and_unreadable_pages(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    items = [("Moved story", "/short/1", "Short."), ("Night trains return", "/empty", LONG_SUMMARY)]
+    httpserver.expect_request("/rss").respond_with_data(rss(base, items), content_type="text/xml")
+    httpserver.expect_request("/short/1").respond_with_data(
+        "", status=301, headers={"Location": "/news/moved"}
+    )
+    serve_page(httpserver, "/news/moved", page("Moved story"))
+    serve_page(httpserver, "/empty", "<html><body><nav>Home</nav></body></html>")
+    registry.add(f"{base}/rss", 600)
+    sink = FakeSink()
+
+    report = poll(registry, f"{base}/rss", sink, policy)
+
+    assert (report.added, report.failed) == (2, [])
+    assert {info.url for info in sink.articles.values()} == {f"{base}/news/moved", f"{base}/empty"}
+    [note] = report.notes
+    assert note.startswith(f"{base}/empty: page could not be read (")
+    assert note.endswith("used the feed's own summary")
+
+
+def test_entries_that_could_not_be_stored_are_retried(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    items = [("Bridge approved", "/news/bridge", "")]
+    httpserver.expect_request("/rss").respond_with_data(rss(base, items), content_type="text/xml")
+    serve_page(httpserver, "/news/bridge", page("Council approves new river bridge"))
+    registry.add(f"{base}/rss", 600)
+    sink = FakeSink()
+    sink.broken = True
+
+    report = poll(registry, f"{base}/rss", sink, policy)
+
+    assert report.added == 0
+    assert report.failed == [(f"{base}/news/bridge", "could not store the article: disk full")]
+    assert registry.get(f"{base}/rss").seen == []  # type: ignore[union-attr]
+
+    sink.broken = False
+    again = poll(registry, f"{base}/rss", sink, policy)
+
+    assert (again.added, again.skipped, again.titles) == (
+        1,
+        0,
+        ["Council approves new river bridge"],
+    )

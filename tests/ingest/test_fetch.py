@@ -1,0 +1,635 @@
+"""Fetching user-given URLs safely: decoding, content types, limits and the SSRF guard.
+
+Only loopback traffic is allowed from these tests. The guard must refuse every other address
+before connecting; `_loopback_only` fails any test that tries, and names that should resolve to
+other addresses come from a patched `ingest.fetch.resolve`, never from DNS.
+"""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import logging
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpcore
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from ingest import fetch as fetch_module
+from ingest.fetch import FetchError, FetchPolicy, check_address, fetch, resolve
+
+HTML = "text/html"
+WANT_HTML = "(wanted an HTML page)"
+TLS_HOST = "news.example.test"
+PAGE = "<html><head><title>Today</title></head><body><p>Caf\u00e9 news</p></body></html>"
+RSS = (
+    '<?xml version="1.0" encoding="ISO-8859-1"?>'
+    "<rss><channel><title>Caf\u00e9 feed</title><item><title>One</title></item></channel></rss>"
+)
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[HTTPServer]:
+    """Run one test server for this module on 127.0.0.1.
+
+    pytest-httpserver's shared server listens on "localhost", which would need a name lookup; this
+    one is bound to the literal address so every URL here is a literal loopback one.
+    """
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def httpserver(_server: HTTPServer) -> HTTPServer:
+    """Return the module's test server with no handlers and an empty log."""
+    _server.clear()
+    return _server
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Refuse, and fail the test for, any DNS lookup or connection to a non-loopback address."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        host = str(address[0]) if isinstance(address, tuple) else ""
+        if not host or not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            attempts.append(address)
+            raise ConnectionRefusedError(f"test forbids connecting to {address!r}")
+        real_connect(sock, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # Names other than IP literals would be looked up by a non-loopback DNS server.
+        try:
+            ipaddress.ip_address(str(host).split("%")[0])
+        except ValueError:
+            attempts.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, f"test forbids looking up {host!r}") from None
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield attempts
+    assert attempts == [], "the fetcher tried to look up a name or reach a non-loopback address"
+
+
+@pytest.fixture
+def policy(httpserver: HTTPServer) -> FetchPolicy:
+    """Return a policy that allows only the test server's loopback port, with small limits."""
+    return FetchPolicy(
+        allow_loopback=True,
+        loopback_ports=frozenset({httpserver.port}),
+        total_timeout=2,
+        max_bytes=100_000,
+    )
+
+
+def other_port(httpserver: HTTPServer) -> int:
+    """Return a port number that is not the test server's."""
+    return httpserver.port + 1 if httpserver.port < 65535 else httpserver.port - 1
+
+
+def refusal(url: str, policy: FetchPolicy, kind: str = "html") -> str:
+    """Return the reason `fetch` gives for refusing or failing on `url`."""
+    with pytest.raises(FetchError) as caught:
+        fetch(url, policy, kind=kind)  # type: ignore[arg-type]
+    return str(caught.value)
+
+
+# Decoding and headers
+
+
+def test_html_page_is_decoded_with_the_charset_from_the_header(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        PAGE.encode("utf-8"), content_type="text/html; charset=UTF-8"
+    )
+
+    page = fetch(httpserver.url_for("/page"), policy, kind="html")
+
+    assert page.text == PAGE
+    assert (page.status, page.content_type, page.encoding) == (200, "text/html", "utf-8")
+    assert page.url == httpserver.url_for("/page")
+
+
+def test_requests_describe_the_bot_and_ask_for_the_kind_and_gzip(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(RSS, content_type="application/rss+xml")
+
+    fetch(httpserver.url_for("/feed"), policy, kind="feed")
+
+    request = httpserver.log[0][0]
+    assert request.headers["User-Agent"] == policy.user_agent
+    assert request.headers["Accept"].startswith("application/rss+xml")
+    assert request.headers["Accept-Encoding"] == "gzip"
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        '<meta charset="windows-1252">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+    ],
+)
+def test_charset_from_a_meta_tag_decodes_windows_1252_smart_quotes(
+    httpserver: HTTPServer, policy: FetchPolicy, meta: str
+) -> None:
+    html = f"<html><head>{meta}</head><body>\u201cQuoted\u201d \u2014 it\u2019s news</body></html>"
+    httpserver.expect_request("/page").respond_with_data(html.encode("cp1252"), content_type=HTML)
+
+    page = fetch(httpserver.url_for("/page"), policy, kind="html")
+
+    assert page.text == html
+    assert page.encoding == "cp1252"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        # Browsers read latin-1 labels as windows-1252, and so do we.
+        ("text/html; charset=iso-8859-1", b"\x93hi\x94", ("\u201chi\u201d", "cp1252")),
+        (HTML, b"caf\xc3\xa9", ("caf\u00e9", "utf-8")),  # nothing declared: UTF-8
+        (HTML, b"bad \xff byte", ("bad \ufffd byte", "utf-8")),  # undecodable bytes replaced
+        ("text/html; charset=no-such-charset", b"caf\xc3\xa9", ("caf\u00e9", "utf-8")),
+        ("text/html; charset=base64", b"caf\xc3\xa9", ("caf\u00e9", "utf-8")),  # not a text codec
+        (HTML, b"\xef\xbb\xbfcaf\xc3\xa9", ("caf\u00e9", "utf-8")),  # the BOM wins
+        (
+            HTML,
+            b'<meta charset="utf-16">caf\xc3\xa9',
+            ('<meta charset="utf-16">caf\u00e9', "utf-8"),
+        ),
+    ],
+)
+def test_charset_fallbacks(
+    httpserver: HTTPServer,
+    policy: FetchPolicy,
+    content_type: str,
+    body: bytes,
+    expected: tuple[str, str],
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(body, content_type=content_type)
+
+    page = fetch(httpserver.url_for("/page"), policy, kind="html")
+
+    assert (page.text, page.encoding) == expected
+
+
+def test_gzip_encoded_body_is_decoded(httpserver: HTTPServer, policy: FetchPolicy) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        gzip.compress(PAGE.encode("utf-8")),
+        content_type="text/html; charset=utf-8",
+        headers={"Content-Encoding": "gzip"},
+    )
+
+    page = fetch(httpserver.url_for("/page"), policy, kind="html")
+
+    assert page.text == PAGE
+
+
+# Content types and statuses
+
+
+def test_rss_feed_is_accepted_and_decoded_by_its_xml_declaration(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(
+        RSS.encode("iso-8859-1"), content_type="application/rss+xml"
+    )
+
+    feed = fetch(httpserver.url_for("/feed"), policy, kind="feed")
+
+    assert feed.text == RSS
+    assert (feed.content_type, feed.encoding) == ("application/rss+xml", "cp1252")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind", "reason"),
+    [
+        (HTML, "feed", "unexpected content type 'text/html' (wanted an RSS or Atom feed)"),
+        ("application/pdf", "html", f"unexpected content type 'application/pdf' {WANT_HTML}"),
+        (
+            "application/rss+xml",
+            "html",
+            f"unexpected content type 'application/rss+xml' {WANT_HTML}",
+        ),
+        ("", "html", f"missing content type {WANT_HTML}"),
+    ],
+)
+def test_wrong_content_types_are_refused(
+    httpserver: HTTPServer, policy: FetchPolicy, content_type: str, kind: str, reason: str
+) -> None:
+    response = Response(b"%PDF-1.7", content_type=content_type)
+    if not content_type:
+        del response.headers["Content-Type"]
+    httpserver.expect_request("/doc").respond_with_response(response)
+
+    assert refusal(httpserver.url_for("/doc"), policy, kind) == reason
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error")]
+)
+def test_error_statuses_are_reported(
+    httpserver: HTTPServer, policy: FetchPolicy, status: int, reason: str
+) -> None:
+    httpserver.expect_request("/gone").respond_with_data("no", status=status, content_type=HTML)
+
+    assert refusal(httpserver.url_for("/gone"), policy) == reason
+
+
+# Redirects
+
+
+def test_redirect_chain_is_followed_and_the_final_url_reported(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    final = httpserver.url_for("/news/final")
+    httpserver.expect_request("/start").respond_with_data(
+        "",
+        status=302,
+        headers={"Location": "news/middle"},  # relative to the current URL
+    )
+    httpserver.expect_request("/news/middle").respond_with_data(
+        "", status=301, headers={"Location": final}
+    )
+    httpserver.expect_request("/news/final").respond_with_data(PAGE, content_type=HTML)
+
+    page = fetch(httpserver.url_for("/start"), policy, kind="html")
+
+    assert (page.url, page.text) == (final, PAGE)
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        (
+            "http://127.0.0.1:{other}/",
+            "refused: 127.0.0.1 is a loopback address (port {other} is not allowed)",
+        ),
+        (
+            "http://[::1]:{other}/",
+            "refused: ::1 is a loopback address (port {other} is not allowed)",
+        ),
+        ("http://10.0.0.1/", "refused: 10.0.0.1 is a private address"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "refused: 169.254.169.254 is a link-local address",
+        ),
+        ("ftp://127.0.0.1/file", "only http and https URLs are supported"),
+    ],
+)
+def test_redirects_to_forbidden_places_are_refused_before_connecting(
+    httpserver: HTTPServer, policy: FetchPolicy, location: str, reason: str
+) -> None:
+    other = other_port(httpserver)
+    httpserver.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": location.format(other=other)}
+    )
+
+    assert refusal(httpserver.url_for("/go"), policy) == reason.format(other=other)
+    assert len(httpserver.log) == 1
+
+
+def test_redirect_loop_stops_after_max_redirects(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": "/loop"}
+    )
+
+    assert refusal(httpserver.url_for("/loop"), policy) == "too many redirects (more than 5)"
+    assert len(httpserver.log) == 6  # the first request and five redirects
+
+
+# Addresses and URLs
+
+
+def test_default_policy_refuses_the_loopback_test_server(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
+
+    reason = refusal(httpserver.url_for("/page"), FetchPolicy())
+
+    assert reason == "refused: 127.0.0.1 is a loopback address"
+    assert httpserver.log == []
+
+
+def test_a_name_with_any_private_address_is_refused_without_connecting(
+    monkeypatch: pytest.MonkeyPatch, policy: FetchPolicy
+) -> None:
+    dialled: list[str] = []
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["93.184.216.34", "10.1.2.3"])
+    monkeypatch.setattr(
+        httpcore.SyncBackend, "connect_tcp", lambda self, host, *a, **k: dialled.append(host)
+    )
+
+    reason = refusal("http://news.example.test/article", policy)
+
+    assert reason == "refused: 10.1.2.3 is a private address"
+    assert dialled == []
+
+
+def test_resolve_lists_each_address_once_and_reports_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tcp = (socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
+    answers = [
+        (socket.AF_INET, *tcp, ("10.0.0.1", 80)),
+        (socket.AF_INET6, *tcp, ("::1", 80, 0, 0)),
+        (socket.AF_INET, *tcp, ("10.0.0.1", 80)),
+    ]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers)
+    assert resolve("news.example.test", 80) == ["10.0.0.1", "::1"]
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    with pytest.raises(FetchError, match=r"^cannot resolve news\.example\.test: .*not known$"):
+        resolve("news.example.test", 80)
+
+
+def test_a_name_is_resolved_once_and_its_checked_address_dialled_with_the_original_host(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, policy: FetchPolicy
+) -> None:
+    # A rebinding resolver would answer differently the second time; there must not be one.
+    answers = iter([["127.0.0.1"], ["10.0.0.1"]])
+    lookups: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append((host, port))
+        return next(answers)
+
+    monkeypatch.setattr(fetch_module, "resolve", resolve)
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
+    url = f"http://news.example.test:{httpserver.port}/page"
+
+    page = fetch(url, policy, kind="html")
+
+    assert (page.url, page.text) == (url, PAGE)
+    assert lookups == [("news.example.test", httpserver.port)]
+    assert httpserver.log[0][0].headers["Host"] == f"news.example.test:{httpserver.port}"
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """Return a self-signed certificate and key for news.example.test (and no IP address)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "2", "-subj", f"/CN={TLS_HOST}", "-addext",
+         f"subjectAltName=DNS:{TLS_HOST}", "-keyout", key, "-out", cert],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def https_server(
+    tls_files: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[HTTPServer]:
+    """Serve HTTPS on 127.0.0.1 with the test certificate, which the fetcher is made to trust."""
+    cert, key = tls_files
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    monkeypatch.setattr(
+        fetch_module, "_ssl_context", lambda: ssl.create_default_context(cafile=cert)
+    )
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["127.0.0.1"])
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_context)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_https_dials_the_checked_address_but_verifies_the_hostname(
+    https_server: HTTPServer, policy: FetchPolicy
+) -> None:
+    https_server.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
+    allowed = replace(policy, loopback_ports=frozenset({https_server.port}))
+    url = f"https://{TLS_HOST}:{https_server.port}/page"
+
+    page = fetch(url, allowed, kind="html")
+
+    # The certificate names only the host, so verification passing shows SNI and the
+    # hostname check used the name although the socket went to 127.0.0.1.
+    assert (page.url, page.text) == (url, PAGE)
+    assert https_server.log[0][0].headers["Host"] == f"{TLS_HOST}:{https_server.port}"
+
+
+def test_tls_errors_are_fetch_errors(https_server: HTTPServer, policy: FetchPolicy) -> None:
+    allowed = replace(policy, loopback_ports=frozenset({https_server.port}))
+
+    reason = refusal(f"https://127.0.0.1:{https_server.port}/page", allowed)
+
+    assert reason.startswith("cannot connect: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in reason
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://127.0.0.1/file.txt", "only http and https URLs are supported"),
+        ("file:///etc/passwd", "only http and https URLs are supported"),
+        ("127.0.0.1/page", "only http and https URLs are supported"),
+        ("http://user:secret@127.0.0.1/", "URLs with credentials (user:password@) are not allowed"),
+        ("http:///page", "the URL has no host"),
+    ],
+)
+def test_unsupported_urls_are_refused(url: str, reason: str, policy: FetchPolicy) -> None:
+    assert refusal(url, policy) == reason
+
+
+def test_invalid_url_is_a_fetch_error(policy: FetchPolicy) -> None:
+    assert refusal("http://[::1/", policy).startswith("invalid URL: ")
+
+
+def test_connection_refused_is_a_fetch_error(policy: FetchPolicy) -> None:
+    with socket.socket() as listener:  # find a loopback port that nothing listens on
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+    closed = replace(policy, loopback_ports=frozenset({port}))
+
+    reason = refusal(f"http://127.0.0.1:{port}/", closed)
+
+    assert reason.startswith("cannot connect: ")
+    assert "refused" in reason.lower()
+
+
+# Size and time limits
+
+
+def test_body_larger_than_the_limit_by_content_length_is_refused(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 200_000, content_type=HTML)
+
+    reason = refusal(httpserver.url_for("/big"), policy)
+
+    assert reason == "response is larger than the 100,000-byte limit"
+
+
+def test_chunked_body_is_cut_off_once_past_the_limit(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(50):
+            yield b"x" * 10_000
+
+    def handler(request: Request) -> Response:
+        return Response(chunks(), content_type=HTML)  # no Content-Length: sent chunked
+
+    httpserver.expect_request("/big").respond_with_handler(handler)
+
+    reason = refusal(httpserver.url_for("/big"), policy)
+
+    assert reason == "response is larger than the 100,000-byte limit"
+    assert "Content-Length" not in httpserver.log[0][1].headers
+
+
+def test_default_limit_is_named_in_megabytes(httpserver: HTTPServer) -> None:
+    small = FetchPolicy(allow_loopback=True, max_bytes=1024 * 1024)
+    httpserver.expect_request("/big").respond_with_data(b"x" * 2_000_000, content_type=HTML)
+
+    assert refusal(httpserver.url_for("/big"), small) == "response is larger than the 1 MB limit"
+
+
+def trickle() -> Iterator[bytes]:
+    """Yield a byte every 0.2 s: each read is quick, but the body never ends in time."""
+    for _ in range(20):
+        yield b"."
+        time.sleep(0.2)
+
+
+def stall() -> Iterator[bytes]:
+    """Yield a little, then go quiet for longer than the whole deadline."""
+    yield b"<html>"
+    time.sleep(2.5)
+    yield b"</html>"
+
+
+@pytest.mark.parametrize("body", [trickle, stall])
+def test_slow_body_fails_at_the_overall_deadline(
+    httpserver: HTTPServer, policy: FetchPolicy, body: object
+) -> None:
+    assert callable(body)
+    httpserver.expect_request("/slow").respond_with_handler(
+        lambda request: Response(body(), content_type=HTML)
+    )
+
+    started = time.monotonic()
+    reason = refusal(httpserver.url_for("/slow"), policy)
+
+    assert reason == "timed out after 2 s"
+    assert time.monotonic() - started < policy.total_timeout + 1
+
+
+def test_deadline_covers_the_whole_fetch_not_each_request(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    def slow_redirect(request: Request) -> Response:
+        time.sleep(1.2)
+        return Response(status=302, headers={"Location": "/slow"})
+
+    httpserver.expect_request("/first").respond_with_handler(slow_redirect)
+    httpserver.expect_request("/slow").respond_with_handler(
+        lambda request: Response(stall(), content_type=HTML)
+    )
+
+    started = time.monotonic()
+    reason = refusal(httpserver.url_for("/first"), policy)
+
+    # A per-request read timeout alone would wait 2 s more after the 1.2 s redirect.
+    assert reason == "timed out after 2 s"
+    assert time.monotonic() - started < policy.total_timeout + 0.5
+
+
+# Logging
+
+
+def test_each_fetch_is_logged_without_headers(
+    httpserver: HTTPServer, policy: FetchPolicy, caplog: pytest.LogCaptureFixture
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
+    caplog.set_level(logging.INFO, logger="ingest.fetch")
+
+    fetch(httpserver.url_for("/page"), policy, kind="html")
+
+    size = len(PAGE.encode("utf-8"))
+    messages = [r.getMessage() for r in caplog.records if r.name == "ingest.fetch"]
+    assert messages == [f"fetched {httpserver.url_for('/page')}: status 200, {size} bytes"]
+    assert "newsbot/0.1" not in caplog.text
+
+
+# check_address
+
+
+@pytest.mark.parametrize(
+    ("ip", "reason"),
+    [
+        ("127.0.0.1", "refused: 127.0.0.1 is a loopback address"),
+        ("10.20.30.40", "refused: 10.20.30.40 is a private address"),
+        ("172.16.5.4", "refused: 172.16.5.4 is a private address"),
+        ("192.168.1.1", "refused: 192.168.1.1 is a private address"),
+        ("169.254.169.254", "refused: 169.254.169.254 is a link-local address"),
+        ("100.64.0.1", "refused: 100.64.0.1 is a shared (CGNAT) address"),
+        ("224.0.0.1", "refused: 224.0.0.1 is a multicast address"),
+        ("0.0.0.0", "refused: 0.0.0.0 is an unspecified address"),
+        ("240.0.0.1", "refused: 240.0.0.1 is a reserved address"),
+        ("::1", "refused: ::1 is a loopback address"),
+        ("::", "refused: :: is an unspecified address"),
+        ("fe80::1", "refused: fe80::1 is a link-local address"),
+        ("fec0::1", "refused: fec0::1 is a site-local address"),
+        ("fc00::1", "refused: fc00::1 is a private address"),
+        ("ff02::1", "refused: ff02::1 is a multicast address"),
+        ("::ffff:10.0.0.1", "refused: ::ffff:10.0.0.1 is a private address"),
+        ("::ffff:169.254.169.254", "refused: ::ffff:169.254.169.254 is a link-local address"),
+        ("2002:a00:1::", "refused: 2002:a00:1:: is a private address"),  # 6to4 for 10.0.0.1
+        ("64:ff9b::a9fe:a9fe", "refused: 64:ff9b::a9fe:a9fe is a link-local address"),  # NAT64
+        ("not-an-ip", "refused: 'not-an-ip' is not an IP address"),
+        ("8.8.8.8", None),
+        ("93.184.216.34", None),
+        ("2606:4700::1111", None),
+        ("::ffff:8.8.8.8", None),
+    ],
+)
+def test_check_address(ip: str, reason: str | None) -> None:
+    if reason is None:
+        check_address(ip, 80, FetchPolicy())
+    else:
+        with pytest.raises(FetchError) as caught:
+            check_address(ip, 80, FetchPolicy())
+        assert str(caught.value) == reason
+
+
+def test_allow_loopback_covers_only_loopback_and_the_listed_ports() -> None:
+    any_port = FetchPolicy(allow_loopback=True)
+    one_port = FetchPolicy(allow_loopback=True, loopback_ports=frozenset({8080}))
+
+    for ip in ("127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"):
+        check_address(ip, 1234, any_port)
+        check_address(ip, 8080, one_port)
+    with pytest.raises(FetchError, match=r"^refused: ::1 is a loopback address \(port 1234 is"):
+        check_address("::1", 1234, one_port)
+    with pytest.raises(FetchError, match="private"):
+        check_address("10.0.0.1", 8080, one_port)
