@@ -113,7 +113,9 @@ def test_a_slow_model_is_abandoned_at_the_timeout(index: NewsIndex, llm: FakeOpe
     started = time.monotonic()
     answer = index.ask("What did Putin say about India's oil?")
 
-    assert time.monotonic() - started < 4 + 2
+    # The model would take 10 s a try, twice; the 4 s deadline cuts it off. The margin leaves
+    # room for the extractive fallback on a busy machine.
+    assert time.monotonic() - started < 12
     assert UNAVAILABLE in answer.notes
     assert DEPRIVED in answer.text
 
