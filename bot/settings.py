@@ -178,3 +178,29 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+
+def env_example() -> str:
+    """Return the text of .env.example: every setting, its meaning and its default."""
+    lines = [
+        "# newsbot settings. Copy to .env and uncomment what you change; the environment wins "
+        "over .env.",
+        "# Every setting has the prefix NEWSBOT_ and the default shown.",
+        "# Regenerate this file with: python -m bot.settings > .env.example",
+        "",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = (
+            ""
+            if default is None
+            else str(default).lower()
+            if isinstance(default, bool)
+            else default
+        )
+        lines += [f"# {field.description}", f"# NEWSBOT_{name.upper()}={shown}", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(env_example(), end="")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import Settings, env_example
 from tests.conftest import ROOT
 
 
 def test_every_setting_is_listed_in_env_example_with_its_default() -> None:
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert example == env_example(), "regenerate: python -m bot.settings > .env.example"
 
     for name, field in Settings.model_fields.items():
         default = "" if field.default is None else field.default
