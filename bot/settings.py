@@ -155,6 +155,14 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("discord_admin_role_ids", "discord_admin_user_ids", "discord_channel_ids")
+    @classmethod
+    def _id_list(cls, value: str) -> str:
+        for part in value.replace(" ", "").split(","):
+            if part and not part.isdigit():
+                raise ValueError(f"expected comma-separated numeric ids, got {part!r}")
+        return value
+
     @staticmethod
     def _ids(value: str) -> frozenset[int]:
         return frozenset(int(x) for x in value.replace(" ", "").split(",") if x)

@@ -31,3 +31,15 @@ def test_env_file_and_environment_are_read_the_environment_winning(
     assert settings.top_k == 3
     assert settings.chroma_host == "db.local"
     assert settings.chroma_dir == tmp_path / "data" / "chroma"
+
+
+def test_a_malformed_id_list_is_a_clear_settings_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("NEWSBOT_DISCORD_ADMIN_ROLE_IDS", "123, admins")
+
+    with pytest.raises(ValidationError, match="comma-separated numeric ids"):
+        Settings()
+    monkeypatch.setenv("NEWSBOT_DISCORD_ADMIN_ROLE_IDS", "123, 456")
+    assert Settings().admin_role_ids == frozenset({123, 456})
