@@ -31,6 +31,8 @@ class ArticleSink(Protocol):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
+    def is_current(self, article_id: str, revision: str) -> bool: ...
+
     def put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
     ) -> Sequence[str]: ...
@@ -113,6 +115,9 @@ class Ingester:
             return
         if any(a.article_id == article.article_id for a, _ in self._batch):
             self.flush()  # the same article twice in one batch: the later one wins, in order
+        if self.sink.is_current(article.article_id, article.revision):
+            self.report.count("unchanged")  # nothing to chunk or embed
+            return
         passages = chunk_article(article, self.sink.count_tokens, self.limits)
         self._batch.append((article, passages))
         if sum(len(p) for _, p in self._batch) >= _BATCH_PASSAGES:

@@ -146,6 +146,15 @@ class NewsIndex:
             return "added"
         return "unchanged" if existing.revision == revision else "updated"
 
+    def is_current(self, article_id: str, revision: str) -> bool:
+        """Tell whether this revision is stored, whole and clean (re-ingesting it is a no-op)."""
+        existing = self.store.article(article_id)
+        return (
+            existing is not None
+            and existing.revision == revision
+            and self.store.is_clean(article_id)
+        )
+
     def put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
     ) -> list[WriteStatus]:

@@ -84,6 +84,10 @@ class FakeSink:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(text.split()) for text in texts]
 
+    def is_current(self, article_id: str, revision: str) -> bool:
+        old = self.articles.get(article_id)
+        return old is not None and old.revision == revision
+
     def put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
     ) -> Sequence[str]:
