@@ -17,11 +17,11 @@ from typing import Any, ParamSpec, TypeVar
 import discord
 from discord import app_commands
 from discord.ext import commands
-from ingest.fetch import FetchPolicy
 
 from bot.feedback import FeedbackStore
 from ingest.chunk import ChunkLimits
 from ingest.feeds import FeedRegistry
+from ingest.fetch import FetchPolicy
 from retrieval.service import NewsIndex
 
 logger = logging.getLogger(__name__)

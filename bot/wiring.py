@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from ingest.fetch import FetchPolicy
-
     from ingest.chunk import ChunkLimits
     from ingest.feeds import FeedRegistry
+    from ingest.fetch import FetchPolicy
     from retrieval.service import NewsIndex
 
 
