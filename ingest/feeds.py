@@ -214,9 +214,16 @@ class _RecordingSink:
     def __init__(self, sink: ArticleSink):
         self.sink = sink
         self.statuses: list[tuple[ArticleInfo, str]] = []
+        self.current: set[str] = set()  # ids found already stored as they are (not re-sent)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sink, name)
+
+    def is_current(self, article_id: str, revision: str) -> bool:
+        current = bool(self.sink.is_current(article_id, revision))
+        if current:
+            self.current.add(article_id)
+        return current
 
     def put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
@@ -386,5 +393,5 @@ def _ingest(
     report.failed.extend(result.failed)
     report.titles = [info.title for info, status in recorder.statuses if status == "added"]
     # Articles that could not be stored stay unseen, to be tried again next poll.
-    stored = {info.article_id for info, _ in recorder.statuses}
+    stored = {info.article_id for info, _ in recorder.statuses} | recorder.current
     return [key for key, article in articles if article.article_id in stored]

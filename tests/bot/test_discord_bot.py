@@ -362,7 +362,7 @@ async def test_an_admin_ingests_an_attached_article(world: World) -> None:
 
     assert_responded(
         result,
-        content="`lighthouse.txt`: 1 added, 0 updated, 0 unchanged, 0 failed",
+        content="`lighthouse.txt`: 1 added, 0 updated, 0 unchanged, 0 syndicated copies, 0 failed",
         ephemeral=True,
     )
     titles = [a.title for a in world.index.articles()]
@@ -384,7 +384,7 @@ async def test_ingest_refuses_pdf_url_and_missing_input(world: World) -> None:
     url = await world.mod.slash(world.general, "ingest", url="https://news.example/story")
     assert_responded(
         url,
-        content="Ingesting from a URL is not configured yet; attach the article as a file.",
+        content="Ingesting from a URL is not configured; attach the article as a file.",
         ephemeral=True,
     )
 
