@@ -18,9 +18,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FusionWeights:
+    # Chosen on the MultiHop-RAG dev split (README): news questions carry names, outlets and
+    # rare words that keyword search ranks well. Dense 1 : lexical 3 with rrf_k 30 gave
+    # MRR@10 0.523 and Hits@10 0.852, against 0.479 and 0.813 for equal weights and rrf_k 60.
     dense: float = 1.0
-    lexical: float = 1.0
-    rrf_k: int = 60
+    lexical: float = 3.0
+    rrf_k: int = 30
 
 
 def fuse_ranks(
