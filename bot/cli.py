@@ -17,7 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.settings import Settings
-from bot.wiring import chunk_limits, configure_logging, feed_registry, fetch_policy, open_index
+from bot.wiring import (
+    bot_config,
+    chunk_limits,
+    configure_logging,
+    feed_registry,
+    fetch_policy,
+    open_index,
+)
 
 if TYPE_CHECKING:
     from retrieval.service import NewsIndex
@@ -204,22 +211,11 @@ def run(
             "developer portal (see the README) and put its token in .env."
         )
         raise typer.Exit(2)
-    from bot.discord_app import BotConfig, NewsBot, point_at
+    from bot.discord_app import NewsBot, point_at
     from bot.feedback import FeedbackStore
 
     point_at(settings.discord_api_base, settings.discord_gateway_url)
-    config = BotConfig(
-        guild_id=settings.discord_guild_id,
-        admin_role_ids=settings.admin_role_ids,
-        admin_user_ids=settings.admin_user_ids,
-        channel_ids=settings.channel_ids,
-        cooldown_seconds=settings.discord_cooldown_seconds,
-        max_concurrent=settings.discord_max_concurrent,
-        max_upload_bytes=int(settings.discord_max_upload_mb * 1024 * 1024),
-        chunk_limits=chunk_limits(settings),
-        fetch_policy=fetch_policy(settings),
-        announce_channel_id=settings.discord_announce_channel_id,
-    )
+    config = bot_config(settings)
     with _index(settings) as index:
         index.embedder.embed(["warm up"])  # load the model before the first question arrives
         index.refresh()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.discord_app import BotConfig
     from ingest.chunk import ChunkLimits
     from ingest.feeds import FeedRegistry
     from ingest.fetch import FetchPolicy
@@ -104,3 +105,21 @@ def feed_registry(settings: Settings) -> FeedRegistry:
     from ingest.feeds import FeedRegistry
 
     return FeedRegistry(settings.data_dir / "feeds.json")
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    """Return the Discord bot's configuration (imports discord.py, so only for `run`)."""
+    from bot.discord_app import BotConfig
+
+    return BotConfig(
+        guild_id=settings.discord_guild_id,
+        admin_role_ids=settings.admin_role_ids,
+        admin_user_ids=settings.admin_user_ids,
+        channel_ids=settings.channel_ids,
+        cooldown_seconds=settings.discord_cooldown_seconds,
+        max_concurrent=settings.discord_max_concurrent,
+        max_upload_bytes=int(settings.discord_max_upload_mb * 1024 * 1024),
+        chunk_limits=chunk_limits(settings),
+        fetch_policy=fetch_policy(settings),
+        announce_channel_id=settings.discord_announce_channel_id,
+    )

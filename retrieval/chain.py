@@ -82,8 +82,8 @@ def format_passages(hits: Sequence[SearchHit]) -> str:
     for n, hit in enumerate(hits, start=1):
         p = hit.passage
         meta = " | ".join(x for x in (p.title, p.outlet, p.published_date) if x)
-        text = p.text.replace("<", "‹").replace(">", "›")  # no passage can close its own tag
-        blocks.append(f'<passage n="{n}">\n{_neutral(meta)}\n\n{text}\n</passage>')
+        # Neutralised, so no passage can close its own tag or open another.
+        blocks.append(f'<passage n="{n}">\n{_neutral(meta)}\n\n{_neutral(p.text)}\n</passage>')
     return "\n\n".join(blocks)
 
 

@@ -327,7 +327,7 @@ class PassageStore:
         return existed
 
     # -- reads ------------------------------------------------------------------------------
-    def _visible(self, pid: str, meta: dict[str, Any], revisions: dict[str, str]) -> bool:
+    def _visible(self, meta: dict[str, Any], revisions: dict[str, str]) -> bool:
         return revisions.get(str(meta.get("article_id"))) == meta.get("revision")
 
     def query(
@@ -352,7 +352,7 @@ class PassageStore:
             got["distances"][0],
             strict=True,
         ):
-            if self._visible(pid, dict(meta), revisions):
+            if self._visible(dict(meta), revisions):
                 hits.append((passage_from_record(pid, doc, dict(meta)), 1.0 - float(dist)))
         return hits
 
@@ -370,7 +370,7 @@ class PassageStore:
         for i, (pid, doc, meta) in enumerate(
             zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ):
-            if self._visible(pid, dict(meta), revisions):
+            if self._visible(dict(meta), revisions):
                 vector = vectors[i] if vectors is not None else None
                 found[pid] = (passage_from_record(pid, doc, dict(meta)), vector)
         return found
@@ -397,7 +397,7 @@ class PassageStore:
         while True:
             got = self.passages.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                if self._visible(pid, dict(meta), revisions):
+                if self._visible(dict(meta), revisions):
                     yield passage_from_record(pid, doc, dict(meta))
             if len(got["ids"]) < _PAGE:
                 return
