@@ -298,11 +298,17 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     """Score the bot's search on MultiHop-RAG with the authors' rules (Hits@k, MRR, MAP)."""
     import tempfile
     import time
+    from datetime import date
 
     from ingest.pipeline import ingest_paths
     from retrieval.evaluation import Summary, score_query
+    from retrieval.types import iso_date
 
     base = _settings()
+    day = iso_date(as_of) if as_of else None
+    if as_of and not day:
+        err.print(f"[red]error:[/red] --as-of wants a date like 2023-12-31, not {as_of!r}")
+        raise typer.Exit(2)
     data_dir = index_dir or Path(tempfile.mkdtemp(prefix="newsbot-eval-"))
     settings = base.model_copy(
         update={"data_dir": data_dir, "chroma_path": None, "chroma_host": None}
@@ -311,6 +317,7 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     summary = Summary()
     lines = []
     with _index(settings) as index:
+        index.resolve_dates_as_of(date.fromisoformat(day) if day else None)
         started = time.perf_counter()
         report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
         err.print(
@@ -340,8 +347,6 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
         f"null queries answered 'the coverage doesn't say': {summary.null_refused}/"
         f"{summary.null_total} ({refused:.0%}); {per_query * 1000:.0f} ms per query"
     )
-    if as_of:
-        out.print("(--as-of is accepted; dates in questions are not interpreted yet)")
 
 
 feeds_app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries are fetched and ingested.")

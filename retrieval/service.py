@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -225,6 +226,10 @@ class NewsIndex:
         self.searcher.refresh()
 
     # -- reading ----------------------------------------------------------------------------
+    def resolve_dates_as_of(self, day: date | None) -> None:
+        """Read "last week" and "October 5" in questions as if today were `day` (None: today)."""
+        self.searcher.today = (lambda: day) if day else date.today
+
     def search(
         self, question: str, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchHit]:

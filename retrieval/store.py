@@ -180,8 +180,8 @@ class PassageStore:
                 "NEWSBOT_DATA_DIR / NEWSBOT_CHROMA_COLLECTION for the new one"
             )
         self._batch = max(1, min(int(client.get_max_batch_size()), 5000))
-        self._revisions: dict[str, str] | None = None
-        self._revisions_generation: str | None = None
+        self._catalogue_cache: tuple[dict[str, str], tuple[str, ...]] | None = None
+        self._catalogue_generation: str | None = None
         self._signatures: tuple[list[str], np.ndarray] | None = None
         self._signatures_generation: str | None = None
 
@@ -217,13 +217,24 @@ class PassageStore:
                 return infos
             offset += _PAGE
 
+    def _catalogue(self) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Return (article id → committed revision, outlet names), cached per generation."""
+        generation = self.generation()
+        if self._catalogue_cache is None or generation != self._catalogue_generation:
+            articles = self.list_articles()
+            revisions = {a.article_id: a.revision for a in articles}
+            outlets = {a.outlet for a in articles if a.outlet}
+            self._catalogue_cache = (revisions, tuple(sorted(outlets)))
+            self._catalogue_generation = generation
+        return self._catalogue_cache
+
     def committed_revisions(self) -> dict[str, str]:
         """Return article id → committed revision, cached until the generation changes."""
-        generation = self.generation()
-        if self._revisions is None or generation != self._revisions_generation:
-            self._revisions = {a.article_id: a.revision for a in self.list_articles()}
-            self._revisions_generation = generation
-        return self._revisions
+        return self._catalogue()[0]
+
+    def outlets(self) -> tuple[str, ...]:
+        """Return the names of the outlets the stored articles come from."""
+        return self._catalogue()[1]
 
     def signatures(self) -> tuple[list[str], np.ndarray]:
         """Return (article ids, MinHash matrix) of stored articles, cached per generation."""
