@@ -10,32 +10,16 @@ the answer rather than quote something unrelated.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.speakers import ATTRIBUTION, is_attribution, speaker_of, spoken_by
 from retrieval.types import Answer, Citation, Passage, SearchHit
 
 logger = logging.getLogger(__name__)
 
-_SPEAKER = re.compile(
-    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|is|was|were)\s+(?P<who>.+?)\s+"
-    r"(?:say|said|tell|told|think|claim|argue|warn|mean|describe|respond|react|reply|"
-    r"comment|announce|explain|state|write|add|note|call|insist)\w*\b",
-    re.IGNORECASE,
-)
-_ATTRIBUTION = re.compile(
-    r"\b(?:he|she|they)\s+(?:said|says|added|told|noted|stated|explained|continued|argued|"
-    r"insisted|warned|asked|replied|wrote)\b|\b(?:said|added|told)\s+(?:he|she|they)\b",
-    re.IGNORECASE,
-)
-_ATTRIBUTION_VERB = re.compile(
-    r"\b(?:said|says|added|adds|told|noted|stated|explained|continued|argued|insisted|warned|"
-    r"asked|replied|wrote)\b",
-    re.IGNORECASE,
-)
 _OPEN, _CLOSE = "“", "”"
 
 
@@ -59,32 +43,6 @@ class _Unit:
     end: int
     text: str
     before: str  # the sentence before it (or the passage's context): what "it" refers to
-
-
-def speaker_of(question: str) -> str | None:
-    """Return who the question asks about ("what did X say ..."), if it asks that."""
-    match = _SPEAKER.search(question)
-    return match["who"].strip() if match else None
-
-
-def _spoken_by(surname: str, text: str) -> bool:
-    """Tell whether the text attributes words to the person ("Putin said", "said Putin")."""
-    if not surname:
-        return False
-    name = re.escape(surname)
-    verb = _ATTRIBUTION_VERB.pattern
-    near = r"\W+(?:\w+\W+){0,3}?"
-    return bool(
-        re.search(rf"\b{name}{near}{verb}", text, re.IGNORECASE)
-        or re.search(rf"{verb}{near}(?:\w+\W+)?{name}\b", text, re.IGNORECASE)
-        or re.search(rf"[—–-]\s*(?:\w+\s+)?{name}\b", text, re.IGNORECASE)
-    )
-
-
-def _is_attribution(sentence: str) -> bool:
-    """Tell whether a sentence only says who spoke ("Putin added.", "he said.")."""
-    words = sentence.split()
-    return len(words) <= 5 and bool(_ATTRIBUTION_VERB.search(sentence))
 
 
 def _quote_balance(text: str) -> int:
@@ -162,7 +120,7 @@ class ExtractiveAnswerer:
                     and end - i < 3
                 ):
                     end += 1
-                if end + 1 < len(sentences) and _is_attribution(sentences[end + 1]):
+                if end + 1 < len(sentences) and is_attribution(sentences[end + 1]):
                     end += 1  # “...?” Putin added.
                 before = sentences[i - 1] if i > 0 else hit.passage.context
                 units.append(_Unit(h_index, i, end, " ".join(sentences[i : end + 1]), before))
@@ -182,6 +140,7 @@ class ExtractiveAnswerer:
         sims = vectors[1:] @ vectors[0]
         best_passage = max(h.dense for h in hits) or 1.0
         scored = []
+        said: list[_Unit] = []
         for i, unit in enumerate(units):
             similarity = 0.5 * float(sims[i]) + 0.5 * float(sims[len(units) + i])
             covered = 0.5 * self.coverage(question, [unit.text]) + 0.5 * self.coverage(
@@ -192,11 +151,14 @@ class ExtractiveAnswerer:
             if unit.text.endswith("?") and not quoted:
                 continue  # the article asking (a reader call-out, a rhetorical question)
             if speaker:
-                if quoted and (_spoken_by(surname, unit.text) or _ATTRIBUTION.search(unit.text)):
+                if quoted and (spoken_by(surname, unit.text) or ATTRIBUTION.search(unit.text)):
                     score += 0.15
+                    said.append(unit)
                 elif surname not in unit.text.lower():
                     score -= 0.10
             scored.append((unit, score))
+        if said:  # "what did X say": X's quoted words, not what others wrote about X
+            scored = [(unit, score) for unit, score in scored if unit in said]
         if not scored:
             return []
         scored.sort(key=lambda us: -us[1])

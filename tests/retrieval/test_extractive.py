@@ -6,9 +6,10 @@ import re
 
 import numpy as np
 
-from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig, speaker_of
+from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig
 from retrieval.lexical import Tokenizer
 from retrieval.sentences import split_sentences
+from retrieval.speakers import speaker_of
 from retrieval.types import Passage, SearchHit
 
 VOCAB: dict[str, int] = {}

@@ -1,0 +1,64 @@
+"""Who said what: the speaker a question asks about, and passages that quote them."""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.types import Passage
+
+_SPEAKER = re.compile(
+    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|is|was|were)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|think|claim|argue|warn|mean|describe|respond|react|reply|"
+    r"comment|announce|explain|state|write|add|note|call|insist)\w*\b",
+    re.IGNORECASE,
+)
+ATTRIBUTION = re.compile(
+    r"\b(?:he|she|they)\s+(?:said|says|added|told|noted|stated|explained|continued|argued|"
+    r"insisted|warned|asked|replied|wrote)\b|\b(?:said|added|told)\s+(?:he|she|they)\b",
+    re.IGNORECASE,
+)
+_ATTRIBUTION_VERB = re.compile(
+    r"\b(?:said|says|added|adds|told|noted|stated|explained|continued|argued|insisted|warned|"
+    r"asked|replied|wrote)\b",
+    re.IGNORECASE,
+)
+
+
+def speaker_of(question: str) -> str | None:
+    """Return who the question asks about ("what did X say ..."), if it asks that."""
+    match = _SPEAKER.search(question)
+    return match["who"].strip() if match else None
+
+
+def spoken_by(surname: str, text: str) -> bool:
+    """Tell whether the text attributes words to the person ("Putin said", "said Putin")."""
+    if not surname:
+        return False
+    name = re.escape(surname)
+    verb = _ATTRIBUTION_VERB.pattern
+    near = r"\W+(?:\w+\W+){0,3}?"
+    return bool(
+        re.search(rf"\b{name}{near}{verb}", text, re.IGNORECASE)
+        or re.search(rf"{verb}{near}(?:\w+\W+)?{name}\b", text, re.IGNORECASE)
+        or re.search(rf"[—–-]\s*(?:\w+\s+)?{name}\b", text, re.IGNORECASE)
+    )
+
+
+def is_attribution(sentence: str) -> bool:
+    """Tell whether a sentence only says who spoke ("Putin added.", "he said.")."""
+    words = sentence.split()
+    return len(words) <= 5 and bool(_ATTRIBUTION_VERB.search(sentence))
+
+
+def surname_of(speaker: str) -> str:
+    """Return the word a passage most likely uses for the speaker ("Putin" for Vladimir Putin)."""
+    words = re.findall(r"[\w'’.-]+", speaker)
+    return words[-1].lower() if words else ""
+
+
+def quotes(surname: str, passage: Passage) -> bool:
+    """Tell whether the passage quotes someone and names the speaker (in it or just before)."""
+    text = passage.text
+    quoted = "“" in text or text.count('"') >= 2
+    named = surname in text.lower() or surname in passage.context.lower()
+    return quoted and bool(surname) and named

@@ -1,0 +1,109 @@
+"""Search that understands outlets, dates and speakers, with the real model and Chroma."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.service import NewsIndex
+from retrieval.store import ChromaLocation
+from tests.conftest import IndexFactory
+from tests.helpers import article, put
+
+CLOSURE = article(
+    "Harbour bridge closed for repairs",
+    [
+        "The harbour bridge closed on Sunday after inspectors found cracks in two of its steel "
+        "cables, and traffic was diverted through the tunnel.",
+        "Engineers expect the repairs to the bridge cables to take at least three weeks.",
+    ],
+    outlet="Harbour Times",
+    date="2023-10-01",
+)
+REOPENING = article(
+    "Bridge to reopen early, council says",
+    [
+        "The council said the harbour bridge would reopen to cars a week early because the cable "
+        "work went faster than planned.",
+        "Buses will return to the bridge route from Monday.",
+    ],
+    outlet="Valley Herald",
+    date="2023-10-07",
+)
+TOLLS = article(
+    "Harbour bridge tolls to rise",
+    [
+        "Tolls on the harbour bridge will rise by a fifth next year to pay for the cable repairs, "
+        "the Harbour Times has learned.",
+        "Commuters crossing the bridge twice a day will pay about 300 euros more a year.",
+    ],
+    outlet="Harbour Times",
+    date="2023-11-20",
+)
+VISIT = article(
+    "Mayor tours the bridge repairs",
+    [
+        "Mayor Anna Lind toured the harbour bridge repairs on Tuesday with the city's engineers, "
+        "who showed her the bridge deck, the new bridge cables and the bridge approach roads.",
+    ],
+    outlet="City Wire",
+    date="2023-10-03",
+)
+PROMISE = article(
+    "No lanes until it is safe",
+    [
+        "“We will not reopen a single lane until every one of them is safe,” Lind told "
+        "reporters at city hall on Wednesday.",
+    ],
+    outlet="City Wire",
+    date="2023-10-04",
+)
+
+
+@pytest.fixture
+def index(make_index: IndexFactory, tmp_path: Path) -> NewsIndex:
+    idx = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    put(idx, CLOSURE, REOPENING, TOLLS, VISIT, PROMISE)
+    idx.resolve_dates_as_of(date(2023, 11, 24))
+    return idx
+
+
+def _titles(index: NewsIndex, question: str, k: int = 2) -> list[str]:
+    return [h.passage.title for h in index.search(question, k=k)]
+
+
+def test_a_question_about_two_outlets_finds_both_reports(index: NewsIndex) -> None:
+    top = _titles(
+        index,
+        "Did the Harbour Times say the harbour bridge cable repairs would raise tolls for "
+        "commuters, while the Valley Herald said buses return?",
+    )
+    assert set(top) == {TOLLS.title, REOPENING.title}
+
+
+def test_a_named_day_prefers_that_days_report(index: NewsIndex) -> None:
+    question = "What did the Harbour Times report about the harbour bridge cable repairs on {}?"
+    assert _titles(index, question.format("October 1, 2023"), k=1) == [CLOSURE.title]
+    assert _titles(index, question.format("November 20, 2023"), k=1) == [TOLLS.title]
+
+
+def test_last_week_means_the_week_before_the_as_of_day(index: NewsIndex) -> None:
+    assert _titles(index, "What happened with the harbour bridge last week?", k=1) == [TOLLS.title]
+
+
+def test_what_someone_said_puts_their_quoted_words_first(index: NewsIndex) -> None:
+    hits = index.search("What did Anna Lind say about the bridge cables?", k=1)
+    assert "“We will not reopen a single lane" in hits[0].passage.text
+
+    answer = index.ask("What did Anna Lind say about the bridge cables?")
+    assert answer.grounded and "We will not reopen a single lane" in answer.text
+
+
+def test_without_named_outlets_the_fused_ranking_is_unchanged(index: NewsIndex) -> None:
+    question = "Why was the harbour bridge closed?"
+    plain = [h.passage.passage_id for h in index.search(question, k=4)]
+    index.searcher.weights = replace(index.searcher.weights, part=0.0)
+    assert [h.passage.passage_id for h in index.search(question, k=4)] == plain
