@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,14 @@ class Settings(BaseSettings):
         description="sentence-transformers model; the default is the bundled offline copy.",
     )
     embedding_device: str = Field("cpu", description="Device for the embedding model (cpu, cuda).")
+    embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description=(
+            "Arithmetic of the embedding model on the CPU: auto uses bfloat16 where the CPU has "
+            "it natively (AMX or AVX512-BF16: ~2x faster, cosine 0.99998 to float32), "
+            "else float32."
+        ),
+    )
     embedding_batch_size: int = Field(
         16, ge=1, description="Texts per model batch (16 measured fastest on 2 CPU cores)."
     )

@@ -67,6 +67,7 @@ def open_index(settings: Settings) -> NewsIndex:
         collection=settings.chroma_collection,
         embedding_model=settings.embedding_model,
         embedding_batch_size=settings.embedding_batch_size,
+        embedding_precision=settings.embedding_precision,
         device=settings.embedding_device,
         top_k=settings.top_k,
         candidates=settings.search_candidates,

@@ -44,6 +44,7 @@ class IndexConfig:
     collection: str = "newsbot"
     embedding_model: str = BUNDLED_MODEL
     embedding_batch_size: int = 16
+    embedding_precision: str = "auto"  # auto, float32 or bfloat16 (see Embedder)
     device: str = "cpu"
     top_k: int = 6
     candidates: int = 50
@@ -106,7 +107,10 @@ class NewsIndex:
         where = hashlib.sha256(config.chroma.describe().encode()).hexdigest()[:8]
         lexical = LexicalIndex(config.data_dir / "lexical" / f"{config.collection}-{where}")
         embedder = Embedder(
-            config.embedding_model, device=config.device, batch_size=config.embedding_batch_size
+            config.embedding_model,
+            device=config.device,
+            batch_size=config.embedding_batch_size,
+            precision=config.embedding_precision,
         )
         return cls(
             store,
