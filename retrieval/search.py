@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from retrieval.store import PassageStore
 from retrieval.types import Passage, SearchFilters, SearchHit
 
 logger = logging.getLogger(__name__)
+
+_WORDS = re.compile(r"\w+")
+_DUPLICATE = 0.8  # word-set overlap that makes two passages the same text for a reader
 
 
 @dataclass(frozen=True)
@@ -144,19 +148,27 @@ class HybridSearch:
         query = vectors[0]
         if plan.speaker:
             fused = self._prefer_quotes(fused[: 3 * k], plan.speaker, known)
-        fused = fused[:k]
+        fused = fused[: 2 * k]  # room to drop near-duplicates
         missing = [pid for pid, _ in fused if pid not in known]
         for pid, (passage, vector) in self.store.get_passages(
             missing, with_embeddings=True
         ).items():
             similarity = float(np.dot(np.asarray(vector, dtype=np.float32), query))
             known[pid] = (passage, similarity)
-        hits = []
+        hits: list[SearchHit] = []
+        seen: list[set[str]] = []
         for pid, score in fused:
-            if pid in known:  # a passage forgotten since the keyword index was built
-                passage, similarity = known[pid]
-                bm25 = lexical_scores.get(pid, 0.0)
-                hits.append(SearchHit(passage, score, dense=similarity, lexical=bm25))
+            if pid not in known:  # a passage forgotten since the keyword index was built
+                continue
+            passage, similarity = known[pid]
+            words = set(_WORDS.findall(passage.text.lower()))
+            if any(_jaccard(words, other) >= _DUPLICATE for other in seen):
+                continue  # the same words again (boilerplate, a copy): one is enough
+            seen.append(words)
+            bm25 = lexical_scores.get(pid, 0.0)
+            hits.append(SearchHit(passage, score, dense=similarity, lexical=bm25))
+            if len(hits) == k:
+                break
         return hits
 
     def _prefer_quotes(
@@ -173,6 +185,10 @@ class HybridSearch:
             for pid, score in fused
         ]
         return sorted(lifted, key=lambda kv: -kv[1])
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _narrow(given: SearchFilters | None, found: SearchFilters) -> SearchFilters:

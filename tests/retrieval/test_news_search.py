@@ -107,3 +107,48 @@ def test_without_named_outlets_the_fused_ranking_is_unchanged(index: NewsIndex) 
     plain = [h.passage.passage_id for h in index.search(question, k=4)]
     index.searcher.weights = replace(index.searcher.weights, part=0.0)
     assert [h.passage.passage_id for h in index.search(question, k=4)] == plain
+
+
+BOILERPLATE = (
+    "About the harbour bridge: the harbour bridge opened in 1932 and carries about 160,000 "
+    "vehicles a day across the harbour between the city centre and the northern suburbs. It is "
+    "maintained by the harbour bridge authority, which publishes traffic updates for the bridge "
+    "every morning, lists lane closures for the bridge a week ahead, and answers questions from "
+    "drivers, cyclists and walkers who cross the bridge on its website and by telephone. The "
+    "authority's office on the northern side of the bridge is open to visitors on weekdays from "
+    "nine until five, and its annual report, with traffic counts, toll income and the cost of "
+    "repairs to the deck, the cables and the approach roads, is published every spring."
+)
+
+
+def test_the_same_boilerplate_in_two_articles_is_shown_once(
+    make_index: IndexFactory, tmp_path: Path
+) -> None:
+    index = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    first = article(
+        "Ferry strike ends",
+        [
+            "Ferry crews returned to work on Thursday after the union accepted a pay offer of "
+            "four per cent, ending a strike that had stranded island commuters for nine days.",
+            BOILERPLATE,
+        ],
+        outlet="Harbour Times",
+        date="2023-10-02",
+    )
+    second = article(
+        "Cycle lane plan approved",
+        [
+            "The council approved a protected cycle lane along the waterfront promenade, to be "
+            "built over the winter at a cost of twelve million euros.",
+            BOILERPLATE.replace("every morning", "each morning"),
+        ],
+        outlet="Valley Herald",
+        date="2023-10-03",
+    )
+    put(index, first, second)
+    assert index.store.count_passages() == 4  # boilerplate is its own passage in each article
+
+    hits = index.search("How many vehicles cross the harbour bridge each day?", k=3)
+
+    assert sum("160,000 vehicles" in h.passage.text for h in hits) == 1
+    assert len(hits) == 3
