@@ -18,6 +18,9 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODEL}".lower()}
 
 
+_BFLOAT16_FROM = 8  # texts per call from which "auto" computes in bfloat16
+
+
 class EmbedderError(RuntimeError):
     """The embedding model could not be loaded; the message says what to do."""
 
@@ -104,7 +107,7 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._arithmetic():
+        with self._arithmetic(len(texts)):
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -124,8 +127,9 @@ class Embedder:
             logger.info("embedding in %s", "bfloat16" if self._bfloat16 else "float32")
         return self._bfloat16
 
-    def _arithmetic(self) -> AbstractContextManager[object]:
-        if not self.bfloat16:
+    def _arithmetic(self, count: int) -> AbstractContextManager[object]:
+        # A question or two (search) is faster in float32; bfloat16 pays off from ~8 texts.
+        if not self.bfloat16 or (self.precision == "auto" and count < _BFLOAT16_FROM):
             return nullcontext()
         import torch
 

@@ -71,6 +71,7 @@ class LexicalIndex:
         self.ids: list[str] = []
         self._ts = np.zeros(0, dtype=np.int64)
         self._outlets: list[str] = []
+        self._outlets_np: np.ndarray | None = None
         self._retriever: Any = None
         self._vocab: dict[str, int] = {}
         self._idf: dict[str, float] = {}
@@ -87,6 +88,7 @@ class LexicalIndex:
         self.ids = [p.passage_id for p in items]
         self._ts = np.array([date_number(p.published_at) for p in items], dtype=np.int64)
         self._outlets = [(p.outlet or "").lower() for p in items]
+        self._outlets_np = None
         self._retriever = None
         self._vocab = {}
         if items:
@@ -124,12 +126,18 @@ class LexicalIndex:
         mask = np.ones(len(self.ids), dtype=bool)
         if filters.outlets:
             wanted = {o.lower() for o in filters.outlets}
-            mask &= np.array([o in wanted for o in self._outlets], dtype=bool)
+            mask &= np.isin(self._outlet_array(), list(wanted))
         if filters.since:
             mask &= self._ts >= date_number(filters.since)
         if filters.until:
             mask &= self._ts <= date_number(filters.until)
         return mask
+
+    def _outlet_array(self) -> np.ndarray:
+        """Return the passages' outlets as an array (built once: filters compare vectorised)."""
+        if self._outlets_np is None or len(self._outlets_np) != len(self._outlets):
+            self._outlets_np = np.array(self._outlets, dtype=object)
+        return self._outlets_np
 
     def search(
         self, query: str, k: int, filters: SearchFilters | None = None
@@ -194,6 +202,7 @@ class LexicalIndex:
         self._retriever = retriever
         self.ids = list(state["ids"])
         self._outlets = list(state["outlets"])
+        self._outlets_np = None
         self._vocab = dict(state["vocab"])
         self._idf = dict(state["idf"])
         self.generation = str(state["generation"])

@@ -345,13 +345,12 @@ class PassageStore:
         self, embedding: Sequence[float], k: int, filters: SearchFilters | None = None
     ) -> list[tuple[Passage, float]]:
         """Return up to k committed passages nearest to the embedding, with cosine similarity."""
-        revisions = self.committed_revisions()
-        total = self.passages.count()
-        if total == 0 or k <= 0:
+        if k <= 0:
             return []
-        got = self.passages.query(
+        revisions = self.committed_revisions()
+        got = self.passages.query(  # Chroma 1.x returns fewer when it holds fewer
             query_embeddings=[list(map(float, embedding))],
-            n_results=min(total, k),
+            n_results=k,
             where=_where(filters),
             include=["documents", "metadatas", "distances"],
         )
