@@ -72,6 +72,7 @@ class LexicalIndex:
         self._ts = np.zeros(0, dtype=np.int64)
         self._outlets: list[str] = []
         self._outlets_np: np.ndarray | None = None
+        self._rows: dict[str, int] | None = None
         self._retriever: Any = None
         self._vocab: dict[str, int] = {}
         self._idf: dict[str, float] = {}
@@ -89,6 +90,7 @@ class LexicalIndex:
         self._ts = np.array([date_number(p.published_at) for p in items], dtype=np.int64)
         self._outlets = [(p.outlet or "").lower() for p in items]
         self._outlets_np = None
+        self._rows = None
         self._retriever = None
         self._vocab = {}
         if items:
@@ -132,6 +134,14 @@ class LexicalIndex:
         if filters.until:
             mask &= self._ts <= date_number(filters.until)
         return mask
+
+    def admitted(self, ids: list[str], filters: SearchFilters) -> list[str]:
+        """Return the ids (in order) of indexed passages that pass the filters."""
+        if self._rows is None or len(self._rows) != len(self.ids):
+            self._rows = {pid: i for i, pid in enumerate(self.ids)}
+        mask = self._mask(filters)
+        rows = self._rows
+        return [pid for pid in ids if pid in rows and (mask is None or bool(mask[rows[pid]]))]
 
     def _outlet_array(self) -> np.ndarray:
         """Return the passages' outlets as an array (built once: filters compare vectorised)."""
@@ -203,6 +213,7 @@ class LexicalIndex:
         self.ids = list(state["ids"])
         self._outlets = list(state["outlets"])
         self._outlets_np = None
+        self._rows = None
         self._vocab = dict(state["vocab"])
         self._idf = dict(state["idf"])
         self.generation = str(state["generation"])

@@ -130,18 +130,21 @@ class HybridSearch:
         for i, ((text, where, weight), vector) in enumerate(zip(searches, vectors, strict=True)):
             if i == 0:
                 dense = self.store.query(vector, pool, where)
+                dense_ids = [p.passage_id for p, _ in dense]
+                # similarity to the whole question, for the answerer
+                known = {p.passage_id: (p, sim) for p, sim in dense}
             else:
                 # The vector index filters slowly (a scan, ~0.5 s at 100k passages): a part
-                # takes its dense candidates from a wider unfiltered search instead.
-                wide = self.store.query(vector, self.part_pool, filters)
-                dense = [(p, sim) for p, sim in wide if where.admits(p)][:pool]
+                # takes its dense candidates from a wider unfiltered search of ids instead,
+                # filtered with the keyword index's per-passage outlets and dates.
+                wide = [pid for pid, _ in self.store.nearest_ids(vector, self.part_pool)]
             with self._lexical_lock:
                 self._refresh()
                 lexical = self.lexical.search(text, pool, where)
-            rankings += [[p.passage_id for p, _ in dense], [pid for pid, _ in lexical]]
+                if i > 0:
+                    dense_ids = self.lexical.admitted(wide, where)[:pool]
+            rankings += [dense_ids, [pid for pid, _ in lexical]]
             weights += [weight * self.weights.dense, weight * self.weights.lexical]
-            if not known:  # similarity to the whole question, for the answerer
-                known = {p.passage_id: (p, s) for p, s in dense}
             for pid, score in lexical:
                 lexical_scores.setdefault(pid, score)
         fused = fuse_ranks(rankings, weights, self.weights.rrf_k)

@@ -366,6 +366,22 @@ class PassageStore:
                 hits.append((passage_from_record(pid, doc, dict(meta)), 1.0 - float(dist)))
         return hits
 
+    def nearest_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
+        """Return up to k passage ids nearest to the embedding, with cosine similarity.
+
+        Ids only: reading metadata is what makes a wide query slow (21 ms against 2 ms for 200
+        results here). Some ids may be of uncommitted revisions; callers check them.
+        """
+        if k <= 0:
+            return []
+        got = self.passages.query(
+            query_embeddings=[list(map(float, embedding))], n_results=k, include=["distances"]
+        )
+        return [
+            (pid, 1.0 - float(dist))
+            for pid, dist in zip(got["ids"][0], got["distances"][0], strict=True)
+        ]
+
     def get_passages(
         self, ids: Sequence[str], *, with_embeddings: bool = False
     ) -> dict[str, tuple[Passage, np.ndarray | None]]:

@@ -147,15 +147,6 @@ class SearchFilters:
     def empty(self) -> bool:
         return not (self.outlets or self.since or self.until)
 
-    def admits(self, passage: Passage) -> bool:
-        """Tell whether the passage passes these filters (as the store's own filter would)."""
-        if self.outlets and (passage.outlet or "").lower() not in {o.lower() for o in self.outlets}:
-            return False
-        day = date_number(passage.published_at)
-        if self.since and day < date_number(self.since):
-            return False
-        return not (self.until and day > date_number(self.until))
-
 
 @dataclass(frozen=True)
 class Citation:
