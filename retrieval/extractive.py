@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.speakers import ATTRIBUTION, is_attribution, speaker_of, spoken_by
+from retrieval.speakers import ATTRIBUTION, is_attribution, speaker_of, spoken_by, surname_of
 from retrieval.types import Answer, Citation, Passage, SearchHit
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class ExtractiveAnswerer:
         chosen = self._choose(question, relevant)
         if not chosen:
             return self._not_found(top)
-        return self._compose(chosen, relevant)
+        return self._compose(chosen, relevant, speaker_of(question))
 
     def _units(self, hits: list[SearchHit]) -> list[_Unit]:
         """Return the quotable units of the passages: sentences, with cut quotes made whole."""
@@ -130,7 +130,7 @@ class ExtractiveAnswerer:
     def _choose(self, question: str, hits: list[SearchHit]) -> list[tuple[_Unit, float]]:
         cfg = self.config
         speaker = speaker_of(question)
-        surname = speaker.split()[-1].lower() if speaker else ""
+        surname = surname_of(speaker) if speaker else ""
         units = self._units(hits)
         # A unit is judged on its own words and, half as much, with the sentence before it:
         # enough to find "why should India be deprived of this right?" for a question about
@@ -151,7 +151,11 @@ class ExtractiveAnswerer:
             if unit.text.endswith("?") and not quoted:
                 continue  # the article asking (a reader call-out, a rhetorical question)
             if speaker:
-                if quoted and (spoken_by(surname, unit.text) or ATTRIBUTION.search(unit.text)):
+                if quoted and (
+                    spoken_by(surname, unit.text)
+                    or ATTRIBUTION.search(unit.text)
+                    or spoken_by(surname, unit.before)  # "Lee said: …" then the quotation
+                ):
                     score += 0.15
                     said.append(unit)
                 elif surname not in unit.text.lower():
@@ -165,7 +169,9 @@ class ExtractiveAnswerer:
         best = scored[0][1]
         return [us for us in scored if us[1] >= best - cfg.margin][: cfg.max_sentences]
 
-    def _compose(self, chosen: list[tuple[_Unit, float]], hits: list[SearchHit]) -> Answer:
+    def _compose(
+        self, chosen: list[tuple[_Unit, float]], hits: list[SearchHit], speaker: str | None
+    ) -> Answer:
         units = [u for u, _ in chosen]
         # Read like the articles: the best article first, each article's units in their order.
         first_rank: dict[str, int] = {}
@@ -191,7 +197,8 @@ class ExtractiveAnswerer:
                 runs[-1][0].append(unit.text)
                 runs[-1] = (runs[-1][0], runs[-1][1], (unit.hit, unit.end))
             else:
-                runs.append(([unit.text], numbers[passage.passage_id], (unit.hit, unit.end)))
+                first = _attributed(unit, speaker)
+                runs.append(([first], numbers[passage.passage_id], (unit.hit, unit.end)))
         text = "\n".join(f"{' '.join(texts)} [{n}]" for texts, n, _ in runs)
         return Answer(text, tuple(citations), grounded=True)
 
@@ -206,6 +213,23 @@ class ExtractiveAnswerer:
             )
             text += f" The nearest articles I have are: {names}."
         return Answer(text, (), grounded=False)
+
+
+def _attributed(unit: _Unit, speaker: str | None) -> str:
+    """Name the speaker before a quotation whose sentence doesn't, when the one before does.
+
+    Only the sentence before counts, so a quote is never credited to someone named further off.
+    """
+    if not speaker or not (_OPEN in unit.text or '"' in unit.text):
+        return unit.text
+    surname = surname_of(speaker)
+    if surname in unit.text.lower():
+        return unit.text
+    # "Putin said: …" then the quotation; or "…,” he said." just after a sentence naming Putin
+    named_before = spoken_by(surname, unit.before) or (
+        ATTRIBUTION.search(unit.text) is not None and surname in unit.before.lower()
+    )
+    return f"{speaker}: {unit.text}" if named_before else unit.text
 
 
 def _distinct_articles(passages: list[Passage]) -> list[Passage]:

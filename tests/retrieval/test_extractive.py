@@ -91,3 +91,33 @@ def test_unrelated_passages_get_a_plain_refusal_naming_the_nearest_article() -> 
     assert not answer.grounded
     assert answer.citations == ()
     assert "doesn't say" in answer.text and "Mayor on the bridge" in answer.text
+
+
+def test_a_quote_whose_sentence_does_not_name_the_speaker_is_attributed() -> None:
+    hits = [
+        hit(
+            "Mayor Lee said the bridge would reopen on Friday after the cable work. "
+            "“Nobody crosses until the last cable is tested.”",
+            0,
+            0.8,
+        )
+    ]
+
+    answer = answerer().answer("What did Mayor Lee say about the bridge cable work?", hits)
+
+    assert "Mayor Lee: “Nobody crosses until the last cable is tested.”" in answer.text
+
+
+def test_an_unattributed_quote_gets_no_speaker_it_might_not_have() -> None:
+    hits = [
+        hit(
+            "The bridge cable work ends on Friday. “Nobody crosses until the last cable is "
+            "tested,” an engineer said. Mayor Lee visited the site.",
+            0,
+            0.8,
+        )
+    ]
+
+    answer = answerer().answer("What did Mayor Lee say about the bridge cable work?", hits)
+
+    assert "Mayor Lee: “" not in answer.text
