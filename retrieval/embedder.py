@@ -14,6 +14,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Torch's OpenMP threads spin while they wait for work. On a host where anything else runs, that
+# spinning fights for the cores: measured here with two busy processes beside it, one question
+# took 77-415 ms to embed with spinning and 16-40 ms with passive waiting (bulk: 12-15 against
+# 21-25 passages/s); on an idle machine the two are the same. Set before torch loads; the
+# user's own OMP_WAIT_POLICY wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODEL}".lower()}
 
