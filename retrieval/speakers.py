@@ -25,9 +25,15 @@ _ATTRIBUTION_VERB = re.compile(
 
 
 def speaker_of(question: str) -> str | None:
-    """Return who the question asks about ("what did X say ..."), if it asks that."""
+    """Return who the question asks about ("what did X say ..."), if it asks that.
+
+    "What did the Fortune article say" asks about a text, not a person: no speaker.
+    """
     match = _SPEAKER.search(question)
-    return match["who"].strip() if match else None
+    if not match:
+        return None
+    who = match["who"].strip()
+    return None if surname_of(who) in _WRITINGS else who
 
 
 def spoken_by(surname: str, text: str) -> bool:
@@ -48,6 +54,12 @@ def is_attribution(sentence: str) -> bool:
     """Tell whether a sentence only says who spoke ("Putin added.", "he said.")."""
     words = sentence.split()
     return len(words) <= 5 and bool(_ATTRIBUTION_VERB.search(sentence))
+
+
+_WRITINGS = frozenset(
+    """article articles report reports reporting story stories piece coverage paper newspaper
+    outlet outlets source sources news media press editorial column blog post""".split()  # noqa: SIM905 - a word list reads better as text
+)
 
 
 def surname_of(speaker: str) -> str:

@@ -54,6 +54,12 @@ def test_a_question_without_outlets_or_dates_is_searched_as_it_is() -> None:
     assert surname_of("Vladimir Putin") == "putin"
 
 
+def test_a_question_about_what_an_article_said_has_no_speaker() -> None:
+    plan = plan_query("What did the Fortune article say about Apple's chips?", OUTLETS, TODAY)
+    assert plan.speaker is None
+    assert plan.parts[0].filters.outlets == ("Fortune",)
+
+
 def test_a_question_about_two_outlets_is_two_searches() -> None:
     plan = plan_query(
         "Does the TechCrunch article on GPT-4 suggest lower toxicity, while the Fortune "
