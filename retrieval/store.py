@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 _META_ID = "generation"
 _PAGE = 1000
+_ARTICLES_PER_READ = 200
 
 
 class StoreError(RuntimeError):
@@ -417,17 +418,21 @@ class PassageStore:
         return sorted(passages, key=lambda p: p.position)
 
     def iter_passages(self) -> Iterator[Passage]:
-        """Yield every committed passage (for rebuilding derived indexes)."""
+        """Yield every committed passage (for rebuilding derived indexes).
+
+        Read by batches of articles rather than by offset pages: Chroma skips an offset by
+        walking it, so offset paging grows quadratically with the index.
+        """
         revisions = self.committed_revisions()
-        offset = 0
-        while True:
-            got = self.passages.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        article_ids = sorted(revisions)
+        for start in range(0, len(article_ids), _ARTICLES_PER_READ):
+            batch = article_ids[start : start + _ARTICLES_PER_READ]
+            got = self.passages.get(
+                where={"article_id": {"$in": batch}}, include=["documents", "metadatas"]
+            )
             for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 if self._visible(dict(meta), revisions):
                     yield passage_from_record(pid, doc, dict(meta))
-            if len(got["ids"]) < _PAGE:
-                return
-            offset += _PAGE
 
     def count_passages(self) -> int:
         return int(self.passages.count())
