@@ -99,10 +99,11 @@ class ExtractiveAnswerer:
         relevant = [
             h for h in top if self.coverage(question, [h.passage.contextual_text]) >= 0.3
         ] or top[:1]
-        chosen = self._choose(question, relevant)
+        speaker = speaker_of(question)
+        chosen = self._choose(question, speaker, relevant)
         if not chosen:
             return self._not_found(top)
-        return self._compose(chosen, relevant, speaker_of(question))
+        return self._compose(chosen, relevant, speaker)
 
     def _units(self, hits: list[SearchHit]) -> list[_Unit]:
         """Return the quotable units of the passages: sentences, with cut quotes made whole."""
@@ -127,9 +128,10 @@ class ExtractiveAnswerer:
                 i = end + 1
         return units
 
-    def _choose(self, question: str, hits: list[SearchHit]) -> list[tuple[_Unit, float]]:
+    def _choose(
+        self, question: str, speaker: str | None, hits: list[SearchHit]
+    ) -> list[tuple[_Unit, float]]:
         cfg = self.config
-        speaker = speaker_of(question)
         surname = surname_of(speaker) if speaker else ""
         units = self._units(hits)
         # A unit is judged on its own words and, half as much, with the sentence before it:

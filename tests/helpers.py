@@ -54,3 +54,14 @@ CHESS = article(
     outlet="Daily Board",
     date="2024-03-03",
 )
+
+
+# A wire story two outlets publish (syndication tests), three paragraphs long.
+RATE_RISE = [
+    "Central bank raises interest rates by a quarter point to fight persistent inflation, "
+    "the governor told reporters on Thursday after the policy meeting ended in the capital.",
+    "The decision was unanimous, and markets had widely expected the move after consumer "
+    "prices rose faster than forecast for the third month in a row, officials said.",
+    "“We will do what it takes to bring inflation back to target,” the governor said, adding "
+    "that further increases could not be ruled out if wage growth stayed strong this year.",
+]

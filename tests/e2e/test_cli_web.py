@@ -9,17 +9,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.e2e.runner import newsbot
+from tests.helpers import RATE_RISE
 
 pytestmark = pytest.mark.model
-
-STORY = [
-    "Central bank raises interest rates by a quarter point to fight persistent inflation, "
-    "the governor told reporters on Thursday after the policy meeting ended in the capital.",
-    "The decision was unanimous, and markets had widely expected the move after consumer "
-    "prices rose faster than forecast for the third month in a row, officials said.",
-    "“We will do what it takes to bring inflation back to target,” the governor said, adding "
-    "that further increases could not be ruled out if wage growth stayed strong this year.",
-]
 
 
 def page(title: str, outlet: str, date: str, paragraphs: list[str]) -> str:
@@ -52,9 +44,9 @@ def web(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("NEWSBOT_FETCH_TIMEOUT", "5")
     html = "text/html; charset=utf-8"
     httpserver.expect_request("/a/rates").respond_with_data(
-        page("Bank raises rates", "Wire A", "2025-12-04", STORY), content_type=html
+        page("Bank raises rates", "Wire A", "2025-12-04", RATE_RISE), content_type=html
     )
-    edited = [STORY[0].replace("Thursday", "Thursday evening"), STORY[1], STORY[2]]
+    edited = [RATE_RISE[0].replace("Thursday", "Thursday evening"), RATE_RISE[1], RATE_RISE[2]]
     httpserver.expect_request("/b/rates").respond_with_data(
         page("Rates go up again", "Paper B", "2025-12-04", edited), content_type=html
     )

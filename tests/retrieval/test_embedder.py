@@ -13,7 +13,7 @@ TEXTS = [
 ]
 
 
-def test_bfloat16_vectors_match_float32_ones(embedder: Embedder) -> None:
+def test_bfloat16_vectors_match_float32_ones() -> None:
     exact = Embedder(precision="float32")
     fast = Embedder(precision="bfloat16")
     assert not exact.bfloat16 and fast.bfloat16

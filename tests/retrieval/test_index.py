@@ -9,7 +9,7 @@ import pytest
 from retrieval.store import ChromaLocation
 from retrieval.types import SearchFilters
 from tests.conftest import IndexFactory
-from tests.helpers import CHESS, VOLCANO, put
+from tests.helpers import CHESS, RATE_RISE, VOLCANO, put
 
 
 def _texts(index) -> list[str]:  # type: ignore[no-untyped-def]
@@ -147,16 +147,6 @@ def test_an_interrupted_update_leaves_the_old_article_whole(
     assert index.store.passages.count() == len(_texts(index))
 
 
-WIRE = [
-    "Central bank raises interest rates by a quarter point to fight persistent inflation, "
-    "the governor told reporters on Thursday after the policy meeting ended in the capital.",
-    "The decision was unanimous, and markets had widely expected the move after consumer "
-    "prices rose faster than forecast for the third month in a row, officials said.",
-    "“We will do what it takes to bring inflation back to target,” the governor said, adding "
-    "that further increases could not be ruled out if wage growth stayed strong this year.",
-]
-
-
 def test_a_syndicated_copy_is_recorded_as_another_publication_not_indexed_twice(
     make_index: IndexFactory, location: ChromaLocation
 ) -> None:
@@ -164,9 +154,13 @@ def test_a_syndicated_copy_is_recorded_as_another_publication_not_indexed_twice(
 
     index = make_index(location)
     original = article(
-        "Central bank raises rates", WIRE, outlet="Wire A", url="https://a.example/1"
+        "Central bank raises rates", RATE_RISE, outlet="Wire A", url="https://a.example/1"
     )
-    edited = [WIRE[0].replace("Thursday", "Thursday evening"), WIRE[1], WIRE[2] + " (Reuters)"]
+    edited = [
+        RATE_RISE[0].replace("Thursday", "Thursday evening"),
+        RATE_RISE[1],
+        RATE_RISE[2] + " (Reuters)",
+    ]
     copy = article("Bank lifts rates again", edited, outlet="Paper B", url="https://b.example/9")
     unrelated = article("Local team wins cup", ["The local team won the cup final 2-1."])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -100,13 +99,6 @@ def test_what_someone_said_puts_their_quoted_words_first(index: NewsIndex) -> No
 
     answer = index.ask("What did Anna Lind say about the bridge cables?")
     assert answer.grounded and "We will not reopen a single lane" in answer.text
-
-
-def test_without_named_outlets_the_fused_ranking_is_unchanged(index: NewsIndex) -> None:
-    question = "Why was the harbour bridge closed?"
-    plain = [h.passage.passage_id for h in index.search(question, k=4)]
-    index.searcher.weights = replace(index.searcher.weights, part=0.0)
-    assert [h.passage.passage_id for h in index.search(question, k=4)] == plain
 
 
 BOILERPLATE = (
