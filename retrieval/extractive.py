@@ -34,6 +34,7 @@ class ExtractiveConfig:
     # 97% of answerable questions pass, 84% of unanswerable ones are refused.
     min_relevance: float = 0.67
     coverage_weight: float = 0.5
+    embedded_units: int = 12  # the units (sentences, whole quotations) embedded per answer
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,7 @@ class ExtractiveAnswerer:
     # -- relevance --------------------------------------------------------------------------
     def coverage(self, question: str, texts: Sequence[str]) -> float:
         """Return the share of the question's words, weighted by rarity, found in the texts."""
-        terms = set(self.tokenize(question))
-        if not terms:
-            return 0.0
-        present: set[str] = set()
-        for text in texts:
-            present.update(self.tokenize(text))
-        total = sum(self.term_weight(t) for t in terms)
-        return sum(self.term_weight(t) for t in terms & present) / total if total else 0.0
+        return _Coverage(question, self.tokenize, self.term_weight).of(*texts)
 
     def relevance(self, question: str, hits: Sequence[SearchHit]) -> float:
         """Return how well the best passages match the question (see ExtractiveConfig)."""
@@ -132,41 +126,54 @@ class ExtractiveAnswerer:
         self, question: str, speaker: str | None, hits: list[SearchHit]
     ) -> list[tuple[_Unit, float]]:
         cfg = self.config
-        surname = surname_of(speaker) if speaker else ""
-        units = self._units(hits)
-        # A unit is judged on its own words and, half as much, with the sentence before it:
-        # enough to find "why should India be deprived of this right?" for a question about
-        # India's oil, not enough for a sentence to borrow its neighbour's answer.
-        texts = [u.text for u in units] + [f"{u.before} {u.text}".strip() for u in units]
-        vectors = self.embed([question, *texts])
-        sims = vectors[1:] @ vectors[0]
+        coverage = _Coverage(question, self.tokenize, self.term_weight)
         best_passage = max(h.dense for h in hits) or 1.0
-        scored = []
-        said: list[_Unit] = []
-        for i, unit in enumerate(units):
-            similarity = 0.5 * float(sims[i]) + 0.5 * float(sims[len(units) + i])
-            covered = 0.5 * self.coverage(question, [unit.text]) + 0.5 * self.coverage(
-                question, [unit.before, unit.text]
-            )
-            score = 0.45 * similarity + 0.25 * covered + 0.30 * hits[unit.hit].dense / best_passage
+        surname = surname_of(speaker) if speaker else ""
+        # First what costs nothing: the question's words in the unit (alone and with the
+        # sentence before it), the passage's rank, and, for "what did X say", X's quotations.
+        weighed: list[tuple[_Unit, float]] = []
+        said: list[tuple[_Unit, float]] = []
+        for unit in self._units(hits):
             quoted = _OPEN in unit.text or '"' in unit.text
             if unit.text.endswith("?") and not quoted:
                 continue  # the article asking (a reader call-out, a rhetorical question)
+            covered = 0.5 * coverage.of(unit.text) + 0.5 * coverage.of(unit.before, unit.text)
+            score = 0.25 * covered + 0.30 * hits[unit.hit].dense / best_passage
             if speaker:
                 if quoted and (
                     spoken_by(surname, unit.text)
                     or ATTRIBUTION.search(unit.text)
                     or spoken_by(surname, unit.before)  # "Lee said: …" then the quotation
                 ):
-                    score += 0.15
-                    said.append(unit)
+                    said.append((unit, score + 0.15))
                 elif surname not in unit.text.lower():
                     score -= 0.10
-            scored.append((unit, score))
-        if said:  # "what did X say": X's quoted words, not what others wrote about X
-            scored = [(unit, score) for unit, score in scored if unit in said]
-        if not scored:
+            weighed.append((unit, score))
+        # "What did X say": X's quoted words, not what others wrote about X.
+        weighed = said or weighed
+        # Only the likeliest units are embedded (meaning weighs 0.45, so a unit far behind on
+        # words and rank rarely wins): embedding is most of an answer's time.
+        weighed = sorted(weighed, key=lambda us: -us[1])[: cfg.embedded_units]
+        if not weighed:
             return []
+        # A unit's meaning is judged on its own and, half as much, with the sentence before it:
+        # enough to find "why should India be deprived of this right?" for a question about
+        # India's oil, not enough for a sentence to borrow its neighbour's answer. The pair's
+        # vector is the sum of the two sentences' vectors, so each distinct text is embedded
+        # once (the sentence before is usually the previous unit).
+        units = [unit for unit, _ in weighed]
+        texts = [question, *(u.text for u in units), *(u.before for u in units if u.before)]
+        row = {text: i for i, text in enumerate(dict.fromkeys(texts))}
+        vectors = self.embed(list(row))
+        asked = vectors[0]
+        scored = []
+        for unit, score in weighed:
+            alone = vectors[row[unit.text]]
+            paired = alone + vectors[row[unit.before]] if unit.before else alone
+            similarity = 0.5 * float(alone @ asked) + 0.5 * float(
+                paired @ asked / (np.linalg.norm(paired) or 1.0)
+            )
+            scored.append((unit, score + 0.45 * similarity))
         scored.sort(key=lambda us: -us[1])
         best = scored[0][1]
         return [us for us in scored if us[1] >= best - cfg.margin][: cfg.max_sentences]
@@ -215,6 +222,32 @@ class ExtractiveAnswerer:
             )
             text += f" The nearest articles I have are: {names}."
         return Answer(text, (), grounded=False)
+
+
+class _Coverage:
+    """The share of a question's words, weighted by rarity, that texts hold; each text is
+    tokenized once however often it is asked about."""
+
+    def __init__(
+        self,
+        question: str,
+        tokenize: Callable[[str], list[str]],
+        term_weight: Callable[[str], float],
+    ):
+        self.tokenize = tokenize
+        self.weights = {term: term_weight(term) for term in set(tokenize(question))}
+        self.total = sum(self.weights.values())
+        self._tokens: dict[str, frozenset[str]] = {}
+
+    def of(self, *texts: str) -> float:
+        if not self.total:
+            return 0.0
+        present: set[str] = set()
+        for text in texts:
+            if text not in self._tokens:
+                self._tokens[text] = frozenset(self.tokenize(text))
+            present.update(self._tokens[text])
+        return sum(w for term, w in self.weights.items() if term in present) / self.total
 
 
 def _attributed(unit: _Unit, speaker: str | None) -> str:
