@@ -72,13 +72,17 @@ def _index(settings: Settings) -> Iterator[NewsIndex]:
 
 
 def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
-    from retrieval.types import SearchFilters, iso_date
+    from datetime import date
 
-    for name, value in (("--since", since), ("--until", until)):
-        if value and not iso_date(value):
-            err.print(f"[red]error:[/red] {name} wants a date like 2025-12-06, not {value!r}")
-            raise typer.Exit(2)
-    return SearchFilters(outlets=tuple(outlet or ()), since=iso_date(since), until=iso_date(until))
+    from retrieval.dates import option_filters
+
+    try:
+        return option_filters(
+            outlet or (), since, until, date.today(), names=("--since", "--until")
+        )
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -151,8 +155,13 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     outlet: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Published on or after: 2025-12-06, 'November 2023', 'last week'…"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Published on or before: 2025-12-06, 'November 2023'…")
+    ] = None,
 ) -> None:
     """Answer a question with quotes and numbered citations."""
     from bot.render import answer_text

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from retrieval.types import SearchFilters
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -89,6 +92,50 @@ def find_dates(text: str, today: date) -> list[DateRange]:
             found.append(DateRange(start, match.end(), *span))
     found.sort(key=lambda r: r.start)
     return _qualify(text, found)
+
+
+# What may surround the one date expression of a --since / --until value: "in November".
+_OPTION_REST = re.compile(r"[\s,.]*(?:(?:published\s+)?(?:in|on|during)\s*)?[\s,.]*", re.I)
+
+
+def option_day(value: str, today: date, *, first: bool) -> date | None:
+    """Return the day a since (first=True) or until option means, or None if it names none.
+
+    It takes what questions say: "2023-11-27", "November 2023", "November" (the latest),
+    "2023", "last week", "yesterday", "3 days ago". A since option gets the first day of the
+    range it names, an until option the last.
+    """
+    text = value.strip()
+    # "in" lets a bare month or year read as a date; an option's "may" is the month
+    for candidate in (text, f"in {text}", f"in {text[:1].upper()}{text[1:]}"):
+        found = find_dates(candidate, today)
+        if len(found) != 1:
+            continue
+        span = found[0]
+        if _OPTION_REST.fullmatch(candidate[: span.start] + candidate[span.end :]):
+            return span.since if first else span.until
+    return None
+
+
+def option_filters(
+    outlets: Sequence[str],
+    since: str | None,
+    until: str | None,
+    today: date,
+    *,
+    names: tuple[str, str] = ("since", "until"),
+) -> SearchFilters:
+    """Return search filters from a command's options; raise ValueError naming a bad date."""
+    days: list[str | None] = []
+    for name, value, first in zip(names, (since, until), (True, False), strict=True):
+        day = option_day(value, today, first=first) if value else None
+        if value and day is None:
+            raise ValueError(
+                f"{name} wants a date like 2025-12-06, “November 2023”, “last week” or "
+                f"“yesterday”, not “{value}”."
+            )
+        days.append(day.isoformat() if day else None)
+    return SearchFilters(outlets=tuple(outlets), since=days[0], until=days[1])
 
 
 def _resolve(name: str, m: re.Match[str], today: date) -> tuple[date, date] | None:

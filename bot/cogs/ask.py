@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,7 +13,8 @@ from discord.ext import commands
 
 from bot.discord_render import answer_pages
 from bot.views import answer_view, embeds_of
-from retrieval.types import Answer, SearchFilters, Turn, iso_date
+from retrieval.dates import option_filters
+from retrieval.types import Answer, SearchFilters, Turn
 
 if TYPE_CHECKING:
     from bot.discord_app import NewsBot
@@ -20,16 +22,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 20  # thread messages read as the conversation so far
-
-
-def filters_from(outlet: str | None, since: str | None, until: str | None) -> SearchFilters:
-    """Return search filters from /ask options; raise ValueError for a date it can't read."""
-    for name, value in (("since", since), ("until", until)):
-        if value and not iso_date(value):
-            raise ValueError(f"`{name}` wants a date like 2025-12-06, not “{value}”.")
-    return SearchFilters(
-        outlets=(outlet,) if outlet else (), since=iso_date(since), until=iso_date(until)
-    )
 
 
 class AskCog(commands.Cog):
@@ -49,8 +41,8 @@ class AskCog(commands.Cog):
     @app_commands.describe(
         question="Your question",
         outlet="Only this outlet",
-        since="Published on or after (YYYY-MM-DD)",
-        until="Published on or before (YYYY-MM-DD)",
+        since="Published on or after: 2025-12-06, November 2023, last week, yesterday…",
+        until="Published on or before: 2025-12-06, November 2023, yesterday…",
     )
     async def ask(
         self,
@@ -72,7 +64,9 @@ class AskCog(commands.Cog):
             )
             return
         try:
-            filters = filters_from(outlet, since, until)
+            outlets = (outlet,) if outlet else ()
+            names = ("`since`", "`until`")
+            filters = option_filters(outlets, since, until, date.today(), names=names)
         except ValueError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return

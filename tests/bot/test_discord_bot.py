@@ -197,6 +197,20 @@ async def test_ask_defers_then_answers_with_cited_sources_and_buttons(world: Wor
     assert_nothing_can_ping(requests)
 
 
+async def test_ask_date_options_take_plain_words_and_filter_the_coverage(world: World) -> None:
+    before = await ask(world, world.alice, until="November 2025")  # the article: 2025-12-06
+    after = await ask(world, world.bob, since="december 2025")
+    unreadable = await ask(world, world.mod, since="soon")
+
+    assert before.response is not None
+    refusal = before.response.embeds[0].description or ""
+    assert "doesn't say" in refusal and QUOTE not in refusal
+    assert after.response is not None
+    assert QUOTE in (after.response.embeds[0].description or "")
+    assert_responded(unreadable, contains="`since` wants a date like 2025-12-06", ephemeral=True)
+    assert_responded(unreadable, contains="not “soon”")
+
+
 def long_answer(citations: int = 30, text_chars: int = 9000) -> Answer:
     sentence = "The coverage reports another detail of the long story, quoted at length here. "
     text = ""

@@ -82,6 +82,22 @@ def test_text_answer_lists_sources_and_unknown_topics_are_refused(seeded: Path) 
 
 
 @pytest.mark.model
+def test_date_options_take_plain_words_and_filter_by_publication_day(seeded: Path) -> None:
+    question = "what did Putin say about India's oil?"
+    before = newsbot("ask", question, "--until", "November 2025", "--json")  # published Dec 6
+    after = newsbot("ask", question, "--since", "december 2025", "--json")
+    unreadable = newsbot("ask", question, "--since", "soon")
+
+    assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout)["citations"] == []
+    assert after.returncode == 0, after.stderr
+    assert "why should India be deprived of this right?" in json.loads(after.stdout)["answer"]
+    assert unreadable.returncode == 2
+    assert "--since wants a date like 2025-12-06" in unreadable.stderr
+    assert "not “soon”" in unreadable.stderr
+
+
+@pytest.mark.model
 def test_sources_and_forget(seeded: Path) -> None:
     listed = json.loads(newsbot("sources", "--json").stdout)
     assert [(a["outlet"], a["published_at"], a["passages"] > 0) for a in listed] == [

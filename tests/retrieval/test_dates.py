@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from retrieval.dates import find_dates
+from retrieval.dates import find_dates, option_day, option_filters
 
 TODAY = date(2026, 11, 27)  # a Friday
 
@@ -71,3 +71,41 @@ def test_two_days_in_one_question_stay_separate_and_in_order() -> None:
 )
 def test_words_that_are_not_dates_are_left_alone(question: str) -> None:
     assert _ranges(question) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "since", "until"),
+    [
+        ("2023-11-27", "2023-11-27", "2023-11-27"),
+        ("November 2023", "2023-11-01", "2023-11-30"),
+        ("november", "2026-11-01", "2026-11-30"),
+        ("may", "2026-05-01", "2026-05-31"),
+        ("2023", "2023-01-01", "2023-12-31"),
+        ("last week", "2026-11-20", "2026-11-27"),
+        ("yesterday", "2026-11-26", "2026-11-26"),
+        ("in October", "2026-10-01", "2026-10-31"),
+        ("before November", None, "2026-10-31"),  # no first day: not a since
+    ],
+)
+def test_a_since_or_until_option_takes_what_a_question_says(
+    value: str, since: str | None, until: str | None
+) -> None:
+    first = option_day(value, TODAY, first=True)
+    last = option_day(value, TODAY, first=False)
+    assert (first and first.isoformat(), last and last.isoformat()) == (since, until)
+
+
+@pytest.mark.parametrize("value", ["soon", "last week and more", "2023-02-30", "12/11"])
+def test_an_option_that_names_no_date_is_refused_by_name(value: str) -> None:
+    assert option_day(value, TODAY, first=True) is None
+    with pytest.raises(ValueError, match=f"--until wants a date .* not “{value}”"):
+        option_filters((), None, value, TODAY, names=("--since", "--until"))
+
+
+def test_options_become_the_search_filters() -> None:
+    filters = option_filters(("Reuters",), "last week", "yesterday", TODAY)
+    assert (filters.outlets, filters.since, filters.until) == (
+        ("Reuters",),
+        "2026-11-20",
+        "2026-11-26",
+    )
