@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ _BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODE
 
 
 _BFLOAT16_FROM = 8  # texts per call from which "auto" computes in bfloat16
+_REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't embed them again
 
 
 class EmbedderError(RuntimeError):
@@ -69,6 +71,8 @@ class Embedder:
         self._bfloat16: bool | None = None
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def model(self) -> Any:
@@ -109,20 +113,37 @@ class Embedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return unit-length embeddings, one row per text."""
+        """Return unit-length embeddings, one row per text.
+
+        Each distinct text is embedded once; the texts of small calls (a question and its
+        parts) are remembered for a while, so answering the question just searched reuses them.
+        """
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._arithmetic(len(texts)):
-            vectors = self.model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        with self._recent_lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            with self._arithmetic(len(todo)):
+                vectors = self.model.encode(
+                    todo,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            known.update(zip(todo, np.asarray(vectors, dtype=np.float32), strict=True))
+            if len(todo) < _BFLOAT16_FROM:
+                self._remember({t: known[t] for t in todo})
+        return np.stack([known[t] for t in texts])
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._recent_lock:
+            self._recent.update(vectors)
+            while len(self._recent) > _REMEMBERED:
+                self._recent.popitem(last=False)
 
     @property
     def bfloat16(self) -> bool:

@@ -27,3 +27,15 @@ def test_bfloat16_vectors_match_float32_ones() -> None:
 def test_an_unknown_precision_is_refused_with_the_choices() -> None:
     with pytest.raises(EmbedderError, match="precision 'half'"):
         Embedder(precision="half")
+
+
+def test_repeated_and_remembered_texts_each_get_their_own_vector() -> None:
+    embedder = Embedder(precision="float32")
+    question, other = TEXTS
+    first = embedder.embed([question, other])  # a small call: remembered for the answer
+
+    again = embedder.embed([other, "An unrelated headline about football.", question, other])
+
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[3], first[1])
+    assert np.array_equal(again[2], first[0])
+    assert float(again[1] @ first[0]) < 0.5  # the new text got its own vector, not a neighbour's
