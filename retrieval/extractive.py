@@ -34,7 +34,7 @@ class ExtractiveConfig:
     # 97% of answerable questions pass, 84% of unanswerable ones are refused.
     min_relevance: float = 0.67
     coverage_weight: float = 0.5
-    embedded_units: int = 12  # the units (sentences, whole quotations) embedded per answer
+    embedded_units: int = 8  # the units (sentences, whole quotations) embedded per answer
 
 
 @dataclass(frozen=True)
