@@ -227,8 +227,7 @@ def bench_settings(data_dir: Path) -> Settings:
 
 
 def close_index(index: NewsIndex) -> None:
-    index.close()  # releases the data-dir lock only
-    index.store.client.close()  # stops embedded Chroma, so its files can be copied or deleted
+    index.close()  # stops embedded Chroma, so its files can be copied or deleted
 
 
 def working_copy(index: NewsIndex, settings: Settings, target: Path) -> NewsIndex:

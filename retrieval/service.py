@@ -75,6 +75,7 @@ class NewsIndex:
         self.top_k = top_k
         self.dedup_threshold = dedup_threshold
         self._lock = lock
+        self._owns_client = False  # set by open(): close() then stops the client too
         self.searcher = HybridSearch(store, lexical, embedder.embed, candidates=candidates)
         self.answerer = ExtractiveAnswerer(
             embedder.embed, lexical.tokenize, lexical.idf, split_sentences, extractive
@@ -112,7 +113,7 @@ class NewsIndex:
             batch_size=config.embedding_batch_size,
             precision=config.embedding_precision,
         )
-        return cls(
+        index = cls(
             store,
             lexical,
             embedder,
@@ -123,8 +124,15 @@ class NewsIndex:
             lock=lock,
             dedup_threshold=config.dedup_threshold,
         )
+        index._owns_client = True
+        return index
 
     def close(self) -> None:
+        """Stop the Chroma client this index opened (embedded Chroma writes its files out and
+        lets go of them), then release the data directory to other processes."""
+        if self._owns_client:
+            self._owns_client = False
+            self.store.client.close()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
