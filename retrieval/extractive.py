@@ -69,32 +69,27 @@ class ExtractiveAnswerer:
         self.config = config or ExtractiveConfig()
 
     # -- relevance --------------------------------------------------------------------------
-    def coverage(self, question: str, texts: Sequence[str]) -> float:
-        """Return the share of the question's words, weighted by rarity, found in the texts."""
-        return _Coverage(question, self.tokenize, self.term_weight).of(*texts)
-
-    def relevance(self, question: str, hits: Sequence[SearchHit]) -> float:
+    def _relevance(self, coverage: _Coverage, hits: Sequence[SearchHit]) -> float:
         """Return how well the best passages match the question (see ExtractiveConfig)."""
         if not hits:
             return 0.0
         texts = [f"{h.passage.outlet or ''}\n{h.passage.contextual_text}" for h in hits[:3]]
         best = max(h.dense for h in hits)
-        return best + self.config.coverage_weight * self.coverage(question, texts)
+        return best + self.config.coverage_weight * coverage.of(*texts)
 
     # -- answering --------------------------------------------------------------------------
     def answer(self, question: str, hits: Sequence[SearchHit]) -> Answer:
         """Return a cited, quoted answer, or a plain "the coverage doesn't say" when unrelated."""
         cfg = self.config
         top = list(hits[: cfg.passages])
-        relevance = self.relevance(question, top)
+        coverage = _Coverage(question, self.tokenize, self.term_weight)
+        relevance = self._relevance(coverage, top)
         if not top or relevance < cfg.min_relevance:
             logger.info("no relevant coverage (relevance %.2f)", relevance)
             return self._not_found(top)
-        relevant = [
-            h for h in top if self.coverage(question, [h.passage.contextual_text]) >= 0.3
-        ] or top[:1]
+        relevant = [h for h in top if coverage.of(h.passage.contextual_text) >= 0.3] or top[:1]
         speaker = speaker_of(question)
-        chosen = self._choose(question, speaker, relevant)
+        chosen = self._choose(question, coverage, speaker, relevant)
         if not chosen:
             return self._not_found(top)
         return self._compose(chosen, relevant, speaker)
@@ -123,10 +118,9 @@ class ExtractiveAnswerer:
         return units
 
     def _choose(
-        self, question: str, speaker: str | None, hits: list[SearchHit]
+        self, question: str, coverage: _Coverage, speaker: str | None, hits: list[SearchHit]
     ) -> list[tuple[_Unit, float]]:
         cfg = self.config
-        coverage = _Coverage(question, self.tokenize, self.term_weight)
         best_passage = max(h.dense for h in hits) or 1.0
         surname = surname_of(speaker) if speaker else ""
         # First what costs nothing: the question's words in the unit (alone and with the
