@@ -13,6 +13,25 @@ and the connect for a rebinding DNS server to answer differently, while the URL 
 so the Host header, SNI and certificate verification all use the name as usual. Because the guard
 sits at the dialer, it also covers redirects and anything else httpx might connect for; the client
 ignores proxy and .netrc settings from the environment (`trust_env=False`) so nothing bypasses it.
+Refusals by this policy raise `FetchRefused`, a `FetchError`; every other failure a plain one.
+
+Bounds on what a hostile server can make a fetch do. The body is read raw (httpx decodes nothing)
+and may be identity or exactly one layer of gzip (`x-gzip` too), the only coding asked for; zstd,
+br, deflate, stacked ("gzip, gzip") and unknown codings are refused before the body is read. The
+bytes received and the bytes decoded are both capped at `max_bytes`, the decoded ones while
+decoding: zlib is asked for at most 64 KiB at a time and never past `max_bytes` + 1, so a gzip
+bomb stops there. A charset from the header, `<meta charset>` or an XML declaration (a byte-order
+mark wins over them all) must be a WHATWG Encoding Standard label, as browsers use, looked up
+with `webencodings`; other Python codecs (punycode is quadratic, utf-7 and unicode_escape turn
+bytes into markup) are refused, and no declaration means UTF-8. Every allowed codec decodes in
+linear time, and decoding counts towards `total_timeout`, as do DNS lookups, run in daemon
+threads (at most 16 at once, all fetches together) because getaddrinfo has no timeout of its
+own. So a fetch ends within `total_timeout` plus the time to decode one body (0.34 s for 5 MB in
+the slowest codec, measured), and holds at most the decoded body plus its text (and, while
+decoding, the codec's draft of it). Measured peaks (tracemalloc) at the default 5 MB: 6 MB for a
+gzip bomb, 11 MB for an ASCII page, 21 MB for windows-1252 text, and 32 MB, the worst case, for
+UTF-8 with one character outside the BMP, which makes the str 4 bytes a character: about
+6 × `max_bytes`.
 """
 
 from __future__ import annotations
@@ -24,7 +43,9 @@ import logging
 import re
 import socket
 import ssl
+import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -33,6 +54,7 @@ from typing import Literal, NamedTuple
 import certifi
 import httpcore
 import httpx
+import webencodings
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +71,24 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# Browsers read pages labelled latin-1 or ascii as windows-1252 (WHATWG Encoding), and news sites
-# rely on it for “smart quotes”; strict latin-1 would turn those bytes into control characters.
-_LIKE_BROWSERS = {"iso8859-1": "cp1252", "ascii": "cp1252"}
+# Encodings that WHATWG labels but that are not text: "replacement" (which the current standard
+# also gives the hz-gb-2312 and iso-2022-kr/-cn labels, stateful encodings that can hide markup)
+# and x-user-defined. webencodings 0.5 still maps some of those labels to real codecs.
+_NOT_TEXT = frozenset({"replacement", "x-user-defined", "hz-gb-2312", "iso-2022-kr", "iso-2022-cn"})
+_UTF32 = re.compile(r"\s*utf[-_]?32([-_]?[lb]e)?\s*", re.IGNORECASE)  # not WHATWG; see _codec
+_GZIP_CODINGS = frozenset({"gzip", "x-gzip"})
+_INFLATE_STEP = 64 * 1024  # the most decoded bytes asked of zlib at once
+_LOOKUP_SLOTS = 16
+_LOOKUPS = threading.BoundedSemaphore(_LOOKUP_SLOTS)  # DNS lookups running at once, all fetches
 
 
 class FetchError(Exception):
     """A URL could not be fetched or was refused; str(e) is a one-line reason for an admin."""
+
+
+class FetchRefused(FetchError):  # noqa: N818 - a kind of FetchError; callers import this name
+    """The URL or an address was refused by policy (scheme, credentials, no host, a non-public
+    address); it was never connected to."""
 
 
 @dataclass(frozen=True)
@@ -122,19 +155,19 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def check_address(ip: str, port: int, policy: FetchPolicy) -> None:
-    """Raise FetchError unless the policy lets `fetch` connect to `ip` on `port`."""
+    """Raise FetchRefused unless the policy lets `fetch` connect to `ip` on `port`."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        raise FetchError(f"refused: {ip!r} is not an IP address") from None
+        raise FetchRefused(f"refused: {ip!r} is not an IP address") from None
     kind = _special_kind(address)
     if kind is None:
         return
     if kind == "a loopback" and policy.allow_loopback:
         if policy.loopback_ports is None or port in policy.loopback_ports:
             return
-        raise FetchError(f"refused: {ip} is a loopback address (port {port} is not allowed)")
-    raise FetchError(f"refused: {ip} is {kind} address")
+        raise FetchRefused(f"refused: {ip} is a loopback address (port {port} is not allowed)")
+    raise FetchRefused(f"refused: {ip} is {kind} address")
 
 
 def _special_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
@@ -176,7 +209,7 @@ def fetch(url: str, policy: FetchPolicy, *, kind: Literal["html", "feed"]) -> Fe
         headers = {
             "User-Agent": policy.user_agent,
             "Accept": _KINDS[kind].accept,
-            "Accept-Encoding": "gzip",  # httpx decodes it; other codings are not asked for
+            "Accept-Encoding": "gzip",  # the only coding accepted, and decoded by _read_body
         }
         transport = _GuardedTransport(policy, deadline)
         with httpx.Client(
@@ -209,24 +242,27 @@ def _follow(
 
 
 def _checked_url(url: str, base: httpx.URL | None = None) -> httpx.URL:
-    """Parse `url` (relative to `base`, for redirects) and refuse schemes, credentials, no host."""
+    """Parse `url` (relative to `base`, for redirects) and refuse schemes, credentials, no host.
+
+    A URL that cannot be parsed at all is a plain FetchError; the refusals are FetchRefused.
+    """
     try:
         parsed = base.join(url) if base is not None else httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as error:
         raise FetchError(f"invalid URL: {_oneline(error)}") from None
     if parsed.scheme not in ("http", "https"):
-        raise FetchError("only http and https URLs are supported")
+        raise FetchRefused("only http and https URLs are supported")
     if parsed.userinfo:
-        raise FetchError("URLs with credentials (user:password@) are not allowed")
+        raise FetchRefused("URLs with credentials (user:password@) are not allowed")
     if not parsed.host:
-        raise FetchError("the URL has no host")
+        raise FetchRefused("the URL has no host")
     return parsed
 
 
 def _read(
     response: httpx.Response, policy: FetchPolicy, kind: str, deadline: float
 ) -> tuple[Fetched, int]:
-    """Check the status, type and size of a final response and decode its body."""
+    """Check the status, type, coding and size of a final response and decode its body."""
     if not response.is_success:
         phrase = (
             HTTPStatus(response.status_code).phrase if response.status_code in _STATUSES else ""
@@ -238,53 +274,132 @@ def _read(
         shown = f"content type '{media_type[:80]}'" if media_type else "missing content type"
         prefix = "unexpected " if media_type else ""
         raise FetchError(f"{prefix}{shown} (wanted {_KINDS[kind].wanted})")
-    limit = policy.max_bytes
-    size = f"{limit // _MB} MB" if limit % _MB == 0 else f"{limit:,}-byte"
-    too_large = f"response is larger than the {size} limit"
+    gzipped = _is_gzipped(response.headers)
     declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise FetchError(too_large)
-    body = bytearray()
-    # Each socket read is already capped by the deadline (_DeadlineStream); this also stops a
-    # server that keeps the reads short by trickling bytes.
-    for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > policy.max_bytes:
-            raise FetchError(too_large)
-        if time.monotonic() > deadline:
-            raise FetchError(f"timed out after {policy.total_timeout:g} s")
+        raise _too_large(policy)
+    body = _read_body(response, policy, deadline, gzipped=gzipped)
     charset = match.group(1) if (match := _CHARSET.search(header)) else None
-    text, encoding = _decode(bytes(body), charset, _KINDS[kind].charset_patterns)
+    text, encoding = _decode(body, charset, _KINDS[kind].charset_patterns)
+    # Every allowed codec decodes in linear time, so checking once it is done is a real bound.
+    if time.monotonic() > deadline:
+        raise _timed_out(policy)
     fetched = Fetched(str(response.url), response.status_code, media_type, text, encoding)
     return fetched, len(body)
 
 
+def _too_large(policy: FetchPolicy) -> FetchError:
+    limit = policy.max_bytes
+    size = f"{limit // _MB} MB" if limit % _MB == 0 else f"{limit:,}-byte"
+    return FetchError(f"response is larger than the {size} limit")
+
+
+def _timed_out(policy: FetchPolicy) -> FetchError:
+    return FetchError(f"timed out after {policy.total_timeout:g} s")
+
+
+def _is_gzipped(headers: httpx.Headers) -> bool:
+    """Return whether the body has one layer of gzip; refuse every other content coding.
+
+    zstd, br, deflate, unknown and stacked codings ("gzip, gzip") are refused, never decoded:
+    each layer multiplies what a small body can expand to, and only gzip is asked for.
+    """
+    value = ", ".join(headers.get_list("content-encoding"))
+    codings = [coding.strip().lower() for coding in value.split(",") if coding.strip()]
+    if codings in ([], ["identity"]):
+        return False
+    if len(codings) == 1 and codings[0] in _GZIP_CODINGS:
+        return True
+    shown = " ".join(value.split())
+    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+    raise FetchError(f"unsupported content encoding '{shown}' (only gzip is accepted)")
+
+
+def _read_body(
+    response: httpx.Response, policy: FetchPolicy, deadline: float, *, gzipped: bool
+) -> bytearray:
+    """Read the raw body, gunzipping it if `gzipped`, and refuse it once past max_bytes.
+
+    Both the bytes received and the bytes decoded are capped, and the decoded size is capped
+    while decoding: zlib is asked for at most 64 KiB at a time and never for more than one byte
+    past the limit, so a small body that would expand to gigabytes stops at max_bytes + 1
+    decoded bytes. Anything after the end of the gzip member is ignored.
+    """
+    limit = policy.max_bytes
+    body = bytearray()
+    received = 0
+    inflater = zlib.decompressobj(wbits=31) if gzipped else None  # 31: gzip header and trailer
+    # iter_raw, not iter_bytes: httpx must not decode anything itself.
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > limit:
+            raise _too_large(policy)
+        pending = chunk
+        while inflater is not None and not inflater.eof:
+            # At most _INFLATE_STEP bytes at a time and never past limit + 1 in all, so what is
+            # held decoded is the body so far plus one small step. room is at least 1 here (a
+            # max_length of 0 would mean "no limit").
+            room = min(_INFLATE_STEP, limit + 1 - len(body))
+            try:
+                step = inflater.decompress(pending, room)
+            except zlib.error as error:
+                raise FetchError(f"corrupt gzip body: {_oneline(error)}") from None
+            body += step
+            if len(body) > limit:
+                raise _too_large(policy)
+            pending = inflater.unconsumed_tail
+            if not pending and len(step) < room:
+                break  # this chunk is all decoded; zlib needs more input for more output
+        if inflater is None:
+            body += chunk
+        # Each socket read is already capped by the deadline (_DeadlineStream); this also stops a
+        # server that keeps the reads short by trickling bytes.
+        if time.monotonic() > deadline:
+            raise _timed_out(policy)
+    if inflater is not None and not inflater.eof:
+        raise FetchError("corrupt gzip body: the compressed data ends early")
+    return body
+
+
 def _decode(
-    body: bytes, header_charset: str | None, patterns: Iterable[re.Pattern[bytes]]
+    body: bytearray, header_charset: str | None, patterns: Iterable[re.Pattern[bytes]]
 ) -> tuple[str, str]:
-    """Decode a body by its BOM, the header's charset, the document's own declaration or UTF-8."""
+    """Decode a body by its BOM, the header's charset, the document's own declaration or UTF-8.
+
+    Only WHATWG Encoding Standard labels are allowed; the first declaration found (the header's,
+    then the document's) decides, and one that is not allowed refuses the body.
+    """
+    view = memoryview(body)  # decoded without copying the body first
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return body[len(bom) :].decode(name, errors="replace"), name
-    head = body[:_SNIFF_BYTES]
-    declared = [_codec(m.group(1).decode("ascii")) for p in patterns if (m := p.search(head))]
-    # A declaration readable as ASCII means the document is not really UTF-16 or UTF-32.
-    declared = ["utf-8" if c and c.startswith(("utf-16", "utf-32")) else c for c in declared]
-    candidates = [_codec(header_charset), *declared]
-    encoding = next((name for name in candidates if name), "utf-8")
-    return body.decode(encoding, errors="replace"), encoding
+            return str(view[len(bom) :], name, "replace"), name
+    if header_charset:
+        encoding = _codec(header_charset)
+    else:
+        head = bytes(view[:_SNIFF_BYTES])
+        labels = [m.group(1).decode("ascii") for p in patterns if (m := p.search(head))]
+        encoding = _codec(labels[0], declared_in_ascii=True) if labels else "utf-8"
+    return str(view, encoding, "replace"), encoding
 
 
-def _codec(label: str | None) -> str | None:
-    """Return Python's name for a charset label, or None if it is not a known text encoding."""
-    if not label:
-        return None
+def _codec(label: str, *, declared_in_ascii: bool = False) -> str:
+    """Return Python's codec name for a WHATWG charset label; refuse any other label.
+
+    A document that declares UTF-16 or UTF-32 in a way readable as ASCII is not really in them,
+    so such a declaration means UTF-8 (as in the WHATWG HTML standard).
+    """
+    if declared_in_ascii and _UTF32.fullmatch(label):
+        return "utf-8"
     try:
-        name = codecs.lookup(label).name
-        b"x".decode(name, errors="replace")  # rejects bytes-to-bytes codecs such as base64
-    except LookupError:
-        return None
-    return _LIKE_BROWSERS.get(name, name)
+        found = webencodings.lookup(label)
+    except LookupError:  # a label webencodings knows but Python has no codec for
+        found = None
+    if found is None or found.name in _NOT_TEXT:
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        raise FetchError(f"unsupported charset '{shown}'")
+    if declared_in_ascii and found.name in ("utf-16le", "utf-16be"):
+        return "utf-8"
+    return str(found.codec_info.name)
 
 
 def _describe(error: Exception, policy: FetchPolicy, deadline: float) -> str:
@@ -338,7 +453,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         """Resolve `host`, refuse unless every address is allowed, then dial those addresses."""
-        addresses = [host] if _is_ip(host) else resolve(host, port)
+        addresses = [host] if _is_ip(host) else self._resolve(host, port, timeout)
         for address in addresses:
             check_address(address, port, self._policy)
         failure: Exception = FetchError(f"cannot connect to {host}: no addresses")
@@ -356,6 +471,47 @@ class _GuardedBackend(httpcore.NetworkBackend):
                 continue
             return _DeadlineStream(stream, self._deadline)
         raise failure
+
+    def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """Run `resolve` in a daemon thread, waiting no longer than the connect or fetch limit.
+
+        getaddrinfo has no timeout of its own. A lookup that outlives the wait goes on in its
+        thread (a daemon one, so it never holds up the interpreter's exit) and keeps its slot in
+        _LOOKUPS until it ends, so a silent resolver ties up at most _LOOKUP_SLOTS threads.
+        """
+        start = time.monotonic()
+        left = self._deadline - start
+        wait = left if timeout is None else min(timeout, left)
+        if timeout is not None and timeout < left:
+            reason = f"timed out resolving {host} after {timeout:g} s"
+        else:
+            reason = f"timed out after {self._policy.total_timeout:g} s (resolving {host})"
+        slots = _LOOKUPS  # the thread releases the very semaphore it was admitted by
+        if wait <= 0 or not slots.acquire(timeout=wait):
+            raise FetchError(reason)
+        outcome: list[list[str] | BaseException] = []
+        done = threading.Event()
+
+        def lookup() -> None:
+            try:
+                outcome.append(resolve(host, port))  # the module's, looked up now (tests patch it)
+            except BaseException as error:
+                outcome.append(error)
+            finally:
+                slots.release()
+                done.set()
+
+        try:
+            threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+        except BaseException:
+            slots.release()
+            raise
+        if not done.wait(max(0.0, start + wait - time.monotonic())):
+            raise FetchError(reason)
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
 
 class _DeadlineStream(httpcore.NetworkStream):

@@ -10,22 +10,28 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import logging
+import selectors
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import httpcore
 import pytest
+import werkzeug.serving
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from ingest import fetch as fetch_module
-from ingest.fetch import FetchError, FetchPolicy, check_address, fetch, resolve
+from ingest.fetch import FetchError, FetchPolicy, FetchRefused, check_address, fetch, resolve
 
 HTML = "text/html"
 WANT_HTML = "(wanted an HTML page)"
@@ -110,6 +116,43 @@ def refusal(url: str, policy: FetchPolicy, kind: str = "html") -> str:
     return str(caught.value)
 
 
+@pytest.fixture
+def measured_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[str, FetchPolicy], tuple[str, int, float]]:
+    """Return a function giving the reason `fetch` gives for a URL, its peak memory and seconds.
+
+    tracemalloc sees every allocation in the process, the test server's thread included, so the
+    peak is an upper bound on what the fetch held. One server allocation is kept out of it:
+    after responding, werkzeug drains the connection with rfile.read(10_000_000), a 10 MB buffer
+    whenever the client has already closed. These GET requests have nothing to drain.
+    """
+
+    class NoDrain(selectors.DefaultSelector):
+        def select(self, timeout: float | None = None) -> list[Any]:
+            return []
+
+    monkeypatch.setattr(
+        werkzeug.serving,
+        "selectors",
+        SimpleNamespace(DefaultSelector=NoDrain, EVENT_READ=selectors.EVENT_READ),
+    )
+
+    def measure(url: str, policy: FetchPolicy) -> tuple[str, int, float]:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            started = time.monotonic()
+            reason = refusal(url, policy)
+            elapsed = time.monotonic() - started
+            peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+        return reason, peak, elapsed
+
+    return measure
+
+
 # Decoding and headers
 
 
@@ -166,13 +209,24 @@ def test_charset_from_a_meta_tag_decodes_windows_1252_smart_quotes(
         ("text/html; charset=iso-8859-1", b"\x93hi\x94", ("\u201chi\u201d", "cp1252")),
         (HTML, b"caf\xc3\xa9", ("caf\u00e9", "utf-8")),  # nothing declared: UTF-8
         (HTML, b"bad \xff byte", ("bad \ufffd byte", "utf-8")),  # undecodable bytes replaced
-        ("text/html; charset=no-such-charset", b"caf\xc3\xa9", ("caf\u00e9", "utf-8")),
-        ("text/html; charset=base64", b"caf\xc3\xa9", ("caf\u00e9", "utf-8")),  # not a text codec
         (HTML, b"\xef\xbb\xbfcaf\xc3\xa9", ("caf\u00e9", "utf-8")),  # the BOM wins
+        ("text/html; charset=windows-1251", b"\xef\xbb\xbfok", ("ok", "utf-8")),  # even so
+        # A document readable as ASCII is not in UTF-16 or UTF-32, whatever it says.
         (
             HTML,
             b'<meta charset="utf-16">caf\xc3\xa9',
             ('<meta charset="utf-16">caf\u00e9', "utf-8"),
+        ),
+        (
+            HTML,
+            b'<meta charset="UTF-32LE">caf\xc3\xa9',
+            ('<meta charset="UTF-32LE">caf\u00e9', "utf-8"),
+        ),
+        # The header's charset wins, so a document's own (even a refused one) is not used.
+        (
+            "text/html; charset=utf-8",
+            b'<meta charset="punycode">caf\xc3\xa9',
+            ('<meta charset="punycode">caf\u00e9', "utf-8"),
         ),
     ],
 )
@@ -190,16 +244,286 @@ def test_charset_fallbacks(
     assert (page.text, page.encoding) == expected
 
 
-def test_gzip_encoded_body_is_decoded(httpserver: HTTPServer, policy: FetchPolicy) -> None:
+@pytest.mark.parametrize(
+    ("label", "text", "encoding"),
+    [
+        # WHATWG labels: latin-1 and ascii mean windows-1252, as in browsers.
+        ("latin1", "\u201cCaf\u00e9\u201d \u2014 news", "cp1252"),
+        ("US-ASCII", "\u201cquoted\u201d", "cp1252"),
+        ("windows-1251", "\u041d\u043e\u0432\u043e\u0441\u0442\u0438", "cp1251"),
+        ("shift_jis", "\u30cb\u30e5\u30fc\u30b9", "shift_jis"),
+        ("gbk", "\u65b0\u95fb", "gbk"),
+        ("utf8", "caf\u00e9 \u2713", "utf-8"),
+    ],
+)
+def test_whatwg_charset_labels_are_decoded(
+    httpserver: HTTPServer, policy: FetchPolicy, label: str, text: str, encoding: str
+) -> None:
+    html = f"<html><body><p>{text}</p></body></html>"
     httpserver.expect_request("/page").respond_with_data(
-        gzip.compress(PAGE.encode("utf-8")),
-        content_type="text/html; charset=utf-8",
-        headers={"Content-Encoding": "gzip"},
+        html.encode(encoding), content_type=f"text/html; charset={label}"
+    )
+
+    page = fetch(httpserver.url_for("/page"), policy, kind="html")
+
+    assert (page.text, page.encoding) == (html, encoding)
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        # Python codecs that are not WHATWG encodings: punycode is quadratic (5 KB took minutes),
+        # the others turn plain bytes into markup or are not text codecs at all.
+        "punycode",
+        "utf-7",
+        "unicode_escape",
+        "idna",
+        "base64",
+        "no-such-charset",
+        # WHATWG labels for encodings that are not text ("replacement", x-user-defined).
+        "x-user-defined",
+        "iso-2022-kr",
+        "hz-gb-2312",
+    ],
+)
+def test_charsets_that_are_not_whatwg_text_encodings_are_refused_quickly(
+    httpserver: HTTPServer, policy: FetchPolicy, label: str
+) -> None:
+    body = b"<p>" + b"caf\xc3\xa9 news " * 400 + b"</p>"  # about 5 KB
+    httpserver.expect_request("/page").respond_with_data(
+        body, content_type=f"text/html; charset={label}"
+    )
+
+    started = time.monotonic()
+    reason = refusal(httpserver.url_for("/page"), policy)
+
+    assert reason == f"unsupported charset '{label}'"
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type", "body"),
+    [
+        ("html", HTML, b'<html><head><meta charset="punycode"></head><body>caf\xc3\xa9</body>'),
+        (
+            "feed",
+            "application/rss+xml",
+            b'<?xml version="1.0" encoding="punycode"?><rss><channel></channel></rss>',
+        ),
+    ],
+)
+def test_a_document_declaring_a_charset_that_is_not_allowed_is_refused(
+    httpserver: HTTPServer, policy: FetchPolicy, kind: str, content_type: str, body: bytes
+) -> None:
+    httpserver.expect_request("/doc").respond_with_data(body, content_type=content_type)
+
+    assert refusal(httpserver.url_for("/doc"), policy, kind) == "unsupported charset 'punycode'"
+
+
+def test_decoding_counts_towards_the_time_limit(
+    httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_decode = fetch_module._decode
+
+    def slow_decode(*args: Any) -> tuple[str, str]:
+        time.sleep(0.6)
+        return real_decode(*args)
+
+    monkeypatch.setattr(fetch_module, "_decode", slow_decode)
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
+
+    reason = refusal(httpserver.url_for("/page"), replace(policy, total_timeout=0.5))
+
+    assert reason == "timed out after 0.5 s"
+
+
+# Content encodings
+
+BOMB_SIZE = 64 * 1024 * 1024  # zeros; gzipped, about 64 KB: under the 100,000-byte raw limit
+
+
+def compressed(compressor: Any, size: int = BOMB_SIZE) -> bytes:
+    """Return `size` zero bytes compressed by `compressor`, fed 1 MiB at a time."""
+    zeros = bytes(1024 * 1024)
+    parts = [compressor.compress(zeros) for _ in range(size // len(zeros))]
+    return b"".join([*parts, compressor.flush()])
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> bytes:
+    """Return 64 MiB of zeros as one gzip member, built once for the module."""
+    return compressed(zlib.compressobj(9, zlib.DEFLATED, 31))
+
+
+@pytest.fixture(scope="module")
+def zstd_bomb() -> bytes:
+    """Return 64 MiB of zeros as zstd if zstandard is installed (else bytes that are not zstd)."""
+    try:
+        import zstandard
+    except ImportError:
+        return b"(zstd) " * 1000
+    return compressed(zstandard.ZstdCompressor(level=19).compressobj())
+
+
+@pytest.mark.parametrize("coding", ["gzip", "x-gzip", "GZip", "identity", None], ids=str)
+def test_identity_and_one_layer_of_gzip_are_decoded(
+    httpserver: HTTPServer, policy: FetchPolicy, coding: str | None
+) -> None:
+    body = PAGE.encode("utf-8")
+    headers = {}
+    if coding is not None:
+        headers["Content-Encoding"] = coding
+        body = body if coding == "identity" else gzip.compress(body)
+    httpserver.expect_request("/page").respond_with_data(
+        body, content_type="text/html; charset=utf-8", headers=headers
     )
 
     page = fetch(httpserver.url_for("/page"), policy, kind="html")
 
     assert page.text == PAGE
+
+
+def test_gzip_body_larger_than_one_decoding_step_is_decoded_whole(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    html = "<html><body>" + "<p>Caf\u00e9 news, again and again.</p>" * 2600 + "</body></html>"
+    body = html.encode("utf-8")
+    assert 64 * 1024 < len(body) <= policy.max_bytes  # several 64 KiB steps, under the limit
+    httpserver.expect_request("/page").respond_with_data(
+        gzip.compress(body), content_type=HTML, headers={"Content-Encoding": "gzip"}
+    )
+
+    assert fetch(httpserver.url_for("/page"), policy, kind="html").text == html
+
+
+def test_data_after_the_gzip_member_is_ignored(httpserver: HTTPServer, policy: FetchPolicy) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        gzip.compress(PAGE.encode("utf-8")) + b"trailing garbage",
+        content_type="text/html; charset=utf-8",
+        headers={"Content-Encoding": "gzip"},
+    )
+
+    assert fetch(httpserver.url_for("/page"), policy, kind="html").text == PAGE
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"not gzip at all", "corrupt gzip body: Error -3 while decompressing data: incorrect"),
+        (
+            gzip.compress(b"")[:10] + b"\xff" * 20,  # a gzip header, then no valid deflate block
+            "corrupt gzip body: Error -3 while decompressing data: invalid block type",
+        ),
+        (gzip.compress(PAGE.encode())[:-12], "corrupt gzip body: the compressed data ends early"),
+    ],
+)
+def test_corrupt_gzip_is_a_one_line_fetch_error(
+    httpserver: HTTPServer, policy: FetchPolicy, body: bytes, reason: str
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        body, content_type=HTML, headers={"Content-Encoding": "gzip"}
+    )
+
+    got = refusal(httpserver.url_for("/page"), policy)
+
+    assert got.startswith(reason)
+    assert "\n" not in got
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_gzip_bomb_is_refused_while_decoding(
+    httpserver: HTTPServer,
+    policy: FetchPolicy,
+    measured_refusal: Callable[[str, FetchPolicy], tuple[str, int, float]],
+    gzip_bomb: bytes,
+    chunked: bool,
+) -> None:
+    # 64 KB that gunzips to 64 MiB: under the raw limit, so only the decoded size can stop it.
+    assert len(gzip_bomb) < policy.max_bytes
+
+    def handler(request: Request) -> Response:
+        parts = (gzip_bomb[i : i + 8192] for i in range(0, len(gzip_bomb), 8192))
+        body: Any = parts if chunked else gzip_bomb
+        return Response(body, content_type=HTML, headers={"Content-Encoding": "gzip"})
+
+    httpserver.expect_request("/bomb").respond_with_handler(handler)
+
+    reason, peak, elapsed = measured_refusal(httpserver.url_for("/bomb"), policy)
+
+    assert reason == "response is larger than the 100,000-byte limit"
+    # What may be held at once: the decoded body (at most max_bytes + 1, plus bytearray's
+    # slack), one 64 KiB step from zlib, a 64 KiB read, zlib's 32 KiB window and state, httpx's
+    # and the server's bookkeeping (about 100 KB when no body is read at all). Measured: about
+    # 0.6 MB. So 2 * max_bytes + 1 MB; letting httpx decode, as before, held the whole 64 MiB.
+    assert peak < 2 * policy.max_bytes + 1024 * 1024, f"peak {peak:,} bytes"
+    assert elapsed < 1
+
+
+@pytest.fixture(scope="module")
+def encoded_bombs(gzip_bomb: bytes, zstd_bomb: bytes) -> dict[str, bytes]:
+    """Return a body for each content coding that must be refused, most of them bombs."""
+    try:
+        import zstandard
+
+        zstd_twice = zstandard.ZstdCompressor().compress(zstd_bomb)
+    except ImportError:
+        zstd_twice = zstd_bomb
+    return {
+        "gzip, gzip": gzip.compress(gzip_bomb),
+        "gzip,x-gzip": gzip.compress(gzip_bomb),
+        "identity, gzip": gzip_bomb,
+        "zstd": zstd_bomb,
+        "zstd, zstd": zstd_twice,
+        "br": b"(brotli) " * 1000,
+        "deflate": zlib.compress(bytes(BOMB_SIZE), 9),
+        "compress": b"(lzw) " * 1000,
+        "x-unknown": b"?" * 1000,
+    }
+
+
+@pytest.mark.parametrize(
+    "coding",
+    [
+        "gzip, gzip",
+        "gzip,x-gzip",
+        "identity, gzip",
+        "zstd",
+        "zstd, zstd",
+        "br",
+        "deflate",
+        "compress",
+        "x-unknown",
+    ],
+)
+def test_other_content_encodings_are_refused_without_decoding(
+    httpserver: HTTPServer,
+    policy: FetchPolicy,
+    measured_refusal: Callable[[str, FetchPolicy], tuple[str, int, float]],
+    encoded_bombs: dict[str, bytes],
+    coding: str,
+) -> None:
+    httpserver.expect_request("/bomb").respond_with_data(
+        encoded_bombs[coding], content_type=HTML, headers={"Content-Encoding": coding}
+    )
+
+    reason, peak, elapsed = measured_refusal(httpserver.url_for("/bomb"), policy)
+
+    assert reason == f"unsupported content encoding '{coding}' (only gzip is accepted)"
+    assert peak < 1024 * 1024, f"peak {peak:,} bytes"  # the body is never read
+    assert elapsed < 1
+
+
+def test_gzip_named_twice_in_separate_headers_is_stacked_and_refused(
+    httpserver: HTTPServer, policy: FetchPolicy, encoded_bombs: dict[str, bytes]
+) -> None:
+    response = Response(encoded_bombs["gzip, gzip"], content_type=HTML)
+    response.headers.add("Content-Encoding", "gzip")
+    response.headers.add("Content-Encoding", "gzip")
+    httpserver.expect_request("/bomb").respond_with_response(response)
+
+    reason = refusal(httpserver.url_for("/bomb"), policy)
+
+    assert reason == "unsupported content encoding 'gzip, gzip' (only gzip is accepted)"
 
 
 # Content types and statuses
@@ -362,6 +686,113 @@ def test_resolve_lists_each_address_once_and_reports_failures(
     monkeypatch.setattr(socket, "getaddrinfo", fail)
     with pytest.raises(FetchError, match=r"^cannot resolve news\.example\.test: .*not known$"):
         resolve("news.example.test", 80)
+
+
+@pytest.fixture
+def silent_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Make `resolve` hang (as a resolver that never answers does); return the names asked for.
+
+    The hung lookups are released at teardown, so their threads end.
+    """
+    asked: list[str] = []
+    release = threading.Event()
+
+    def hang(host: str, port: int) -> list[str]:
+        asked.append(host)
+        release.wait(30)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(fetch_module, "resolve", hang)
+    yield asked
+    release.set()
+
+
+def test_a_silent_resolver_times_out_at_the_overall_deadline(
+    httpserver: HTTPServer, policy: FetchPolicy, silent_resolver: list[str]
+) -> None:
+    url = f"http://news.example.test:{httpserver.port}/"
+
+    started = time.monotonic()
+    reason = refusal(url, replace(policy, total_timeout=1))
+    elapsed = time.monotonic() - started
+
+    assert reason == "timed out after 1 s (resolving news.example.test)"
+    assert elapsed < 1.5
+    assert silent_resolver == ["news.example.test"]
+    assert httpserver.log == []
+
+
+def test_a_silent_resolver_times_out_at_the_connect_timeout_when_that_is_sooner(
+    httpserver: HTTPServer, policy: FetchPolicy, silent_resolver: list[str]
+) -> None:
+    url = f"http://news.example.test:{httpserver.port}/"
+
+    started = time.monotonic()
+    reason = refusal(url, replace(policy, connect_timeout=0.5, total_timeout=5))
+
+    assert reason == "timed out resolving news.example.test after 0.5 s"
+    assert time.monotonic() - started < 1
+
+
+def test_a_fetch_waiting_for_a_free_lookup_slot_times_out_too(
+    httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(fetch_module, "_LOOKUPS", slots)
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["127.0.0.1"])
+    url = f"http://news.example.test:{httpserver.port}/"
+    assert slots.acquire(blocking=False)  # every slot is taken by hung lookups
+    try:
+        started = time.monotonic()
+        reason = refusal(url, replace(policy, total_timeout=0.5))
+    finally:
+        slots.release()
+
+    assert reason == "timed out after 0.5 s (resolving news.example.test)"
+    assert time.monotonic() - started < 1
+    assert httpserver.log == []
+
+
+def test_a_lookup_error_in_the_resolver_thread_is_the_usual_reason(
+    policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+
+    def fail(*args: object, **kwargs: object) -> None:
+        threads.append(threading.current_thread())
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+
+    reason = refusal("http://news.example.test/", policy)
+
+    assert reason == "cannot resolve news.example.test: [Errno -2] Name or service not known"
+    assert len(threads) == 1
+    assert threads[0] is not threading.main_thread()
+    assert threads[0].daemon  # a hung lookup must not keep the process from exiting
+
+
+def test_refusals_by_policy_are_fetch_refused(
+    httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["10.1.2.3"])
+    httpserver.expect_request("/gone").respond_with_data("no", status=404, content_type=HTML)
+
+    for url, reason in [
+        ("ftp://127.0.0.1/file", "only http and https URLs are supported"),
+        ("http://news.example.test/", "refused: 10.1.2.3 is a private address"),
+    ]:
+        with pytest.raises(FetchRefused, match=f"^{reason}$") as caught:
+            fetch(url, policy, kind="html")
+        assert isinstance(caught.value, FetchError)
+    with pytest.raises(FetchRefused):
+        check_address("169.254.169.254", 80, FetchPolicy())
+
+    # Failures that are not refusals stay plain FetchErrors.
+    for url in (httpserver.url_for("/gone"), "http://[::1/"):
+        with pytest.raises(FetchError) as failed:
+            fetch(url, policy, kind="html")
+        assert not isinstance(failed.value, FetchRefused)
 
 
 def test_a_name_is_resolved_once_and_its_checked_address_dialled_with_the_original_host(
