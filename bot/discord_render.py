@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from retrieval.types import Answer, Citation
+from retrieval.types import Answer, Citation, web_url
 
 CONTENT = 2000
 DESCRIPTION = 4096
@@ -72,7 +72,9 @@ def source_field(citation: Citation) -> dict[str, Any]:
     """Return the embed field for one source: `[n] Headline` and `Outlet, date` with an excerpt."""
     p = citation.passage
     where = ", ".join(x for x in (p.outlet, p.published_date) if x) or "source"
-    link = f"[{where}]({p.url})" if p.url else where
+    url = web_url(p.url)
+    # Parentheses would end Discord's masked link early; percent-encoded they are the same URL.
+    link = f"[{where}]({url.replace('(', '%28').replace(')', '%29')})" if url else where
     excerpt = clip(" ".join(p.text.split()), EXCERPT)
     also = ""
     if citation.also_published:
@@ -140,8 +142,8 @@ def passages_pages(answer_citations: list[dict[str, Any]]) -> list[Page]:
         title = clip(f"[{c['n']}] {c['title']}", TITLE)
         for i, part in enumerate(split_text(c["text"], DESCRIPTION)):
             embed: dict[str, Any] = {"title": title, "description": part, "color": COLOUR}
-            if i == 0 and c.get("url"):
-                embed["url"] = c["url"]
+            if i == 0 and (url := web_url(c.get("url"))):
+                embed["url"] = url
             if where:
                 embed["footer"] = {"text": where}
             embeds.append(embed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.types import Answer, ArticleInfo, Citation
+from retrieval.types import Answer, ArticleInfo, Citation, web_url
 
 
 def source_line(citation: Citation) -> str:
@@ -29,8 +29,8 @@ def answer_text(answer: Answer, *, passages: bool = True) -> str:
         lines.append("Sources:")
         for citation in answer.citations:
             lines.append(source_line(citation))
-            if citation.passage.url:
-                lines.append(f"    {citation.passage.url}")
+            if url := web_url(citation.passage.url):
+                lines.append(f"    {url}")
             if citation.also_published:
                 lines.append(f"    also published by {also_published(citation)}")
             if passages:

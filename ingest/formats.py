@@ -13,7 +13,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from ingest.parse import ParsedSource, ParseError, build_article, clean_text
-from retrieval.types import Article
+from retrieval.types import Article, normalize_url, same_site, web_url
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,17 @@ _MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
 _MD_STRONG = re.compile(r"\*\*|__")
 _HEADLINE_MARKS = re.compile(r"^\s*#+\s*")
 _BLANK_LINE = re.compile(r"\n\s*\n")
+
+NO_ARTICLE = "no article text found"
+# An article body: at least this much text in paragraphs of at least this many words.
+MIN_BODY_CHARS = 120
+MIN_PROSE_WORDS = 8
+# Notices that fill pages without an article; a paragraph matching one is not prose.
+_BOILERPLATE = re.compile(
+    r"\b(?:cookies?|javascript|subscribe|newsletter|sign (?:in|up)|log ?in|all rights reserved|"
+    r"privacy (?:policy|settings)|terms (?:of|and) (?:use|service|conditions))\b",
+    re.IGNORECASE,
+)
 
 
 def is_seed(text: str) -> bool:
@@ -149,8 +160,14 @@ def _join_blocks(lines: list[str]) -> list[str]:
     return [clean_text(block) for block in _BLANK_LINE.split("\n".join(lines))]
 
 
-def parse_html(text: str, name: str) -> Article:
-    """Extract the article of a web page with trafilatura: headline, metadata, paragraphs."""
+def parse_html(text: str, name: str, *, page_url: str | None = None) -> Article:
+    """Extract the article of a web page with trafilatura: headline, metadata, paragraphs.
+
+    `page_url` is the address the page was fetched from (after redirects). The page's own
+    canonical URL then replaces it only when it is on the same site (`same_site`): a page
+    cannot file itself under another outlet's article. A cross-site canonical is kept as
+    metadata. Without `page_url` (a file on disk) the canonical URL is the article's address.
+    """
     import trafilatura
     from trafilatura.settings import Document
 
@@ -172,25 +189,64 @@ def parse_html(text: str, name: str) -> Article:
         logger.debug("trafilatura failed on %s", name, exc_info=True)
         raise ParseError(f"cannot read the HTML: {error}") from error
     if not isinstance(document, Document) or not (document.text or "").strip():
-        raise ParseError("no article text found in the HTML")
+        raise ParseError(NO_ARTICLE)
     paragraphs = [clean_text(line) for line in (document.text or "").split("\n")]
     paragraphs = [paragraph for paragraph in paragraphs if paragraph]
     title = clean_text(document.title or "") or paragraphs.pop(0)
     # trafilatura keeps the page's <h1> as the first line of the text.
     if paragraphs and paragraphs[0].lower() == title.lower():
         paragraphs.pop(0)
+    if not has_article_body(paragraphs):
+        raise ParseError(NO_ARTICLE)
+    url, canonical = _page_address(document.url, page_url)
+    outlet = document.sitename
+    if canonical and outlet and outlet.lower() == host_name(canonical):
+        outlet = None  # trafilatura's guess from the other site's address, not the page's name
     return build_article(
         title,
         paragraphs,
         name,
-        outlet=document.sitename or _hostname(document.url),
+        outlet=outlet or host_name(url),
         published_at=document.date,
-        url=document.url,
+        url=url,
         author=document.author,
+        canonical_url=canonical,
     )
 
 
-def _hostname(url: str | None) -> str | None:
+def has_article_body(paragraphs: list[str]) -> bool:
+    """Return whether extracted text holds an article, not only navigation and boilerplate.
+
+    A body needs MIN_BODY_CHARS of prose: paragraphs of at least MIN_PROSE_WORDS words that
+    are not cookie, subscription or copyright notices. Menus, link lists and footers are
+    short lines, so a page of only those has none.
+    """
+    prose = [
+        paragraph
+        for paragraph in paragraphs
+        if len(paragraph.split()) >= MIN_PROSE_WORDS and not _is_notice(paragraph)
+    ]
+    return sum(len(paragraph) for paragraph in prose) >= MIN_BODY_CHARS
+
+
+def _is_notice(paragraph: str) -> bool:
+    """Return whether a paragraph is a site notice (cookies, sign-in) rather than reporting."""
+    return len(paragraph.split()) < 60 and _BOILERPLATE.search(paragraph) is not None
+
+
+def _page_address(canonical: str | None, page_url: str | None) -> tuple[str | None, str | None]:
+    """Return (url to store the article under, canonical url kept only as metadata)."""
+    if page_url is None:
+        return canonical, None
+    if canonical and web_url(canonical) and same_site(canonical, page_url):
+        return canonical, None
+    if canonical and normalize_url(canonical) != normalize_url(page_url):
+        logger.info("%s names %s as canonical: another site, kept as metadata", page_url, canonical)
+        return page_url, canonical
+    return page_url, None
+
+
+def host_name(url: str | None) -> str | None:
     """Return the host of a url without a leading `www.`, or None."""
     host = urlsplit(url).hostname if url else None
     return host.removeprefix("www.") if host else None

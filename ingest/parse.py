@@ -15,7 +15,7 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import PurePath
 
-from retrieval.types import Article
+from retrieval.types import Article, web_url
 
 
 class ParseError(ValueError):
@@ -193,8 +193,14 @@ def build_article(
     published_at: object = None,
     url: object = None,
     author: object = None,
+    item_key: str | None = None,
+    canonical_url: object = None,
 ) -> Article:
-    """Return a cleaned Article; raise ParseError when it has no headline or no body."""
+    """Return a cleaned Article; raise ParseError when it has no headline or no body.
+
+    A url that is not an absolute http(s) address (`javascript:`, `file:`, a bare path) is
+    dropped: readers are only ever linked to web pages.
+    """
     headline = optional_text(title)
     if headline is None:
         raise ParseError("article has no title")
@@ -206,7 +212,9 @@ def build_article(
         paragraphs=body,
         outlet=optional_text(outlet),
         published_at=normalize_date(published_at),
-        url=optional_text(url),
+        url=web_url(url),
         author=optional_text(author),
         origin=origin,
+        item_key=item_key,
+        canonical_url=web_url(canonical_url),
     )

@@ -14,7 +14,10 @@ from ingest.sources import find_files, read_file
 from retrieval.types import Article, ArticleInfo, Passage
 
 if TYPE_CHECKING:
-    from ingest.fetch import FetchPolicy
+    from ingest.fetch import Fetched, FetchPolicy
+
+    # fetch(url, policy, *, kind="html" | "feed") -> Fetched; replaceable for tests.
+    Fetcher = Callable[..., Fetched]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ def article_info(article: Article, passages: Sequence[Passage]) -> ArticleInfo:
         url=article.url,
         passages=len(passages),
         revision=article.revision,
+        canonical_url=article.canonical_url,
     )
 
 
@@ -192,15 +196,17 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def fetch_article(url: str, policy: FetchPolicy) -> Article:
-    """Fetch a web page and extract its article; raise FetchError or ParseError with a reason."""
+def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = None) -> Article:
+    """Fetch a web page and extract its article; raise FetchError or ParseError with a reason.
+
+    The article is stored under the address actually fetched (after redirects), or the page's
+    canonical URL when that is on the same site: a page cannot replace another site's article.
+    """
     from ingest.fetch import fetch
     from ingest.formats import parse_html
 
-    page = fetch(url, policy, kind="html")
-    article = parse_html(page.text, page.url)
-    # The page's own canonical url wins; else the address it was finally served from.
-    return article if article.url else replace(article, url=page.url)
+    page = (fetcher or fetch)(url, policy, kind="html")
+    return parse_html(page.text, page.url, page_url=page.url)
 
 
 def ingest_urls(

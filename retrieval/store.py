@@ -151,6 +151,7 @@ def _info_from_record(aid: str, meta: dict[str, Any]) -> ArticleInfo:
         revision=str(meta.get("revision", "")),
         ingested_at=str(meta.get("ingested_at", "")),
         also_published=_publications(meta),
+        canonical_url=meta.get("canonical_url"),
     )
 
 
@@ -307,6 +308,7 @@ class PassageStore:
             "outlet": info.outlet,
             "published_at": info.published_at,
             "url": info.url,
+            "canonical_url": info.canonical_url,
             "minhash": minhash,
             "also_published": also,  # an update keeps the story's other publications
         }

@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 _SPACE = re.compile(r"\s+")
 
@@ -28,6 +29,42 @@ def normalize_url(url: str) -> str:
     host, slash, path = rest.partition("/")
     path = path.split("#", 1)[0].rstrip("/")
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def web_url(value: object) -> str | None:
+    """Return `value` stripped if it is an absolute http(s) URL with a host, else None.
+
+    Only such URLs are stored as an article's address or shown as a link: a `javascript:`,
+    `file:` or credential-bearing link from a feed or a file never reaches a reader.
+    """
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        return None
+    return url
+
+
+def same_site(url: str, other: str) -> bool:
+    """Return whether two URLs are on the same site: the same host, ignoring case and `www.`.
+
+    Deliberately stricter than "the same registrable domain": a page on one subdomain cannot
+    speak for another (blog.example.com for www.example.com), and no public-suffix list is
+    needed to decide it.
+    """
+    try:
+        hosts = [urlsplit(u.strip()).hostname or "" for u in (url, other)]
+    except ValueError:
+        return False
+    first, second = (h.lower().removeprefix("www.") for h in hosts)
+    return bool(first) and first == second
 
 
 def iso_date(value: str | None) -> str | None:
@@ -60,6 +97,10 @@ class Article:
     url: str | None = None
     author: str | None = None
     origin: str = ""  # where it came from (file and position), for reports
+    # Set for an item that only its source vouches for (a feed's own summary): the id then
+    # comes from this key, so such an item can never take the place of another article.
+    item_key: str | None = None
+    canonical_url: str | None = None  # the page's own claim, kept when it is not `url`
 
     @property
     def article_id(self) -> str:
@@ -68,6 +109,8 @@ class Article:
         The body is deliberately left out: an edited article keeps its id and replaces its
         old passages instead of being indexed twice.
         """
+        if self.item_key:
+            return _digest("item", self.item_key)
         if self.url:
             return _digest("url", normalize_url(self.url))
         title = _SPACE.sub(" ", self.title).strip().lower()
@@ -215,6 +258,7 @@ class ArticleInfo:
     revision: str
     ingested_at: str = ""
     also_published: tuple[Publication, ...] = ()
+    canonical_url: str | None = None
 
 
 # One turn of a conversation: ("user" | "assistant", text).

@@ -315,7 +315,7 @@ def test_multihop_corpus_loads_every_article() -> None:
         (
             b"<html><head><title>Empty</title></head><body></body></html>",
             "empty.html",
-            "no article text found in the HTML",
+            "no article text found",
         ),
         (
             b"%PDF-1.7",
