@@ -24,6 +24,7 @@ from bot.wiring import (
     feed_registry,
     fetch_policy,
     open_index,
+    poll_limits,
 )
 
 if TYPE_CHECKING:
@@ -438,11 +439,12 @@ def feeds_poll() -> None:
                 sink=index,
                 limits=chunk_limits(settings),
                 policy=fetch_policy(settings),
+                poll_limits=poll_limits(settings),
             )
             out.print(
                 f"{feed.url}: {report.added} added, {report.updated} updated, "
                 f"{report.unchanged} unchanged, {report.skipped} seen before, "
-                f"{len(report.failed)} failed"
+                f"{report.deferred} left for later, {len(report.failed)} failed"
             )
             for note in report.notes:
                 out.print(f"  note: {note}", highlight=False)

@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.feedback import FeedbackStore
 from ingest.chunk import ChunkLimits
-from ingest.feeds import FeedRegistry
+from ingest.feeds import FeedRegistry, PollLimits
 from ingest.fetch import FetchPolicy
 from retrieval.service import NewsIndex
 
@@ -41,6 +41,7 @@ class BotConfig:
     max_upload_bytes: int = 5 * 1024 * 1024
     chunk_limits: ChunkLimits = field(default_factory=ChunkLimits)
     fetch_policy: FetchPolicy | None = None  # None: /ingest url: answers it is not configured
+    poll_limits: PollLimits | None = None  # None (with fetch_policy None): no feed poller
     announce_channel_id: int | None = None
     feed_check_seconds: float = 60.0  # how often due feeds are looked for
 
@@ -96,10 +97,13 @@ class NewsBot(commands.Bot):
 
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
-        if self.feeds is not None and self.config.fetch_policy is not None:
+        policy, limits = self.config.fetch_policy, self.config.poll_limits
+        if self.feeds is not None and policy is not None and limits is not None:
             from bot.cogs.feeds import FeedsCog
 
-            await self.add_cog(FeedsCog(self, self.feeds, self.config.fetch_policy))
+            await self.add_cog(FeedsCog(self, self.feeds, policy, limits))
+        elif self.feeds is not None:
+            logger.warning("feeds are not polled: no fetch policy or poll limits configured")
         # Buttons carry the answer id in their custom_id, so they work after a restart.
         self.add_dynamic_items(PassagesButton, VoteButton)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]

@@ -142,6 +142,15 @@ class Settings(BaseSettings):
     feed_default_every: str = Field(
         "30m", description="How often a feed is polled when `feeds add` gives no --every."
     )
+    feed_poll_budget: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds one poll of one feed may take, its pages included; entries not "
+        "read in time wait for the next poll.",
+    )
+    feed_max_new_entries: int = Field(
+        25, ge=1, description="New entries read from one feed per poll; the rest wait their turn."
+    )
     discord_announce_channel_id: int | None = Field(
         None, description="Channel that gets a one-line note per feed poll that added articles."
     )

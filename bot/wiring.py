@@ -11,7 +11,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.discord_app import BotConfig
     from ingest.chunk import ChunkLimits
-    from ingest.feeds import FeedRegistry
+    from ingest.feeds import FeedRegistry, PollLimits
     from ingest.fetch import FetchPolicy
     from retrieval.service import NewsIndex
 
@@ -102,6 +102,14 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
+def poll_limits(settings: Settings) -> PollLimits:
+    from ingest.feeds import PollLimits
+
+    return PollLimits(
+        budget_seconds=settings.feed_poll_budget, max_new_entries=settings.feed_max_new_entries
+    )
+
+
 def feed_registry(settings: Settings) -> FeedRegistry:
     from ingest.feeds import FeedRegistry
 
@@ -122,5 +130,6 @@ def bot_config(settings: Settings) -> BotConfig:
         max_upload_bytes=int(settings.discord_max_upload_mb * 1024 * 1024),
         chunk_limits=chunk_limits(settings),
         fetch_policy=fetch_policy(settings),
+        poll_limits=poll_limits(settings),
         announce_channel_id=settings.discord_announce_channel_id,
     )

@@ -1,8 +1,20 @@
 """RSS/Atom subscriptions: a persisted registry of feeds, and polling one feed into the index.
 
-Each poll fetches the feed, reads every entry not seen before from its web page (or, when the
+Each poll fetches the feed, reads the entries not seen before from their web pages (or, when a
 page fails, from the feed's own text if that is substantial), ingests the new articles in one
 batch and remembers which entries were handled, so the next poll only does the new ones.
+
+A feed is somebody else's server, so a poll is bounded: at most `PollLimits.max_new_entries`
+entries are read per poll and the whole poll keeps to `PollLimits.budget_seconds`; what is left
+waits for the next poll. An entry that fails is tried again on later polls, backing off, and
+given up after MAX_TRIES. The record of seen entries holds the entries the feed still lists
+(and, for SEEN_KEEP_DAYS, those it dropped), so it grows with the feed, not with time.
+
+Provenance: an entry's page is stored under the address it was fetched from (see
+`ingest.pipeline.fetch_article`). When only the feed's own summary can be used, it is stored as
+the feed's own item (an id of its own, `Article.item_key`), so a feed can never replace another
+site's article, and it links to the entry only when that link is a web URL that the fetcher
+did not refuse.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,16 +43,21 @@ from urllib.parse import urlsplit
 import feedparser
 
 from ingest.chunk import ChunkLimits
-from ingest.fetch import Fetched, FetchError, FetchPolicy, fetch
-from ingest.formats import parse_html
+from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
+from ingest.formats import host_name
 from ingest.parse import ParseError, build_article, clean_paragraphs, clean_text, normalize_date
-from ingest.pipeline import ArticleSink, ingest_articles
-from retrieval.types import Article, ArticleInfo, Passage
+from ingest.pipeline import ArticleSink, fetch_article, ingest_articles
+from retrieval.types import Article, ArticleInfo, Passage, normalize_url, same_site
 
 logger = logging.getLogger(__name__)
 
 MIN_INTERVAL = 60
-MAX_SEEN = 5000
+# An entry the feed no longer lists is remembered this long, in case it comes back.
+SEEN_KEEP_DAYS = 30
+# A failing entry is tried this many times, each after twice the wait of the one before.
+MAX_TRIES = 3
+# Less time than this left in a poll's budget is not enough to start reading another page.
+_MIN_FETCH_SECONDS = 0.5
 # Below this much text a feed summary is a teaser, not an article worth indexing in its place.
 MIN_SUMMARY_CHARS = 300
 
@@ -57,7 +75,43 @@ class Feed:
     every_seconds: int = 1800
     title: str | None = None
     last_polled: str | None = None  # ISO datetime
-    seen: list[str] = field(default_factory=list)  # entry keys handled, most recent last
+    seen: dict[str, str] = field(default_factory=dict)  # entry token → ISO day last listed
+    retries: dict[str, Retry] = field(default_factory=dict)  # entry token → its failures
+
+
+@dataclass
+class Retry:
+    """A failing entry's record: how often it failed, and when it may be tried again."""
+
+    tries: int
+    after: str  # ISO datetime
+
+
+@dataclass(frozen=True)
+class PollLimits:
+    """How much one poll of one feed may do (NEWSBOT_FEED_POLL_BUDGET, _FEED_MAX_NEW_ENTRIES)."""
+
+    budget_seconds: float  # the whole poll: the feed and every page it reads
+    max_new_entries: int  # new entries read per poll; the rest wait for the next one
+
+
+def entry_token(key: str) -> str:
+    """Return the short fixed-size token under which an entry's key is remembered."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _feed_from_record(item: dict[str, Any]) -> Feed:
+    """Return a Feed from its JSON record, upgrading the older list of raw entry keys."""
+    seen = item.get("seen") or {}
+    if isinstance(seen, list):
+        day = str(item.get("last_polled") or "")[:10] or datetime.now(UTC).date().isoformat()
+        seen = {entry_token(str(key)): day for key in seen}
+    retries = {
+        str(token): Retry(int(value["tries"]), str(value["after"]))
+        for token, value in (item.get("retries") or {}).items()
+    }
+    fields = {k: v for k, v in item.items() if k not in ("seen", "retries")}
+    return Feed(**fields, seen=dict(seen), retries=retries)
 
 
 def parse_interval(text: str) -> int:
@@ -99,7 +153,7 @@ class FeedRegistry:
     def _read(self) -> dict[str, Feed]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            feeds = [Feed(**item) for item in data["feeds"]]
+            feeds = [_feed_from_record(item) for item in data["feeds"]]
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, TypeError, KeyError) as error:
@@ -141,7 +195,7 @@ class FeedRegistry:
         with self._editing() as feeds:
             feed = feeds.setdefault(_key(url), Feed(url=url))
             feed.every_seconds = every_seconds
-        return dataclasses.replace(feed, seen=list(feed.seen))
+        return dataclasses.replace(feed, seen=dict(feed.seen), retries=dict(feed.retries))
 
     def remove(self, url: str) -> bool:
         """Unsubscribe; return whether the feed was subscribed."""
@@ -170,17 +224,34 @@ class FeedRegistry:
                 due.append((next_poll, feed))
         return [feed for _, feed in sorted(due, key=lambda pair: pair[0])]
 
-    def _record_poll(
-        self, url: str, now: datetime, title: str | None, handled: builtins.list[str]
-    ) -> None:
-        """Record a poll in one locked change, keeping whatever else changed meanwhile."""
+    def _record_poll(self, url: str, now: datetime, outcome: _Outcome | None) -> None:
+        """Record a poll in one locked change, keeping whatever else changed meanwhile.
+
+        `outcome` is None when the feed itself could not be read: the poll still counts, so a
+        broken feed waits its interval like any other, but nothing is forgotten.
+        """
         with self._editing() as feeds:
             feed = feeds.get(_key(url))
-            if feed is not None:  # None: unsubscribed during the poll
-                feed.last_polled = now.isoformat(timespec="seconds")
-                feed.title = title or feed.title
-                fresh = set(handled)
-                feed.seen = ([key for key in feed.seen if key not in fresh] + handled)[-MAX_SEEN:]
+            if feed is None:  # unsubscribed during the poll
+                return
+            feed.last_polled = now.isoformat(timespec="seconds")
+            if outcome is None:
+                return
+            feed.title = outcome.title or feed.title
+            today = now.date().isoformat()
+            keep_from = (now - timedelta(days=SEEN_KEEP_DAYS)).date().isoformat()
+            for token in outcome.listed & feed.seen.keys():
+                feed.seen[token] = today
+            for token in outcome.handled:
+                feed.seen[token] = today
+                feed.retries.pop(token, None)
+            feed.retries.update(outcome.retries)
+            feed.seen = {t: day for t, day in feed.seen.items() if day >= keep_from}
+            feed.retries = {
+                t: retry
+                for t, retry in feed.retries.items()
+                if t in outcome.listed or retry.after[:10] >= keep_from
+            }
 
     def save_feed(self, feed: Feed) -> None:
         """Store the feed's state; a feed unsubscribed meanwhile is not brought back."""
@@ -188,7 +259,17 @@ class FeedRegistry:
             if _key(feed.url) not in feeds:
                 logger.info("not saving %s: no longer subscribed", feed.url)
             else:
-                feeds[_key(feed.url)] = dataclasses.replace(feed, seen=feed.seen[-MAX_SEEN:])
+                feeds[_key(feed.url)] = feed
+
+
+@dataclass
+class _Outcome:
+    """What a poll that read its feed learned, to be recorded in the registry."""
+
+    title: str | None
+    listed: set[str]  # tokens of every entry the feed lists now
+    handled: list[str]  # tokens of the entries done with: stored, or given up
+    retries: dict[str, Retry]  # tokens of entries that failed and will be tried again
 
 
 @dataclass
@@ -198,6 +279,7 @@ class PollReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # entries seen in an earlier poll
+    deferred: int = 0  # new entries left for a later poll (limits, or waiting to be retried)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (link or feed url, reason)
     notes: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)  # headlines of the added articles
@@ -272,24 +354,44 @@ def _oldest_first(entries: list[Any]) -> list[Any]:
     return [entries[i] for i in order]
 
 
+@dataclass
+class _Read:
+    """What reading one entry gave: an article, or why not and whether to try again."""
+
+    article: Article | None = None
+    failure: str | None = None
+    final: bool = False  # trying again cannot help (no content, a refused link)
+
+
 def _read_entry(
-    entry: Any, outlet: str | None, policy: FetchPolicy, fetcher: Fetcher, report: PollReport
-) -> Article | None:
-    """Return the entry's article, from its page or else from the feed; None when it failed."""
+    entry: Any,
+    key: str,
+    *,
+    feed: Feed,
+    policy: FetchPolicy,
+    fetcher: Fetcher,
+    report: PollReport,
+) -> _Read:
+    """Return the entry's article, from its page or else from the feed's own text."""
     link: str | None = entry.get("link")
     text = _entry_text(entry)
     date = _entry_date(entry)
     failure = None
+    refused = False
     if link:
         try:
-            fetched = fetcher(link, policy, kind="html")
-            page = parse_html(fetched.text, link)
-            return dataclasses.replace(
-                page,
-                url=fetched.url or link,
-                published_at=page.published_at or date,
-                outlet=page.outlet or outlet,
+            page = fetch_article(link, policy, fetcher=fetcher)
+            outlet = page.outlet
+            # A page that names no site of its own takes the feed's title when it is on the
+            # feed's own site; a feed cannot put its name on another site's pages.
+            unnamed = outlet is None or outlet == host_name(page.url)
+            if unnamed and feed.title and page.url and same_site(page.url, feed.url):
+                outlet = feed.title
+            return _Read(
+                dataclasses.replace(page, published_at=page.published_at or date, outlet=outlet)
             )
+        except FetchRefused as error:
+            failure, refused = f"link refused ({error})", True
         except FetchError as error:
             failure = f"page could not be fetched ({error})"
         except ParseError as error:
@@ -299,30 +401,28 @@ def _read_entry(
             failure = f"page could not be read ({type(error).__name__}: {error})"
         length = sum(len(paragraph) for paragraph in text)
         if length < MIN_SUMMARY_CHARS:
-            report.failed.append(
-                (link, f"{failure}; the feed's own text is too short to use ({length} characters)")
-            )
-            return None
+            reason = f"{failure}; the feed's own text is too short to use ({length} characters)"
+            return _Read(failure=reason, final=refused)
     elif not text:
-        report.failed.append((report.feed, "entry has neither a link nor content"))
-        return None
+        return _Read(failure="entry has neither a link nor content", final=True)
     try:
         article = build_article(
             entry.get("title"),
             text,
-            link or report.feed,
-            outlet=outlet,
+            link or feed.url,
+            outlet=feed.title,
             published_at=date,
-            url=link,
+            # A refused link (a private address, javascript:) is never kept as the address.
+            url=None if refused else link,
             author=entry.get("author"),
+            item_key=f"feed {normalize_url(feed.url)} {key}",
         )
     except ParseError as error:
         reason = f"{failure}; the feed's own text: {error}" if failure else str(error)
-        report.failed.append((link or report.feed, reason))
-        return None
+        return _Read(failure=reason, final=True)
     if failure:
-        report.notes.append(f"{link}: {failure}; used the feed's own summary")
-    return article
+        report.notes.append(f"{link}: {failure}; stored the feed's own summary as its item")
+    return _Read(article)
 
 
 def _parse_feed(fetched: Fetched) -> Any:
@@ -348,45 +448,123 @@ def poll_feed(
     sink: ArticleSink,
     limits: ChunkLimits,
     policy: FetchPolicy,
+    poll_limits: PollLimits,
     now: datetime | None = None,
     fetcher: Fetcher = fetch,
 ) -> PollReport:
     """Fetch a subscribed feed, ingest the entries not seen before, and record the poll."""
     now = _aware(now or datetime.now(UTC))
+    deadline = time.monotonic() + poll_limits.budget_seconds
     feed = registry.get(feed_url)
     if feed is None:
         return PollReport(feed_url, failed=[(feed_url, "not subscribed to this feed")])
     report = PollReport(feed.url, title=feed.title)
-    handled: list[str] = []  # keys of the entries stored, not to be read again
+    outcome = None
     try:
-        parsed = _parse_feed(fetcher(feed.url, policy, kind="feed"))
+        parsed = _parse_feed(fetcher(feed.url, _within(policy, deadline), kind="feed"))
         feed.title = report.title = clean_text(parsed.feed.get("title") or "") or feed.title
-        seen = set(feed.seen)
-        articles: list[tuple[str, Article]] = []  # (entry key, article) of the new entries
-        for entry in _oldest_first(parsed.entries):
-            key = _entry_key(entry)
-            if key in seen:
-                report.skipped += 1
-                continue
-            seen.add(key)  # the same entry twice in one feed is read once
-            article = _read_entry(entry, feed.title, policy, fetcher, report)
-            if article is not None:
-                articles.append((key, article))
-        handled = _ingest(articles, sink, limits, report) if articles else []
+        outcome = _Outcome(feed.title, set(), [], {})
+        due = _due_entries(parsed.entries, feed, now, outcome, report)
+        articles: list[tuple[str, Article]] = []  # (entry token, article) of the new entries
+        read_count = 0
+        for token, key, entry in due[: poll_limits.max_new_entries]:
+            if deadline - time.monotonic() < _MIN_FETCH_SECONDS:
+                break
+            read_count += 1
+            read = _read_entry(
+                entry,
+                key,
+                feed=feed,
+                policy=_within(policy, deadline),
+                fetcher=fetcher,
+                report=report,
+            )
+            if read.article is not None:
+                articles.append((token, read.article))
+            else:
+                where = entry.get("link") or feed.url
+                _failed(token, where, read, feed=feed, now=now, outcome=outcome, report=report)
+        if left := len(due) - read_count:
+            report.deferred += left
+            report.notes.append(
+                f"{left} new entries left for the next poll (at most "
+                f"{poll_limits.max_new_entries} per poll, within {poll_limits.budget_seconds:g} s)"
+            )
+        outcome.handled += _ingest(articles, sink, limits, report) if articles else []
     except (FetchError, ParseError) as error:
         # Still recorded as polled below, so a broken feed waits its interval like any other.
         report.failed.append((feed.url, str(error)))
     except Exception as error:  # the background poller must survive whatever one feed does
         logger.exception("polling %s failed", feed.url)
         report.failed.append((feed.url, f"{type(error).__name__}: {error}".splitlines()[0]))
-    registry._record_poll(feed.url, now, feed.title, handled)
+    registry._record_poll(feed.url, now, outcome)
     return report
+
+
+def _within(policy: FetchPolicy, deadline: float) -> FetchPolicy:
+    """Return the policy with its timeouts cut to what is left of the poll's budget."""
+    left = max(deadline - time.monotonic(), 0.001)
+    return dataclasses.replace(
+        policy,
+        total_timeout=min(policy.total_timeout, left),
+        connect_timeout=min(policy.connect_timeout, left),
+    )
+
+
+def _due_entries(
+    entries: list[Any], feed: Feed, now: datetime, outcome: _Outcome, report: PollReport
+) -> list[tuple[str, str, Any]]:
+    """Return (token, key, entry) of the entries to read now, oldest first; count the rest."""
+    due = []
+    for entry in _oldest_first(entries):
+        key = _entry_key(entry)
+        token = entry_token(key)
+        if token in outcome.listed:
+            continue  # the same entry twice in one feed is read once
+        outcome.listed.add(token)
+        retry = feed.retries.get(token)
+        if token in feed.seen:
+            report.skipped += 1
+        elif retry is not None and _aware(datetime.fromisoformat(retry.after)) > now:
+            report.deferred += 1
+        else:
+            due.append((token, key, entry))
+    return due
+
+
+def _failed(
+    token: str,
+    where: str,
+    read: _Read,
+    *,
+    feed: Feed,
+    now: datetime,
+    outcome: _Outcome,
+    report: PollReport,
+) -> None:
+    """Note a failed entry: reported the first time, retried with backoff, then given up."""
+    reason = read.failure or "unreadable"
+    tries = (feed.retries[token].tries if token in feed.retries else 0) + 1
+    if read.final or tries >= MAX_TRIES:
+        outcome.handled.append(token)
+        if tries > 1:
+            logger.warning("giving up on %s after %d tries: %s", where, tries, reason)
+            report.notes.append(f"{where}: gave up after {tries} tries")
+        else:
+            report.failed.append((where, reason))
+        return
+    wait = timedelta(seconds=feed.every_seconds * 2 ** (tries - 1))
+    outcome.retries[token] = Retry(tries, (now + wait).isoformat(timespec="seconds"))
+    if tries == 1:
+        report.failed.append((where, f"{reason} (will try again, at most {MAX_TRIES} times)"))
+    else:
+        logger.info("%s failed again (try %d of %d): %s", where, tries, MAX_TRIES, reason)
 
 
 def _ingest(
     articles: list[tuple[str, Article]], sink: ArticleSink, limits: ChunkLimits, report: PollReport
 ) -> list[str]:
-    """Ingest the new articles in one batch; return the keys of the entries stored."""
+    """Ingest the new articles in one batch; return the tokens of the entries stored."""
     recorder = _RecordingSink(sink)
     result = ingest_articles(recorder, [article for _, article in articles], limits=limits)
     report.added, report.updated, report.unchanged = result.added, result.updated, result.unchanged
@@ -394,4 +572,4 @@ def _ingest(
     report.titles = [info.title for info, status in recorder.statuses if status == "added"]
     # Articles that could not be stored stay unseen, to be tried again next poll.
     stored = {info.article_id for info, _ in recorder.statuses} | recorder.current
-    return [key for key, article in articles if article.article_id in stored]
+    return [token for token, article in articles if article.article_id in stored]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ingest.chunk import ChunkLimits
 from ingest.pipeline import IngestReport, ingest_articles
 from retrieval.service import NewsIndex
-from retrieval.types import Article
+from retrieval.types import Article, ArticleInfo, Passage
 
 
 def article(
@@ -65,3 +65,44 @@ RATE_RISE = [
     "“We will do what it takes to bring inflation back to target,” the governor said, adding "
     "that further increases could not be ruled out if wage growth stayed strong this year.",
 ]
+
+
+class FakeSink:
+    """An in-memory ArticleSink: whitespace words as tokens, statuses from the revisions."""
+
+    max_tokens = 254
+
+    def __init__(self) -> None:
+        self.articles: dict[str, ArticleInfo] = {}
+        self.texts: dict[str, list[str]] = {}  # article id → passage texts
+        self.refreshed = 0
+        self.broken = False
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(text.split()) for text in texts]
+
+    def is_current(self, article_id: str, revision: str) -> bool:
+        old = self.articles.get(article_id)
+        return old is not None and old.revision == revision
+
+    def put_articles(
+        self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
+    ) -> Sequence[str]:
+        if self.broken:
+            raise OSError("disk full")
+        statuses = []
+        for info, passages in articles:
+            old = self.articles.get(info.article_id)
+            statuses.append(
+                "added"
+                if old is None
+                else "unchanged"
+                if old.revision == info.revision
+                else "updated"
+            )
+            self.articles[info.article_id] = info
+            self.texts[info.article_id] = [passage.text for passage in passages]
+        return statuses
+
+    def refresh(self) -> None:
+        self.refreshed += 1

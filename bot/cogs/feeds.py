@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from ingest.feeds import FeedRegistry, PollReport, parse_interval, poll_feed
+from ingest.feeds import FeedRegistry, PollLimits, PollReport, parse_interval, poll_feed
 from ingest.fetch import FetchPolicy
 
 if TYPE_CHECKING:
@@ -25,10 +25,13 @@ def announce_line(title: str, report: PollReport) -> str:
 
 
 class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Atom feeds (admins)"):
-    def __init__(self, bot: NewsBot, registry: FeedRegistry, policy: FetchPolicy):
+    def __init__(
+        self, bot: NewsBot, registry: FeedRegistry, policy: FetchPolicy, limits: PollLimits
+    ):
         self.bot = bot
         self.registry = registry
         self.policy = policy
+        self.limits = limits
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -90,6 +93,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
                 sink=self.bot.index,
                 limits=self.bot.config.chunk_limits,
                 policy=self.policy,
+                poll_limits=self.limits,
             )
             logger.info(
                 "polled %s: %d added, %d failed", feed.url, report.added, len(report.failed)

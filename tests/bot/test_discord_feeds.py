@@ -14,7 +14,7 @@ from simcord import assert_responded
 from bot.cogs.feeds import FeedsCog
 from bot.discord_app import BotConfig, NewsBot
 from bot.feedback import FeedbackStore
-from ingest.feeds import FeedRegistry
+from ingest.feeds import FeedRegistry, PollLimits
 from ingest.fetch import FetchPolicy
 from retrieval.service import NewsIndex
 from retrieval.store import ChromaLocation
@@ -64,7 +64,12 @@ async def env(
     policy = FetchPolicy(
         allow_loopback=True, loopback_ports=frozenset({site.port}), total_timeout=5
     )
-    config = BotConfig(guild_id=GUILD_ID, fetch_policy=policy, feed_check_seconds=3600)
+    config = BotConfig(
+        guild_id=GUILD_ID,
+        fetch_policy=policy,
+        poll_limits=PollLimits(budget_seconds=60, max_new_entries=25),
+        feed_check_seconds=3600,
+    )
     bot = NewsBot(
         index,
         FeedbackStore(tmp_path / "fb.sqlite3"),

@@ -100,3 +100,109 @@ def test_a_feed_is_polled_once_per_entry_and_syndicated_copies_are_grouped(
         newsbot("ask", "What did the governor say about inflation?", "--json").stdout
     )
     assert answer["citations"][0]["also_published"][0]["outlet"] == "Paper B"
+
+
+FERRY = [
+    "The harbour authority approved a new ferry route to the islands on Monday, with daily "
+    "crossings starting in the spring, the port director told reporters at the quay.",
+    "Tickets will cost less than the old private boats charged, the director said, and the "
+    "first ferry is being refitted at the shipyard across the bay this winter.",
+]
+NO_FERRY = [
+    "The harbour authority cancelled every ferry route to the islands on Monday and will sell "
+    "its boats, the port director told reporters, blaming a lack of passengers.",
+    "Islanders were told to make their own arrangements from next week, the director added, "
+    "and refunds will not be paid for tickets that were already sold.",
+]
+
+FERRY_TAKEOVER = (
+    "<p>A private company will take over the island ferries from January under a ten-year "
+    "contract, the regional government announced in a statement on Friday evening.</p>"
+    "<p>Fares are expected to double, according to documents seen by the newspaper, and two "
+    "of the four weekly sailings to the smaller islands will be dropped.</p>"
+)
+FERRY_PHISH = (
+    "<p>Passengers must confirm their bookings through a new website before Sunday or lose "
+    "their seats, an unsigned notice posted at the ferry terminal claimed this week.</p>"
+    "<p>The notice asked travellers for their bank details and a copy of their passport, and "
+    "said that refunds would be paid within three working days of confirmation.</p>"
+)
+
+
+def test_hostile_pages_and_feeds_add_their_own_items_and_replace_nothing(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FETCH_ALLOW_LOOPBACK", "true")
+    monkeypatch.setenv("NEWSBOT_FETCH_TIMEOUT", "5")
+    html = "text/html; charset=utf-8"
+    legit = "https://legit.test/story/ferry"
+    (tmp_path / "legit.json").write_text(
+        json.dumps(
+            {
+                "title": "Ferry route approved",
+                "source": "Legit Times",
+                "url": legit,
+                "date": "2025-12-01",
+                "body": FERRY,
+            }
+        ),
+        encoding="utf-8",
+    )
+    canonical = f'<link rel="canonical" href="{legit}">'
+    httpserver.expect_request("/evil").respond_with_data(
+        page("Ferry route approved", "Evil Daily", "2025-12-02", NO_FERRY).replace(
+            "</head>", f"{canonical}</head>"
+        ),
+        content_type=html,
+    )
+    httpserver.expect_request("/story/legit").respond_with_data(
+        page("Ferry tickets on sale", "Harbour News", "2025-12-01", RATE_RISE), content_type=html
+    )
+    httpserver.expect_request("/story/legit//").respond_with_data("gone", status=404)
+    items = "".join(
+        f"<item><title>{title}</title><link>{link}</link>"
+        f"<description><![CDATA[{summary}]]></description></item>"
+        for title, link, summary in [
+            ("Ferry tickets on sale", httpserver.url_for("/story/legit//"), FERRY_TAKEOVER),
+            ("Ferry routes cancelled", "javascript:alert(1)", FERRY_PHISH),
+        ]
+    )
+    httpserver.expect_request("/evil.xml").respond_with_data(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News</title>'
+        f"<link>http://example.invalid/</link><description>d</description>{items}"
+        "</channel></rss>",
+        content_type="application/rss+xml",
+    )
+
+    stored = newsbot("ingest", str(tmp_path / "legit.json"), httpserver.url_for("/story/legit"))
+    evil = json.loads(newsbot("ingest", httpserver.url_for("/evil"), "--json").stdout)
+    assert newsbot("feeds", "add", httpserver.url_for("/evil.xml")).returncode == 0
+    polled = newsbot("feeds", "poll")
+
+    assert stored.returncode == 0, stored.stdout + stored.stderr
+    assert (evil["added"], evil["updated"]) == (1, 0)
+    assert "2 added, 0 updated" in polled.stdout, polled.stdout
+    rows = {
+        row["title"] + " @ " + str(row["url"]): row
+        for row in json.loads(newsbot("sources", "--json").stdout)
+    }
+    assert sorted(rows) == sorted(
+        [
+            f"Ferry route approved @ {legit}",
+            f"Ferry route approved @ {httpserver.url_for('/evil')}",
+            f"Ferry tickets on sale @ {httpserver.url_for('/story/legit')}",
+            f"Ferry tickets on sale @ {httpserver.url_for('/story/legit//')}",
+            "Ferry routes cancelled @ None",
+        ]
+    )
+    assert rows[f"Ferry route approved @ {legit}"]["outlet"] == "Legit Times"
+    answer = json.loads(
+        newsbot("ask", "Which ferry route did the harbour authority approve?", "--json").stdout
+    )
+    cited = {c["url"]: c["text"] for c in answer["citations"]}
+    assert "approved a new ferry route" in cited[legit]
+    answer = json.loads(
+        newsbot("ask", "What did the governor say about inflation?", "--json").stdout
+    )
+    cited = {c["url"]: c["text"] for c in answer["citations"]}
+    assert "bring inflation back to target" in cited[httpserver.url_for("/story/legit")]
