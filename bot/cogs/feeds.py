@@ -1,7 +1,15 @@
-"""/feeds add|list|remove for admins, and the background poller of subscribed feeds."""
+"""/feeds add|list|remove for admins, and the background poller of subscribed feeds.
+
+The poller must outlive anything one round meets: `discord.ext.tasks` ends a loop for good on
+an exception that escapes its body, so a failing feed, a failing registry read or a refused
+announcement is logged and the round goes on; the next round comes on schedule. The registry
+is a JSON file behind file locks, so every call to it runs in a worker thread, never on the
+event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -10,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from ingest.feeds import FeedRegistry, PollLimits, PollReport, parse_interval, poll_feed
+from ingest.feeds import Feed, FeedRegistry, PollLimits, PollReport, parse_interval, poll_feed
 from ingest.fetch import FetchPolicy
 
 if TYPE_CHECKING:
@@ -53,7 +61,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
     @app_commands.describe(url="The feed's URL", every="How often to poll: 30m, 2h, 1d")
     async def add(self, interaction: discord.Interaction, url: str, every: str = "30m") -> None:
         try:
-            feed = self.registry.add(url, parse_interval(every))
+            feed = await asyncio.to_thread(self.registry.add, url, parse_interval(every))
         except ValueError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
@@ -66,7 +74,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
 
     @app_commands.command(name="list", description="List subscribed feeds.")
     async def list_feeds(self, interaction: discord.Interaction) -> None:
-        feeds = self.registry.list()
+        feeds = await asyncio.to_thread(self.registry.list)
         lines = [
             f"<{f.url}> {f.title or ''} · every {f.every_seconds // 60} min · "
             f"last polled {f.last_polled or 'never'}"
@@ -78,14 +86,31 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
 
     @app_commands.command(name="remove", description="Unsubscribe from a feed.")
     async def remove(self, interaction: discord.Interaction, url: str) -> None:
-        removed = self.registry.remove(url)
+        removed = await asyncio.to_thread(self.registry.remove, url)
         logger.info("admin %s unsubscribed from %s: %s", interaction.user.id, url, removed)
         text = f"Unsubscribed from <{url}>." if removed else f"Not subscribed to <{url}>."
         await interaction.response.send_message(text, ephemeral=True)
 
     @tasks.loop(seconds=60)
     async def poller(self) -> None:
-        for feed in self.registry.due(datetime.now(UTC)):
+        """One round: poll every feed that is due. No exception ends the loop (see the top)."""
+        try:
+            await self.poll_round()
+        except Exception:  # whatever it was, the next round must still come
+            logger.exception("feed poller round failed; the next round comes on schedule")
+
+    async def poll_round(self) -> None:
+        """Poll the due feeds one after another; one feed's failure does not stop the others."""
+        try:
+            due = await asyncio.to_thread(self.registry.due, datetime.now(UTC))
+        except Exception:
+            logger.exception("cannot read the feed registry; feeds are polled next round")
+            return
+        for feed in due:
+            await self._poll(feed)
+
+    async def _poll(self, feed: Feed) -> None:
+        try:
             report = await self.bot.work(
                 poll_feed,
                 self.registry,
@@ -95,11 +120,12 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
                 policy=self.policy,
                 poll_limits=self.limits,
             )
-            logger.info(
-                "polled %s: %d added, %d failed", feed.url, report.added, len(report.failed)
-            )
-            if report.added and self.bot.config.announce_channel_id:
-                await self._announce(announce_line(report.title or feed.title or feed.url, report))
+        except Exception:
+            logger.exception("polling %s failed", feed.url)
+            return
+        logger.info("polled %s: %d added, %d failed", feed.url, report.added, len(report.failed))
+        if report.added and self.bot.config.announce_channel_id:
+            await self._announce(announce_line(report.title or feed.title or feed.url, report))
 
     @poller.before_loop
     async def _wait_until_ready(self) -> None:
@@ -107,13 +133,21 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
 
     @poller.error
     async def _poller_failed(self, error: BaseException) -> None:
-        logger.error("feed poller failed", exc_info=error)
+        # Not reached while `poller` catches every Exception; kept so that, should one ever
+        # escape, the log says the poller stopped (discord.py ends the loop after this).
+        logger.error("feed poller stopped", exc_info=error)
 
     async def _announce(self, line: str) -> None:
+        """Post the line in the announce channel; a failure is logged, never raised."""
         channel_id = self.bot.config.announce_channel_id
         assert channel_id is not None
         channel = self.bot.get_channel(channel_id)
-        if isinstance(channel, discord.abc.Messageable):
-            await channel.send(line)
-        else:
+        if not isinstance(channel, discord.abc.Messageable):
             logger.warning("announce channel %s not found", channel_id)
+            return
+        try:
+            await channel.send(line)
+        except discord.HTTPException as error:  # Forbidden among them: the bot may not post
+            logger.warning("cannot announce in channel %s: %s", channel_id, error)
+        except Exception:
+            logger.warning("cannot announce in channel %s", channel_id, exc_info=True)
