@@ -71,6 +71,10 @@ class Embedder:
         self._bfloat16: bool | None = None
         self._model: Any = None
         self._lock = threading.Lock()
+        # The tokenizer is shared and not thread-safe (each call sets its truncation and padding):
+        # a question embedded during an ingest failed with "Unable to create tensor". Only the
+        # tokenizing is serialised; the model's arithmetic still runs in parallel.
+        self._tokenizing = threading.Lock()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -87,12 +91,20 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         try:
-            return SentenceTransformer(path, device=self.device)
+            model = SentenceTransformer(path, device=self.device)
         except Exception as exc:
             raise EmbedderError(
                 f"cannot load embedding model {self.model_name!r}: {exc}. "
                 "Set NEWSBOT_EMBEDDING_MODEL to a local path or an installed model."
             ) from exc
+        tokenize = model.preprocess  # what encode() calls to tokenize each batch
+
+        def preprocess(*args: Any, **kwargs: Any) -> Any:
+            with self._tokenizing:
+                return tokenize(*args, **kwargs)
+
+        model.preprocess = preprocess  # type: ignore[method-assign]
+        return model
 
     @property
     def max_tokens(self) -> int:
@@ -107,9 +119,11 @@ class Embedder:
         """Return the number of word-piece tokens of each text, without special tokens."""
         if not texts:
             return []
-        encoded = self.model.tokenizer(
-            list(texts), add_special_tokens=False, truncation=False, verbose=False
-        )
+        model = self.model
+        with self._tokenizing:
+            encoded = model.tokenizer(
+                list(texts), add_special_tokens=False, truncation=False, verbose=False
+            )
         return [len(ids) for ids in encoded["input_ids"]]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
