@@ -29,7 +29,6 @@ def configure_logging(settings: Settings) -> None:
         "httpcore",
         "openai",
         "chromadb",
-        "bm25s",
         "sentence_transformers",
         "transformers",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -77,23 +76,15 @@ class HybridSearch:
         self.weights = weights or FusionWeights()
         self.today = today or date.today
         self._outlets: tuple[tuple[str, ...], OutletNames] | None = None
-        # Searches run in worker threads (the Discord bot); a rebuild swaps the keyword index's
-        # arrays, so no search may read them half-swapped.
-        self._lexical_lock = threading.Lock()
 
     def refresh(self) -> None:
-        """Bring the keyword index up to the store's generation: load it, or rebuild it."""
-        with self._lexical_lock:
-            self._refresh()
+        """Catch up with the store's changes: the catalogue, then the keyword index.
 
-    def _refresh(self) -> None:
-        generation = self.store.generation()
-        if self.lexical.generation == generation:
-            return
-        if self.lexical.load() and self.lexical.generation == generation:
-            return
-        logger.info("keyword index is stale or missing; rebuilding from the store")
-        self.lexical.build(self.store.iter_passages(), generation)
+        Reads only what changed since the last look (this or another process's writes), so it
+        runs before every search; searches never wait for a writer.
+        """
+        self.store.sync()
+        self.lexical.catch_up(self.store)
 
     def plan(self, question: str) -> QueryPlan:
         """Return the parts of the question to search (outlets and dates it names)."""
@@ -114,6 +105,7 @@ class HybridSearch:
         also searched within those, and all the rankings are fused: a question about two
         reports finds both, and a named outlet or day lifts its own passages.
         """
+        self.refresh()
         plan = self.plan(question)
         searches = [(question, filters or SearchFilters(), 1.0)]
         if plan.filtered:
@@ -138,11 +130,9 @@ class HybridSearch:
                 # takes its dense candidates from a wider unfiltered search of ids instead,
                 # filtered with the keyword index's per-passage outlets and dates.
                 wide = [pid for pid, _ in self.store.nearest_ids(vector, self.part_pool)]
-            with self._lexical_lock:
-                self._refresh()
-                lexical = self.lexical.search(text, pool, where)
-                if i > 0:
-                    dense_ids = self.lexical.admitted(wide, where)[:pool]
+            lexical = self.lexical.search(text, pool, where)
+            if i > 0:
+                dense_ids = self.lexical.admitted(wide, where)[:pool]
             rankings += [dense_ids, [pid for pid, _ in lexical]]
             weights += [weight * self.weights.dense, weight * self.weights.lexical]
             for pid, score in lexical:

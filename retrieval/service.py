@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -75,6 +76,8 @@ class NewsIndex:
         self.top_k = top_k
         self.dedup_threshold = dedup_threshold
         self._lock = lock
+        # One writer at a time: the bot's commands and its feed poller share this index.
+        self._writing = threading.Lock()
         self._owns_client = False  # set by open(): close() then stops the client too
         self.searcher = HybridSearch(store, lexical, embedder.embed, candidates=candidates)
         self.answerer = ExtractiveAnswerer(
@@ -106,7 +109,7 @@ class NewsIndex:
                 lock.release()
             raise
         where = hashlib.sha256(config.chroma.describe().encode()).hexdigest()[:8]
-        lexical = LexicalIndex(config.data_dir / "lexical" / f"{config.collection}-{where}")
+        lexical = LexicalIndex(config.data_dir / "lexical" / f"{config.collection}-{where}.tantivy")
         embedder = Embedder(
             config.embedding_model,
             device=config.device,
@@ -130,6 +133,7 @@ class NewsIndex:
     def close(self) -> None:
         """Stop the Chroma client this index opened (embedded Chroma writes its files out and
         lets go of them), then release the data directory to other processes."""
+        self.lexical.close()  # a background rebuild still reads the store
         if self._owns_client:
             self._owns_client = False
             self.store.client.close()
@@ -174,8 +178,16 @@ class NewsIndex:
         """Embed and store articles (embedding them together), each committed whole.
 
         A new article that is a near copy of a stored one (a syndicated wire story) is not
-        indexed again: it is recorded as another publication of that story.
+        indexed again: it is recorded as another publication of that story. Each article is
+        keyword-searchable as soon as it is committed. One writer at a time (others wait).
         """
+        with self._writing:
+            self.store.sync()
+            return self._put_articles(articles)
+
+    def _put_articles(
+        self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
+    ) -> list[WriteStatus]:
         statuses = [self.status_of(info.article_id, info.revision) for info, _ in articles]
         for i, (info, _) in enumerate(articles):
             if statuses[i] == "unchanged" and not self.store.is_clean(info.article_id):
@@ -205,14 +217,37 @@ class NewsIndex:
             todo.append((info, passages, encode(sig)))
         texts = [self._embedding_text(p) for _, passages, _ in todo for p in passages]
         vectors = self.embedder.embed(texts)
+        items = []
         start = 0
         for info, passages, minhash in todo:
-            end = start + len(passages)
-            self.store.write_article(info, passages, vectors[start:end], minhash=minhash)
-            start = end
+            items.append((info, passages, vectors[start : start + len(passages)], minhash))
+            start += len(passages)
+        self._write(items)
         for original, publication in copies:
             self.store.add_publication(original, publication)
         return statuses
+
+    def put_embedded(
+        self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage], np.ndarray]]
+    ) -> None:
+        """Store articles whose passages are already embedded (an import, a replica).
+
+        No syndication check and no embedding: the caller vouches for the vectors.
+        """
+        with self._writing:
+            self._write([(info, passages, vectors, None) for info, passages, vectors in articles])
+
+    def _write(
+        self, items: Sequence[tuple[ArticleInfo, Sequence[Passage], np.ndarray, str | None]]
+    ) -> None:
+        """Commit articles to the store, then index them by keywords at once."""
+        seqs = self.store.write_articles(items)
+        self.lexical.put_many(
+            [
+                (info.article_id, info.revision, seq, passages)
+                for (info, passages, _, _), seq in zip(items, seqs, strict=True)
+            ]
+        )
 
     def _embedding_text(self, passage: Passage) -> str:
         text = passage.contextual_text
@@ -224,7 +259,11 @@ class NewsIndex:
 
     def forget(self, article_id: str) -> bool:
         """Remove an article and its passages; return whether it was there."""
-        return self.store.delete_article(article_id)
+        with self._writing:
+            seq = self.store.delete_article(article_id)
+            if seq is not None:
+                self.lexical.remove(article_id, seq)
+        return seq is not None
 
     def articles(self) -> list[ArticleInfo]:
         return sorted(
@@ -234,7 +273,7 @@ class NewsIndex:
         )
 
     def refresh(self) -> None:
-        """Bring derived indexes up to date with the store (after writes, or another process's)."""
+        """Catch up with other processes' writes (searches do this by themselves)."""
         self.searcher.refresh()
 
     # -- reading ----------------------------------------------------------------------------

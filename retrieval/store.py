@@ -8,21 +8,30 @@ Writes follow a small commit protocol so that an article is visible whole or not
 3. passages of other revisions of the article are deleted, then the record is marked clean.
 
 A crash or Ctrl-C between any two steps leaves the old or the new article, never a mix, and
-re-running the ingest finishes the job. Every write also stamps a new *generation*, which tells
-derived indexes (the lexical one) in this or another process that they must catch up.
+re-running the ingest finishes the job.
+
+The change feed: every commit stamps the catalogue record with a sequence number (`seq`,
+microseconds since the epoch, increasing within a process), and forgetting an article first
+writes a tombstone with its own `seq` to a small changes collection. `changes_since(seq)` reads
+both, so the in-memory catalogue and the keyword index of this or any other process catch up by
+reading only what changed. The stamp is part of the commit itself, so no crash can leave a
+committed article that the feed does not show. Readers look back `CHANGE_WINDOW_US` before their
+last stamp, since a stamp is taken a moment before its record becomes visible (and another
+process's clock may differ a little); applying a change twice is harmless.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import uuid
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.syndication import decode
+from retrieval.catalogue import Catalogue
 from retrieval.types import (
     ArticleInfo,
     Passage,
@@ -37,13 +46,35 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_META_ID = "generation"
 _PAGE = 1000
 _ARTICLES_PER_READ = 200
+# How far before its last stamp a reader looks again for changes (see the module docstring).
+CHANGE_WINDOW_US = 60_000_000
 
 
 class StoreError(RuntimeError):
     """The store cannot be used as configured; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the change feed: an article committed (its record) or forgotten (None)."""
+
+    article_id: str
+    seq: int
+    record: dict[str, Any] | None
+
+
+_last_seq = 0
+_seq_lock = threading.Lock()
+
+
+def next_seq() -> int:
+    """Return a new sequence number: the time in microseconds, increasing within the process."""
+    global _last_seq  # noqa: PLW0603 - one counter per process, by design
+    with _seq_lock:
+        _last_seq = max(_last_seq + 1, time.time_ns() // 1000)
+        return _last_seq
 
 
 @dataclass(frozen=True)
@@ -116,6 +147,32 @@ def _passage_metadata(p: Passage, revision: str) -> dict[str, Any]:
     return meta
 
 
+def _record(
+    info: ArticleInfo, passages: int, minhash: str | None, previous: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Return the catalogue record that commits an article (see the module docstring)."""
+    record: dict[str, Any] = {
+        "title": info.title,
+        "revision": info.revision,
+        "passages": passages,
+        "published_ts": date_number(info.published_at),
+        "ingested_at": info.ingested_at or utc_now(),
+        "clean": False,
+        "seq": next_seq(),
+    }
+    optional = {
+        "outlet": info.outlet,
+        "published_at": info.published_at,
+        "url": info.url,
+        "canonical_url": info.canonical_url,
+        "minhash": minhash,
+        # an update keeps the story's other publications
+        "also_published": previous.get("also_published") if previous else None,
+    }
+    record.update({k: v for k, v in optional.items() if v})
+    return record
+
+
 def passage_from_record(pid: str, text: str, meta: dict[str, Any]) -> Passage:
     """Rebuild a Passage from what Chroma returned for it."""
     return Passage(
@@ -171,7 +228,9 @@ class PassageStore:
             self.articles = client.get_or_create_collection(
                 f"{prefix}_articles", embedding_function=None
             )
-            self.meta = client.get_or_create_collection(f"{prefix}_meta", embedding_function=None)
+            self.changes = client.get_or_create_collection(
+                f"{prefix}_changes", embedding_function=None
+            )
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma collections '{prefix}_*': {exc}") from exc
         built_with = (self.passages.metadata or {}).get("embedding_model")
@@ -181,21 +240,64 @@ class PassageStore:
                 f"NEWSBOT_EMBEDDING_MODEL is {embedding_model!r}; use the same model, or another "
                 "NEWSBOT_DATA_DIR / NEWSBOT_CHROMA_COLLECTION for the new one"
             )
-        self._batch = max(1, min(int(client.get_max_batch_size()), 5000))
-        self._catalogue_cache: tuple[dict[str, str], tuple[str, ...]] | None = None
-        self._catalogue_generation: str | None = None
-        self._signatures: tuple[list[str], np.ndarray] | None = None
-        self._signatures_generation: str | None = None
+        self.batch_size = max(1, min(int(client.get_max_batch_size()), 5000))
+        self._catalogue: Catalogue | None = None
+        self._catalogue_seq = 0  # the latest change the catalogue has applied
+        self._catalogue_lock = threading.RLock()
 
-    # -- generation -------------------------------------------------------------------------
-    def generation(self) -> str:
-        """Return the stamp of the last write; it changes with every write by any process."""
-        got = self.meta.get(ids=[_META_ID], include=["documents"])
-        docs = got.get("documents") or []
-        return str(docs[0]) if docs else ""
+    # -- the change feed --------------------------------------------------------------------
+    def changes_since(self, seq: int) -> list[Change]:
+        """Return the commits and forgets stamped at or after `seq`, oldest first."""
+        where = {"seq": {"$gte": int(seq)}}
+        found: list[Change] = []
+        got = self.articles.get(where=where, include=["metadatas"])
+        found += [
+            Change(aid, int(meta["seq"]), dict(meta))
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True)
+        ]
+        got = self.changes.get(where=where, include=["metadatas"])
+        found += [
+            Change(aid, int(meta["seq"]), None)
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True)
+        ]
+        return sorted(found, key=lambda change: change.seq)
 
-    def _bump(self) -> None:
-        self.meta.upsert(ids=[_META_ID], documents=[uuid.uuid4().hex], embeddings=[[1.0]])
+    def sync(self) -> list[Change]:
+        """Bring the in-memory catalogue up to the store; return the changes it applied."""
+        with self._catalogue_lock:
+            if self._catalogue is None:
+                self._load_catalogue()
+                return []
+            changes = self.changes_since(self._catalogue_seq - CHANGE_WINDOW_US)
+            for change in changes:
+                self._apply(change)
+            return changes
+
+    def _load_catalogue(self) -> None:
+        started = next_seq()
+        catalogue = Catalogue()
+        for aid, meta in self._catalogue_records():
+            catalogue.put(aid, meta)
+        self._catalogue = catalogue
+        self._catalogue_seq = started
+
+    def _apply(self, change: Change) -> None:
+        assert self._catalogue is not None
+        if change.record is not None:
+            self._catalogue.put(change.article_id, change.record)
+        elif self._catalogue.revisions.get(change.article_id) is not None:
+            # A tombstone older than the article's own commit was followed by a re-ingest.
+            current = self.articles.get(ids=[change.article_id], include=["metadatas"])
+            if not current["ids"] or int(current["metadatas"][0].get("seq", 0)) <= change.seq:
+                self._catalogue.drop(change.article_id)
+        self._catalogue_seq = max(self._catalogue_seq, change.seq)
+
+    def _catalogue_now(self) -> Catalogue:
+        with self._catalogue_lock:
+            if self._catalogue is None:
+                self._load_catalogue()
+            assert self._catalogue is not None
+            return self._catalogue
 
     # -- catalogue --------------------------------------------------------------------------
     def article(self, article_id: str) -> ArticleInfo | None:
@@ -219,47 +321,26 @@ class PassageStore:
                 return infos
             offset += _PAGE
 
-    def _catalogue(self) -> tuple[dict[str, str], tuple[str, ...]]:
-        """Return (article id → committed revision, outlet names), cached per generation."""
-        generation = self.generation()
-        if self._catalogue_cache is None or generation != self._catalogue_generation:
-            articles = self.list_articles()
-            revisions = {a.article_id: a.revision for a in articles}
-            outlets = {a.outlet for a in articles if a.outlet}
-            self._catalogue_cache = (revisions, tuple(sorted(outlets)))
-            self._catalogue_generation = generation
-        return self._catalogue_cache
+    def _catalogue_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            got = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            yield from ((aid, dict(m)) for aid, m in zip(got["ids"], got["metadatas"], strict=True))
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
 
     def committed_revisions(self) -> dict[str, str]:
-        """Return article id → committed revision, cached until the generation changes."""
-        return self._catalogue()[0]
+        """Return article id → committed revision, as of the last `sync` or own write."""
+        return self._catalogue_now().revisions
 
     def outlets(self) -> tuple[str, ...]:
         """Return the names of the outlets the stored articles come from."""
-        return self._catalogue()[1]
+        return self._catalogue_now().outlets()
 
     def signatures(self) -> tuple[list[str], np.ndarray]:
-        """Return (article ids, MinHash matrix) of stored articles, cached per generation."""
-        import numpy as np
-
-        generation = self.generation()
-        if self._signatures is None or generation != self._signatures_generation:
-            ids: list[str] = []
-            rows: list[np.ndarray] = []
-            offset = 0
-            while True:
-                got = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                    if meta.get("minhash"):
-                        ids.append(aid)
-                        rows.append(decode(str(meta["minhash"])))
-                if len(got["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
-            matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.uint32)
-            self._signatures = (ids, matrix)
-            self._signatures_generation = generation
-        return self._signatures
+        """Return (article ids, MinHash matrix) of stored articles."""
+        return self._catalogue_now().signatures()
 
     def add_publication(self, article_id: str, publication: Publication) -> bool:
         """Record another publication of a stored article; False if already recorded."""
@@ -273,7 +354,6 @@ class PassageStore:
         known.append(publication)
         meta["also_published"] = json.dumps([asdict(p) for p in known], ensure_ascii=False)
         self.articles.update(ids=[article_id], metadatas=[meta])
-        self._bump()
         return True
 
     # -- writes -----------------------------------------------------------------------------
@@ -283,41 +363,68 @@ class PassageStore:
         passages: Sequence[Passage],
         embeddings: np.ndarray,
         minhash: str | None = None,
-    ) -> None:
-        """Store an article's passages and commit it (see the module docstring)."""
-        ids = [p.passage_id for p in passages]
-        for start in range(0, len(ids), self._batch):
-            end = start + self._batch
+    ) -> int:
+        """Store an article's passages and commit it (see the module docstring); return its seq."""
+        return self.write_articles([(info, passages, embeddings, minhash)])[0]
+
+    def write_articles(
+        self, items: Sequence[tuple[ArticleInfo, Sequence[Passage], np.ndarray, str | None]]
+    ) -> list[int]:
+        """Store and commit several articles with a few Chroma calls in all; return their seqs.
+
+        The commit protocol of the module docstring, done for the batch at each step: every
+        passage first, then every catalogue record (each one an article's commit), then the
+        clean-up of other revisions. A feed's small items cost a few calls per batch, not per
+        article.
+        """
+        if not items:
+            return []
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        vectors: list[Any] = []
+        for info, passages, embeddings, _ in items:
+            ids += [p.passage_id for p in passages]
+            documents += [p.text for p in passages]
+            metadatas += [_passage_metadata(p, info.revision) for p in passages]
+            vectors += list(embeddings)
+        for start in range(0, len(ids), self.batch_size):
+            end = start + self.batch_size
             self.passages.upsert(
                 ids=ids[start:end],
-                embeddings=embeddings[start:end],
-                documents=[p.text for p in passages[start:end]],
-                metadatas=[_passage_metadata(p, info.revision) for p in passages[start:end]],
+                embeddings=vectors[start:end],
+                documents=documents[start:end],
+                metadatas=metadatas[start:end],
             )
-        record: dict[str, Any] = {
-            "title": info.title,
-            "revision": info.revision,
-            "passages": len(passages),
-            "published_ts": date_number(info.published_at),
-            "ingested_at": info.ingested_at or utc_now(),
-            "clean": False,
-        }
-        previous = self.articles.get(ids=[info.article_id], include=["metadatas"])
-        also = previous["metadatas"][0].get("also_published") if previous["ids"] else None
-        optional = {
-            "outlet": info.outlet,
-            "published_at": info.published_at,
-            "url": info.url,
-            "canonical_url": info.canonical_url,
-            "minhash": minhash,
-            "also_published": also,  # an update keeps the story's other publications
-        }
-        record.update({k: v for k, v in optional.items() if v})
-        self.articles.upsert(
-            ids=[info.article_id], documents=[info.title], embeddings=[[1.0]], metadatas=[record]
+        article_ids = [info.article_id for info, _, _, _ in items]
+        got = self.articles.get(ids=article_ids, include=["metadatas"])
+        previous = {aid: dict(m) for aid, m in zip(got["ids"], got["metadatas"], strict=True)}
+        records = [
+            _record(info, len(passages), minhash, previous.get(info.article_id))
+            for info, passages, _, minhash in items
+        ]
+        for start in range(0, len(records), self.batch_size):
+            end = start + self.batch_size
+            self.articles.upsert(
+                ids=article_ids[start:end],
+                documents=[info.title for info, _, _, _ in items[start:end]],
+                embeddings=[[1.0]] * len(records[start:end]),
+                metadatas=records[start:end],
+            )
+        with self._catalogue_lock:
+            if self._catalogue is not None:
+                for aid, record in zip(article_ids, records, strict=True):
+                    self._catalogue.put(aid, record)
+        revisions = sorted({str(record["revision"]) for record in records})
+        self.passages.delete(
+            where={
+                "$and": [{"article_id": {"$in": article_ids}}, {"revision": {"$nin": revisions}}]
+            }
         )
-        self._bump()
-        self.clean_up(info.article_id, info.revision)
+        for record in records:
+            record["clean"] = True
+        self.articles.update(ids=article_ids, metadatas=records)
+        return [int(record["seq"]) for record in records]
 
     def clean_up(self, article_id: str, revision: str) -> None:
         """Delete passages of other revisions of a committed article, then mark it clean."""
@@ -330,15 +437,22 @@ class PassageStore:
             meta["clean"] = True
             self.articles.update(ids=[article_id], metadatas=[meta])
 
-    def delete_article(self, article_id: str) -> bool:
-        """Remove an article and all its passages; return whether it existed."""
-        existed = bool(self.articles.get(ids=[article_id], include=[])["ids"])
-        # The catalogue record goes first: from then on its passages are invisible.
+    def delete_article(self, article_id: str) -> int | None:
+        """Remove an article and all its passages; return the tombstone's seq, None if absent."""
+        if not self.articles.get(ids=[article_id], include=[])["ids"]:
+            return None
+        # The tombstone first: a crash before the delete leaves the article, which a reader of
+        # the feed then checks; the catalogue record next: from then on its passages are hidden.
+        seq = next_seq()
+        self.changes.upsert(
+            ids=[article_id], documents=[""], embeddings=[[1.0]], metadatas=[{"seq": seq}]
+        )
         self.articles.delete(ids=[article_id])
         self.passages.delete(where={"article_id": article_id})
-        if existed:
-            self._bump()
-        return existed
+        with self._catalogue_lock:
+            if self._catalogue is not None:
+                self._catalogue.drop(article_id)
+        return seq
 
     # -- reads ------------------------------------------------------------------------------
     def _visible(self, meta: dict[str, Any], revisions: dict[str, str]) -> bool:
@@ -404,11 +518,8 @@ class PassageStore:
                 found[pid] = (passage_from_record(pid, doc, dict(meta)), vector)
         return found
 
-    def article_passages(self, article_id: str) -> list[Passage]:
-        """Return the committed passages of one article in order."""
-        revision = self.committed_revisions().get(article_id)
-        if revision is None:
-            return []
+    def revision_passages(self, article_id: str, revision: str) -> list[Passage]:
+        """Return the passages of one revision of an article in order (none if it is gone)."""
         got = self.passages.get(
             where={"$and": [{"article_id": article_id}, {"revision": revision}]},
             include=["documents", "metadatas"],
@@ -419,13 +530,13 @@ class PassageStore:
         ]
         return sorted(passages, key=lambda p: p.position)
 
-    def iter_passages(self) -> Iterator[Passage]:
-        """Yield every committed passage (for rebuilding derived indexes).
+    def iter_passages(self, revisions: dict[str, str] | None = None) -> Iterator[Passage]:
+        """Yield every committed passage (of `revisions`, by default the catalogue's).
 
         Read by batches of articles rather than by offset pages: Chroma skips an offset by
         walking it, so offset paging grows quadratically with the index.
         """
-        revisions = self.committed_revisions()
+        revisions = dict(self.committed_revisions()) if revisions is None else revisions
         article_ids = sorted(revisions)
         for start in range(0, len(article_ids), _ARTICLES_PER_READ):
             batch = article_ids[start : start + _ARTICLES_PER_READ]

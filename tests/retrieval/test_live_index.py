@@ -1,0 +1,247 @@
+"""A live index: searches during ingest, several writers and readers, crashes, a damaged file.
+
+Real parts: the bundled model, Chroma embedded and as a server, the SQLite keyword index.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retrieval import lexical as lexical_module
+from retrieval.lexical import LexicalIndex
+from retrieval.store import ChromaLocation, PassageStore, open_client
+from retrieval.types import Article
+from tests.conftest import ROOT, IndexFactory
+from tests.helpers import CHESS, VOLCANO, article, put
+
+pytestmark = pytest.mark.model
+
+TOPICS = ["harbour", "orchard", "glacier", "foundry", "lighthouse", "vineyard", "railway", "bakery"]
+
+
+def story(n: int) -> Article:
+    """Return a distinct four-paragraph article whose headline word is `codeword{n}`."""
+    topic = TOPICS[n % len(TOPICS)]
+    paragraphs = [
+        f"The {topic} project known as codeword{n} reached a milestone on day {n}, officials said "
+        f"at a briefing, adding that work on the {topic} would continue through the winter months "
+        f"and that the budget of {n + 3} million had been approved by the regional council.",
+        f"Residents near the {topic} told reporters that the changes of phase {n} had been "
+        "noticeable, with new paths, better lighting and fewer delays than in previous years, "
+        "though some complained about noise from the early morning deliveries to the site.",
+        f"An independent review of the {topic} is expected in the spring; its authors will look "
+        f"at the costs, the timetable and the safety record of stage {n} before a final vote "
+        "on the next phase, which could begin as soon as the following autumn if approved.",
+        f"Local businesses said the {topic} work number {n} had brought more customers, and a "
+        "trade association estimated that footfall had grown by a tenth since the first phase "
+        "opened to the public, a figure the council described as encouraging news for the town.",
+    ]
+    # A tag of its own every few words: no two stories look like syndicated copies.
+    tagged = [
+        " ".join(w if i % 4 else f"{w} tag{n}x{i}" for i, w in enumerate(p.split()))
+        for p in paragraphs
+    ]
+    return article(f"codeword{n} {topic} update", tagged, url=f"https://local.test/{n}")
+
+
+def _spy(obj: Any, name: str, calls: list[tuple[Any, ...]]) -> None:
+    """Record the calls of obj.name (the instance's own attribute, the method still runs)."""
+    real = getattr(obj, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    setattr(obj, name, wrapper)
+
+
+def test_a_search_during_a_long_ingest_is_answered_from_what_is_committed(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    put(index, VOLCANO)
+    stories = [story(n) for n in range(90)]  # about 360 passages: three batches to embed
+    writer = threading.Thread(target=put, args=(index, *stories))
+    writer.start()
+    while writer.is_alive() and stories[0].article_id not in index.store.committed_revisions():
+        time.sleep(0.01)
+
+    volcano = index.search("lava fountains Reykjanes eruption")
+    first = index.search("codeword0 milestone")
+    still_writing = writer.is_alive()
+    writer.join()
+
+    assert still_writing, "the search waited for the ingest to end"
+    assert volcano[0].passage.title == VOLCANO.title and volcano[0].lexical > 0
+    # Searchable by keywords as soon as it was committed, not after the whole ingest.
+    assert first[0].passage.article_id == stories[0].article_id and first[0].lexical > 0
+    assert len(index.store.committed_revisions()) == 91
+
+
+def test_two_writers_never_duplicate_or_lose_an_article(
+    make_index: IndexFactory, location: ChromaLocation
+) -> None:
+    index = make_index(location)
+    stories = [story(n) for n in range(12)]
+    reports: list[Any] = []
+    writers = [
+        threading.Thread(target=lambda part=part: reports.append(put(index, *part)))
+        for part in (stories[:8], stories[4:])  # an /ingest and a feed poll, overlapping
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+    assert sum(r.added for r in reports) == 12
+    assert sum(r.unchanged for r in reports) == 4
+    assert sorted(index.store.committed_revisions()) == sorted(s.article_id for s in stories)
+    assert index.store.count_passages() == sum(
+        info.passages for info in index.store.list_articles()
+    )
+    for n in (0, 5, 11):
+        assert index.search(f"codeword{n}")[0].passage.article_id == stories[n].article_id
+
+
+def test_another_process_follows_adds_and_forgets_without_a_rebuild(
+    make_index: IndexFactory, chroma_server: tuple[str, int], tmp_path: Path
+) -> None:
+    host, port = chroma_server
+    location = ChromaLocation(host=host, port=port)
+    writer = make_index(location, data_dir=tmp_path / "bot")
+    reader = make_index(location, data_dir=tmp_path / "replica")  # its own catalogue and file
+    put(writer, VOLCANO, CHESS)
+    assert reader.search("chess championship")[0].passage.title == CHESS.title
+    rebuilt: list[tuple[Any, ...]] = []
+    read: list[tuple[Any, ...]] = []
+    _spy(reader.store, "iter_passages", rebuilt)
+    _spy(reader.store, "revision_passages", read)
+
+    put(writer, story(1))
+    writer.forget(CHESS.article_id)
+    added = reader.search("codeword1 milestone")
+    forgotten = reader.search("chess championship")
+
+    assert added[0].passage.article_id == story(1).article_id and added[0].lexical > 0
+    assert CHESS.title not in {hit.passage.title for hit in forgotten}
+    assert rebuilt == []
+    assert [args[0] for args in read] == [story(1).article_id]  # only what changed was read
+
+
+def _ranked(index: LexicalIndex, query: str) -> list[tuple[str, float]]:
+    """Return every hit with its score, in an order that does not depend on ties."""
+    return sorted((pid, round(score, 6)) for pid, score in index.search(query, 100_000))
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+    from retrieval.embedder import Embedder
+    from retrieval.lexical import LexicalIndex
+    from retrieval.service import NewsIndex
+    from retrieval.store import ChromaLocation, PassageStore, open_client
+    from retrieval.types import ArticleInfo, Passage, passage_id
+
+    chroma, keywords = Path(sys.argv[1]), Path(sys.argv[2])
+    store = PassageStore(open_client(ChromaLocation(path=chroma)), prefix="k", embedding_model="m")
+    index = NewsIndex(store, LexicalIndex(keywords), Embedder())  # the model is never loaded
+    index.refresh()
+    rng = np.random.default_rng(0)
+    for n in range(10_000):
+        aid, revision = f"a{n}", f"r{n:08d}"
+        passages = [
+            Passage(passage_id(aid, revision, i), aid, i, f"item{n} word{i} common text", f"t{n}")
+            for i in range(3)
+        ]
+        info = ArticleInfo(aid, f"t{n}", None, None, None, 3, revision)
+        vectors = rng.standard_normal((3, 8)).astype(np.float32)
+        index.put_embedded([(info, passages, vectors)])
+        print(n, flush=True)
+    """
+)
+
+
+def test_a_kill_during_keyword_updates_leaves_nothing_missing_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    chroma, keywords = tmp_path / "chroma", tmp_path / "keywords"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(chroma), str(keywords)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None
+    written = -1
+    for line in proc.stdout:
+        written = int(line)
+        if written >= 60:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert written >= 60, "the writer stopped before it was killed"
+
+    store = PassageStore(open_client(ChromaLocation(path=chroma)), prefix="k", embedding_model="m")
+    restarted = LexicalIndex(keywords)
+    store.sync()
+    restarted.catch_up(store)
+    clean = LexicalIndex(tmp_path / "clean")
+    clean.catch_up(store)  # built from scratch
+
+    committed = set(store.committed_revisions())
+    assert len(committed) > 60
+    for query in ("common text", "item3 word1", "item60", f"item{len(committed) - 1} word2"):
+        assert _ranked(restarted, query) == _ranked(clean, query)
+    assert len(restarted) == len(clean) == 3 * len(committed)
+
+
+def test_a_damaged_keyword_index_is_rebuilt_while_questions_are_answered(
+    make_index: IndexFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    location = ChromaLocation(path=tmp_path / "chroma")
+    first = make_index(location, data_dir=tmp_path / "data")
+    put(first, VOLCANO, CHESS)
+    path = first.lexical.path
+    first.close()
+    (path / "meta.json").write_text("this is not an index", encoding="utf-8")
+    monkeypatch.setattr(lexical_module, "SYNC_REBUILD_PASSAGES", 0)  # as for a large store
+    index = make_index(location, data_dir=tmp_path / "data")
+    release = threading.Event()
+    real_iter = index.store.iter_passages
+
+    def slow_iter(*args: Any) -> Any:
+        release.wait(30)
+        return real_iter(*args)
+
+    monkeypatch.setattr(index.store, "iter_passages", slow_iter)
+    caplog.set_level(logging.INFO, logger="retrieval.lexical")
+
+    during = index.ask("What did the geophysicist say about the eruption?")
+    release.set()
+    index.lexical.wait()
+    after = index.search("lava fountains eruption")
+
+    assert during.grounded and "larger than the previous ones" in during.text
+    assert all(c.passage.title == VOLCANO.title for c in during.citations)
+    assert after[0].passage.title == VOLCANO.title and after[0].lexical > 0
+    assert Path(f"{path}.unusable").exists()  # kept for a human to look at
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "unreadable" in messages and "answers use dense search alone" in messages
