@@ -27,15 +27,11 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from bot.settings import Settings
     from retrieval.service import NewsIndex
-    from retrieval.store import PassageStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "multihop-rag"
-REPLICA = "~r"  # replica n of article or passage X has the id f"X~r{n}"
 
 
 def log(message: str) -> None:
@@ -133,26 +129,14 @@ class ScaleResult:
     factor: int
     passages: int
     articles: int
-    replicate_s: float | None  # writing the replicas added at this step
-    keyword_rebuild_s: float | None
+    replicate_s: float | None  # writing the replicas added at this step (keyword index included)
+    keyword_ms_per_article: float  # the keyword index's work per new article, ingest batches
+    keyword_ms_single: float  # the same, one article per commit
     first_ask_ms: float  # the warm-up: the first question after the index changed
     search: Latency
     ask: Latency
     rss_mb: float
     disk_mb: float  # of the data dir
-
-
-@dataclass
-class Snapshot:
-    """The committed passages and catalogue records of the original corpus, read once."""
-
-    ids: list[str]
-    embeddings: np.ndarray
-    documents: list[str]
-    metadatas: list[dict[str, Any]]
-    article_ids: list[str]
-    article_titles: list[str]
-    article_metadatas: list[dict[str, Any]]
 
 
 # -- setup ----------------------------------------------------------------------------------
@@ -320,129 +304,6 @@ def measure_questions(
     return first_ms, Latency.of(timings["search"]), Latency.of(timings["ask"])
 
 
-def read_snapshot(store: PassageStore) -> Snapshot:
-    """Read every committed passage (with its embedding) and catalogue record, page by page."""
-    import numpy as np
-
-    revisions = store.committed_revisions()
-    ids: list[str] = []
-    vectors: list[np.ndarray] = []
-    documents: list[str] = []
-    metadatas: list[dict[str, Any]] = []
-    page = store._batch
-    offset = 0
-    while True:
-        got = store.passages.get(
-            include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
-        )
-        rows = zip(got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True)
-        for pid, vector, doc, meta in rows:
-            aid = str(meta["article_id"])
-            if REPLICA not in aid and revisions.get(aid) == meta.get("revision"):
-                ids.append(pid)
-                vectors.append(np.asarray(vector, dtype=np.float32))
-                documents.append(doc)
-                metadatas.append(dict(meta))
-        if len(got["ids"]) < page:
-            break
-        offset += page
-    if not ids:
-        raise SystemExit("error: the index holds no passages to replicate")
-    articles = store.articles.get(include=["documents", "metadatas"])  # one record per article
-    keep = [i for i, aid in enumerate(articles["ids"]) if REPLICA not in aid]
-    return Snapshot(
-        ids=ids,
-        embeddings=np.vstack(vectors),
-        documents=documents,
-        metadatas=metadatas,
-        article_ids=[articles["ids"][i] for i in keep],
-        article_titles=[articles["documents"][i] for i in keep],
-        article_metadatas=[dict(articles["metadatas"][i]) for i in keep],
-    )
-
-
-def jittered(
-    vectors: np.ndarray, copies: int, jitter: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Return `copies` stacked copies of the unit vectors, each nudged by noise of norm ~jitter.
-
-    Exact duplicates are a degenerate case for an HNSW graph (and unlike real articles).
-    """
-    import numpy as np
-
-    stacked = np.tile(vectors, (copies, 1))
-    if jitter <= 0:
-        return stacked
-    stacked += rng.standard_normal(stacked.shape, dtype=np.float32) * (
-        jitter / np.sqrt(stacked.shape[1])
-    )
-    return stacked / np.linalg.norm(stacked, axis=1, keepdims=True)
-
-
-def replicate(
-    store: PassageStore, snap: Snapshot, first: int, stop: int, *, jitter: float, seed: int = 0
-) -> float:
-    """Write replicas first..stop-1 of the corpus straight into Chroma; return the seconds.
-
-    Each replica is a distinct, committed article: its own catalogue record (same revision)
-    and passages under new ids whose metadata names it. The generation is not bumped here.
-    """
-    import numpy as np
-
-    rng = np.random.default_rng(seed + first)
-    batch = store._batch
-    per_write = max(1, batch // len(snap.ids))  # replicas per upsert when the corpus is small
-    total = (stop - first) * len(snap.ids)
-    written = 0
-    started = last_log = time.perf_counter()
-    for n0 in range(first, stop, per_write):
-        replicas = range(n0, min(n0 + per_write, stop))
-        ids = [f"{pid}{REPLICA}{n}" for n in replicas for pid in snap.ids]
-        metas = [
-            {**meta, "article_id": f"{meta['article_id']}{REPLICA}{n}"}
-            for n in replicas
-            for meta in snap.metadatas
-        ]
-        documents = snap.documents * len(replicas)
-        vectors = jittered(snap.embeddings, len(replicas), jitter, rng)
-        for s in range(0, len(ids), batch):
-            store.passages.upsert(
-                ids=ids[s : s + batch],
-                embeddings=vectors[s : s + batch],
-                documents=documents[s : s + batch],
-                metadatas=metas[s : s + batch],
-            )
-        # The catalogue records after the passages: this commits the replicas (store.py).
-        aids = [f"{aid}{REPLICA}{n}" for n in replicas for aid in snap.article_ids]
-        titles = snap.article_titles * len(replicas)
-        records = snap.article_metadatas * len(replicas)
-        for s in range(0, len(aids), batch):
-            store.articles.upsert(
-                ids=aids[s : s + batch],
-                documents=titles[s : s + batch],
-                embeddings=[[1.0]] * len(aids[s : s + batch]),
-                metadatas=records[s : s + batch],
-            )
-        written += len(ids)
-        now = time.perf_counter()
-        if now - last_log > 10 or written == total:
-            last_log = now
-            log(
-                f"  replicas up to {replicas[-1]}: {written:,}/{total:,} passages, "
-                f"{written / (now - started):,.0f}/s, RSS {rss_mb():,.0f} MB"
-            )
-    return time.perf_counter() - started
-
-
-def rebuild_keyword_index(index: NewsIndex) -> float:
-    """Stamp a new generation (as a write would) and time the keyword index's rebuild."""
-    index.store._bump()
-    started = time.perf_counter()
-    with heartbeat("rebuilding the keyword index"):
-        index.refresh()
-    return time.perf_counter() - started
-
-
 # -- report ---------------------------------------------------------------------------------
 def print_summary(info: dict[str, Any], ingest: IngestResult, scales: list[ScaleResult]) -> None:
     from rich.console import Console
@@ -478,7 +339,7 @@ def print_summary(info: dict[str, Any], ingest: IngestResult, scales: list[Scale
         "passages",
         "articles",
         "replicate s",
-        "BM25 rebuild s",
+        "keyword ms/article (batch / single)",
         "1st ask ms",
         "search p50/p95 ms",
         "ask p50/p95 ms",
@@ -492,7 +353,7 @@ def print_summary(info: dict[str, Any], ingest: IngestResult, scales: list[Scale
             f"{r.passages:,}",
             f"{r.articles:,}",
             "-" if r.replicate_s is None else f"{r.replicate_s:.1f}",
-            "-" if r.keyword_rebuild_s is None else f"{r.keyword_rebuild_s:.1f}",
+            f"{r.keyword_ms_per_article:.1f} / {r.keyword_ms_single:.1f}",
             f"{r.first_ask_ms:.0f}",
             f"{r.search.p50:.0f} / {r.search.p95:.0f}",
             f"{r.ask.p50:.0f} / {r.ask.p95:.0f}",
@@ -519,30 +380,27 @@ def measure_scales(
     stack: ExitStack,
 ) -> list[ScaleResult]:
     """Time the questions at each scale, growing the index with replicas between steps."""
+    from replicas import keyword_ms_per_article, read_snapshot, replicate
+
     data_dir = settings.data_dir
     results: list[ScaleResult] = []
-    snap: Snapshot | None = None
+    if args.index and args.scales[-1] > 1:  # keep the user's data dir free of replicas
+        data_dir = workdir / "scaled"
+        index = working_copy(index, settings, data_dir)
+        stack.callback(close_index, index)
+    started = time.perf_counter()
+    snap = read_snapshot(index)
+    took = time.perf_counter() - started
+    log(f"read {snap.passage_count:,} passages with embeddings ({took:.1f} s)")
     current = 1
     for factor in args.scales:
-        replicate_s = rebuild_s = None
+        replicate_s = None
         if factor > current:
-            if snap is None:
-                if args.index:  # keep the user's data dir free of replicas
-                    data_dir = workdir / "scaled"
-                    index = working_copy(index, settings, data_dir)
-                    stack.callback(close_index, index)
-                started = time.perf_counter()
-                snap = read_snapshot(index.store)
-                log(
-                    f"read {len(snap.ids):,} passages with embeddings "
-                    f"({time.perf_counter() - started:.1f} s)"
-                )
             log(f"{factor}x: writing replicas {current}..{factor - 1}")
-            replicate_s = replicate(index.store, snap, current, factor, jitter=args.jitter)
-            log(f"{factor}x: rebuilding the keyword index")
-            rebuild_s = rebuild_keyword_index(index)
-            log(f"{factor}x: keyword index rebuilt ({rebuild_s:.1f} s), RSS {rss_mb():,.0f} MB")
+            replicate_s = replicate(index, snap, current, factor, jitter=args.jitter)
+            log(f"{factor}x: replicas written ({replicate_s:.1f} s), RSS {rss_mb():,.0f} MB")
             current = factor
+        cost = keyword_ms_per_article(index, snap)
         log(f"{factor}x: timing {len(questions)} questions")
         first_ms, search, ask = measure_questions(index, questions, args.k)
         result = ScaleResult(
@@ -550,7 +408,8 @@ def measure_scales(
             passages=index.store.count_passages(),
             articles=len(index.store.committed_revisions()),
             replicate_s=replicate_s,
-            keyword_rebuild_s=rebuild_s,
+            keyword_ms_per_article=cost.batched,
+            keyword_ms_single=cost.single,
             first_ask_ms=first_ms,
             search=search,
             ask=ask,

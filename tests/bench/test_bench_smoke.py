@@ -1,0 +1,81 @@
+"""The benchmarks run end to end on a tiny slice of MultiHop-RAG (figures come from full runs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, QUERIES, ROOT
+
+pytestmark = pytest.mark.model
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    if not (CORPUS.exists() and QUERIES.exists()):
+        pytest.skip("the MultiHop-RAG data in ../shared is absent")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_the_speed_benchmark_measures_1x_and_2x(tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+
+    done = run(
+        "speed.py",
+        "--articles",
+        "8",
+        "--scales",
+        "1,2",
+        "--queries-limit",
+        "3",
+        "--json-out",
+        str(out),
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    one, two = figures["scales"]
+    assert (one["factor"], two["factor"]) == (1, 2)
+    assert two["passages"] == 2 * one["passages"] > 0
+    assert two["articles"] == 2 * one["articles"]
+    assert one["search"]["n"] == 3 and two["ask"]["p95"] > 0
+    assert one["keyword_ms_per_article"] > 0 and two["keyword_ms_single"] > 0
+
+
+def test_the_live_benchmark_reports_what_the_issue_asks_for(tmp_path: Path) -> None:
+    out = tmp_path / "live.json"
+
+    done = run(
+        "live.py",
+        "--articles",
+        "12",
+        "--ingest",
+        "3",
+        "--scales",
+        "1,2",
+        "--seconds",
+        "2",
+        "--rate",
+        "4",
+        "--json-out",
+        str(out),
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert set(figures["keyword_ms_per_article"]) == {"1", "2"}
+    assert figures["scale"] > 0 and figures["idle_p95_ms"] > 0
+    assert figures["during_ingest"]["n"] >= 1
+    assert figures["during_ingest_max_ms"] >= figures["during_ingest_p95_ms"] > 0
+    assert figures["commits_seen"] >= 1 and 0 <= figures["commit_to_search_s"] < 30
+    assert figures["cold_ask_ok"] is True
