@@ -1,17 +1,15 @@
 """What a hostile page or feed can do to the index: replace nothing, plant nothing, stay bounded.
 
-Every server here is a real one on 127.0.0.1. Links to other addresses appear only as text in
-pages and feeds: the fetcher must refuse them before any socket opens, and `_loopback_only`
-fails a test that looks up a name or connects anywhere else.
+Every server here is a real one on 127.0.0.1 (tests/ingest/conftest.py). Links to other
+addresses appear only as text in pages and feeds: the fetcher must refuse them before any socket
+opens, and the conftest's `_loopback_only` fails a test that looks up a name or connects
+anywhere else.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,52 +68,11 @@ def rss(title: str, items: list[tuple[str, str, str]]) -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[HTTPServer]:
-    # Threaded, so a page that hangs does not hold up the feed or the other pages.
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
 @pytest.fixture
-def web(_server: HTTPServer) -> HTTPServer:
-    _server.clear()
-    return _server
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fail the test if anything looks up a name or connects beyond loopback."""
-    attempts: list[object] = []
-    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
-
-    def connect(sock: socket.socket, address: Any) -> None:
-        host = str(address[0]) if isinstance(address, tuple) else ""
-        if not host or not ipaddress.ip_address(host.split("%")[0]).is_loopback:
-            attempts.append(address)
-            raise ConnectionRefusedError(f"test forbids connecting to {address!r}")
-        real_connect(sock, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            ipaddress.ip_address(str(host).split("%")[0])
-        except ValueError:
-            attempts.append(host)
-            raise socket.gaierror(socket.EAI_NONAME, f"test forbids looking up {host!r}") from None
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield
-    assert attempts == [], "something tried to reach beyond loopback"
-
-
-@pytest.fixture
-def policy(web: HTTPServer) -> FetchPolicy:
-    return FetchPolicy(allow_loopback=True, loopback_ports=frozenset({web.port}), total_timeout=5)
+def policy(httpserver: HTTPServer) -> FetchPolicy:
+    return FetchPolicy(
+        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=5
+    )
 
 
 @pytest.fixture
@@ -137,8 +94,8 @@ def poll(
     )
 
 
-def requests_to(web: HTTPServer, prefix: str) -> int:
-    return sum(1 for request, _ in web.log if request.path.startswith(prefix))
+def requests_to(httpserver: HTTPServer, prefix: str) -> int:
+    return sum(1 for request, _ in httpserver.log if request.path.startswith(prefix))
 
 
 def text_of(sink: FakeSink, article_id: str) -> str:
@@ -149,39 +106,41 @@ def text_of(sink: FakeSink, article_id: str) -> str:
 
 
 def test_a_page_cannot_take_over_another_sites_article_with_its_canonical_url(
-    web: HTTPServer, policy: FetchPolicy
+    httpserver: HTTPServer, policy: FetchPolicy
 ) -> None:
     legit = article("Ferry route approved", STORY, url="https://legit.test/story/ferry")
     sink = FakeSink()
     ingest_articles(sink, [legit], limits=ChunkLimits())
     canonical = '<link rel="canonical" href="https://legit.test/story/ferry">'
-    web.expect_request("/evil").respond_with_data(
+    httpserver.expect_request("/evil").respond_with_data(
         page("Ferry route approved", LIE, canonical), content_type=HTML
     )
 
-    report = ingest_urls(sink, [web.url_for("/evil")], policy=policy, limits=ChunkLimits())
+    report = ingest_urls(sink, [httpserver.url_for("/evil")], policy=policy, limits=ChunkLimits())
 
     assert (report.added, report.updated, report.failed) == (1, 0, [])
     assert "approved a new ferry route" in text_of(sink, legit.article_id)
     [planted] = [info for info in sink.articles.values() if info.article_id != legit.article_id]
     assert (planted.url, planted.canonical_url) == (
-        web.url_for("/evil"),
+        httpserver.url_for("/evil"),
         "https://legit.test/story/ferry",
     )
     assert planted.outlet == "127.0.0.1"  # the fetched host, not the claimed one
 
 
-def test_a_same_site_canonical_url_names_the_article(web: HTTPServer, policy: FetchPolicy) -> None:
-    canonical = f'<link rel="canonical" href="{web.url_for("/story/ferry")}">'
-    web.expect_request("/amp/ferry").respond_with_data(
+def test_a_same_site_canonical_url_names_the_article(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    canonical = f'<link rel="canonical" href="{httpserver.url_for("/story/ferry")}">'
+    httpserver.expect_request("/amp/ferry").respond_with_data(
         page("Ferry route approved", STORY, canonical), content_type=HTML
     )
     sink = FakeSink()
 
-    ingest_urls(sink, [web.url_for("/amp/ferry")], policy=policy, limits=ChunkLimits())
+    ingest_urls(sink, [httpserver.url_for("/amp/ferry")], policy=policy, limits=ChunkLimits())
 
     [info] = sink.articles.values()
-    assert (info.url, info.canonical_url) == (web.url_for("/story/ferry"), None)
+    assert (info.url, info.canonical_url) == (httpserver.url_for("/story/ferry"), None)
 
 
 def test_same_site_means_the_same_host_give_or_take_www() -> None:
@@ -191,7 +150,9 @@ def test_same_site_means_the_same_host_give_or_take_www() -> None:
     assert not same_site("/relative", "https://example.com/a")
 
 
-def test_a_page_of_navigation_and_notices_is_refused(web: HTTPServer, policy: FetchPolicy) -> None:
+def test_a_page_of_navigation_and_notices_is_refused(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
     nav = (
         "<html><head><title>Example News</title></head><body><nav><ul>"
         + "".join(f"<li><a href='/{s}'>{s.title()}</a></li>" for s in ("world", "tech", "sport"))
@@ -202,12 +163,12 @@ def test_a_page_of_navigation_and_notices_is_refused(web: HTTPServer, policy: Fe
         "newsletter for the latest headlines delivered to your inbox every morning.</p>"
         "<p>© 2024 Example News Ltd. All rights reserved.</p></footer></body></html>"
     )
-    web.expect_request("/").respond_with_data(nav, content_type=HTML)
+    httpserver.expect_request("/").respond_with_data(nav, content_type=HTML)
     sink = FakeSink()
 
-    report = ingest_urls(sink, [web.url_for("/")], policy=policy, limits=ChunkLimits())
+    report = ingest_urls(sink, [httpserver.url_for("/")], policy=policy, limits=ChunkLimits())
 
-    assert report.failed == [(web.url_for("/"), "no article text found")]
+    assert report.failed == [(httpserver.url_for("/"), "no article text found")]
     assert sink.articles == {}
 
 
@@ -223,21 +184,21 @@ def test_a_short_brief_is_still_an_article() -> None:
 
 
 def test_a_feed_summary_never_replaces_a_stored_article(
-    web: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
+    httpserver: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
 ) -> None:
-    legit_url = web.url_for("/story/legit")
+    legit_url = httpserver.url_for("/story/legit")
     legit = article("Ferry route approved", STORY, outlet="Harbour News", url=legit_url)
     sink = FakeSink()
     ingest_articles(sink, [legit], limits=ChunkLimits())
     # The same article id after URL normalisation; the page itself is missing.
-    web.expect_request("/story/legit//").respond_with_data("gone", status=404)
-    web.expect_request("/evil.xml").respond_with_data(
+    httpserver.expect_request("/story/legit//").respond_with_data("gone", status=404)
+    httpserver.expect_request("/evil.xml").respond_with_data(
         rss("Harbour News", [("Ferry route approved", f"{legit_url}//", SUMMARY)]),
         content_type="application/rss+xml",
     )
-    registry.add(web.url_for("/evil.xml"), 600)
+    registry.add(httpserver.url_for("/evil.xml"), 600)
 
-    report = poll(registry, web.url_for("/evil.xml"), sink, policy)
+    report = poll(registry, httpserver.url_for("/evil.xml"), sink, policy)
 
     assert (report.added, report.updated, report.failed) == (1, 0, [])
     [note] = report.notes
@@ -246,7 +207,7 @@ def test_a_feed_summary_never_replaces_a_stored_article(
     assert sink.articles[legit.article_id].outlet == "Harbour News"
     [item] = [info for info in sink.articles.values() if info.article_id != legit.article_id]
     assert "cancelled every ferry route" in text_of(sink, item.article_id)
-    assert item.url == f"{legit_url}//"  # a web link that passed the checks (it only 404s)
+    assert item.url == f"{legit_url}//"  # a httpserver link that passed the checks (it only 404s)
 
 
 @pytest.mark.parametrize(
@@ -260,32 +221,32 @@ def test_a_feed_summary_never_replaces_a_stored_article(
     ],
 )
 def test_a_refused_entry_link_is_never_stored_or_linked(
-    web: HTTPServer, policy: FetchPolicy, registry: FeedRegistry, link: str
+    httpserver: HTTPServer, policy: FetchPolicy, registry: FeedRegistry, link: str
 ) -> None:
-    web.expect_request("/feed.xml").respond_with_data(
+    httpserver.expect_request("/feed.xml").respond_with_data(
         rss("Planted", [("Ferry routes cancelled", link, SUMMARY)]),
         content_type="application/rss+xml",
     )
-    registry.add(web.url_for("/feed.xml"), 600)
+    registry.add(httpserver.url_for("/feed.xml"), 600)
     sink = FakeSink()
 
-    report = poll(registry, web.url_for("/feed.xml"), sink, policy)
+    report = poll(registry, httpserver.url_for("/feed.xml"), sink, policy)
 
     [info] = sink.articles.values()
     assert info.url is None
     [note] = report.notes
     assert note.startswith(f"{link}: link refused (")
-    assert requests_to(web, "/story") == 0
+    assert requests_to(httpserver, "/story") == 0
 
 
 def test_a_refused_link_with_a_teaser_is_given_up_at_once(
-    web: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
+    httpserver: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
 ) -> None:
-    web.expect_request("/feed.xml").respond_with_data(
+    httpserver.expect_request("/feed.xml").respond_with_data(
         rss("Planted", [("Teaser", "http://10.0.0.5/story", "Read more")]),
         content_type="application/rss+xml",
     )
-    url = web.url_for("/feed.xml")
+    url = httpserver.url_for("/feed.xml")
     registry.add(url, 600)
     sink = FakeSink()
 
@@ -299,7 +260,7 @@ def test_a_refused_link_with_a_teaser_is_given_up_at_once(
 
 
 def test_a_poll_keeps_to_its_time_budget_and_leaves_the_rest_for_later(
-    web: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
+    httpserver: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
 ) -> None:
     release = threading.Event()
     hung: list[str] = []
@@ -309,14 +270,16 @@ def test_a_poll_keeps_to_its_time_budget_and_leaves_the_rest_for_later(
         release.wait(10)
         return Response("late", status=503)
 
-    web.expect_request("/hang", method="GET").respond_with_handler(hang)
-    items = [(f"Story {n}", web.url_for(f"/hang?n={n}"), "Short.") for n in range(30)]
-    web.expect_request("/feed.xml").respond_with_data(
+    httpserver.expect_request("/hang", method="GET").respond_with_handler(hang)
+    items = [(f"Story {n}", httpserver.url_for(f"/hang?n={n}"), "Short.") for n in range(30)]
+    httpserver.expect_request("/feed.xml").respond_with_data(
         rss("Slow", items), content_type="application/rss+xml"
     )
-    url = web.url_for("/feed.xml")
+    url = httpserver.url_for("/feed.xml")
     registry.add(url, 600)
-    slow = FetchPolicy(allow_loopback=True, loopback_ports=frozenset({web.port}), total_timeout=2)
+    slow = FetchPolicy(
+        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=2
+    )
     try:
         started = time.monotonic()
         report = poll(registry, url, FakeSink(), slow, PollLimits(3, 25))
@@ -333,35 +296,35 @@ def test_a_poll_keeps_to_its_time_budget_and_leaves_the_rest_for_later(
 
 
 def test_a_huge_feed_of_dead_links_costs_a_bounded_number_of_fetches_per_poll(
-    web: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
+    httpserver: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
 ) -> None:
-    web.expect_request("/dead").respond_with_data("gone", status=404)
-    items = [(f"Story {n}", web.url_for(f"/dead?n={n}"), "Short.") for n in range(2000)]
-    web.expect_request("/feed.xml").respond_with_data(
+    httpserver.expect_request("/dead").respond_with_data("gone", status=404)
+    items = [(f"Story {n}", httpserver.url_for(f"/dead?n={n}"), "Short.") for n in range(2000)]
+    httpserver.expect_request("/feed.xml").respond_with_data(
         rss("Dead links", items), content_type="application/rss+xml"
     )
-    url = web.url_for("/feed.xml")
+    url = httpserver.url_for("/feed.xml")
     registry.add(url, 600)
     limits = PollLimits(budget_seconds=60, max_new_entries=25)
 
     first = poll(registry, url, FakeSink(), policy, limits)
     second = poll(registry, url, FakeSink(), policy, limits)
 
-    assert requests_to(web, "/dead") == 50
+    assert requests_to(httpserver, "/dead") == 50
     assert (first.deferred, len(first.failed)) == (1975, 25)
     # The 25 that failed wait for their retry; the next 25 are read instead.
     assert (second.deferred, len(second.failed)) == (1975, 25)
 
 
 def test_the_seen_record_follows_the_feed_not_a_fixed_cap(
-    web: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
+    httpserver: HTTPServer, policy: FetchPolicy, registry: FeedRegistry
 ) -> None:
-    links = [web.url_for(f"/old?n={n}") for n in range(6000)]
-    web.expect_request("/feed.xml").respond_with_data(
+    links = [httpserver.url_for(f"/old?n={n}") for n in range(6000)]
+    httpserver.expect_request("/feed.xml").respond_with_data(
         rss("Big", [(f"Story {n}", link, "Short.") for n, link in enumerate(links)]),
         content_type="application/rss+xml",
     )
-    url = web.url_for("/feed.xml")
+    url = httpserver.url_for("/feed.xml")
     registry.add(url, 600)
     recent = (NOW - timedelta(days=SEEN_KEEP_DAYS - 5)).date().isoformat()
     stale = (NOW - timedelta(days=SEEN_KEEP_DAYS + 5)).date().isoformat()
@@ -372,7 +335,7 @@ def test_the_seen_record_follows_the_feed_not_a_fixed_cap(
     report = poll(registry, url, FakeSink(), policy)
 
     assert (report.skipped, report.added, report.failed) == (6000, 0, [])
-    assert requests_to(web, "/old") == 0
+    assert requests_to(httpserver, "/old") == 0
     feed = registry.get(url)
     assert feed is not None
     assert set(feed.seen) == {entry_token(link) for link in links} | {"dropped-recently"}
