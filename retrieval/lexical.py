@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import shutil
 import threading
@@ -333,7 +334,8 @@ class LexicalIndex:
         from retrieval.store import CHANGE_WINDOW_US, next_seq
 
         started = next_seq()
-        building = self.path.with_name(self.path.name + ".building")
+        # One building directory per process: two processes may find the index missing at once.
+        building = self.path.with_name(f"{self.path.name}.building-{os.getpid()}")
         try:
             store.sync()
             revisions = dict(store.committed_revisions())
@@ -351,9 +353,11 @@ class LexicalIndex:
             state = {"schema": SCHEMA, "complete": True, "watermark": started - CHANGE_WINDOW_US}
             _write_state(building, state)
             with self._state:
-                self._set_aside()
-                building.rename(self.path)
-                self._index = _tantivy().Index.open(str(self.path))
+                if self._open():  # another process finished first: use its index
+                    shutil.rmtree(building, ignore_errors=True)
+                else:
+                    building.rename(self.path)
+                    self._index = _tantivy().Index.open(str(self.path))
                 self._rebuilding = None
             logger.info("keyword index rebuilt: %d passages", count)
         except Exception:
