@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.settings import Settings
 from bot.wiring import (
@@ -45,7 +47,7 @@ def _settings() -> Settings:
     try:
         settings = Settings()
     except Exception as exc:  # pydantic's ValidationError lists every bad setting
-        err.print(f"[red]Invalid settings:[/red] {exc}")
+        err.print(f"[red]Invalid settings:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     configure_logging(settings)
     return settings
@@ -61,12 +63,12 @@ def _index(settings: Settings) -> Iterator[NewsIndex]:
     try:
         index = open_index(settings)
     except (DataDirBusyError, StoreError, EmbedderError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     try:
         yield index
     except (StoreError, EmbedderError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     finally:
         index.close()
@@ -82,7 +84,7 @@ def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> 
             outlet or (), since, until, date.today(), names=("--since", "--until")
         )
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
 
 
@@ -146,7 +148,7 @@ def ingest(
             f"[{'red' if report.failed else 'green'}]{len(report.failed)} failed[/]"
         )
         for origin, reason in report.failed:
-            out.print(f"  [red]✗[/red] {origin}: {reason}", markup=True, highlight=False)
+            out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
     if report.failed:
         raise typer.Exit(1)
 
@@ -258,13 +260,14 @@ def sources(
     )
     for row in rows:
         date = str(row["published_at"] or "")[:10]
+        # Text, not str: a headline's "[/]" or "[bold]" is shown as written, never as markup.
         table.add_row(
             str(row["article_id"]),
             date,
-            str(row["outlet"] or ""),
-            str(row["title"]),
+            Text(str(row["outlet"] or "")),
+            Text(str(row["title"])),
             str(row["passages"]),
-            ", ".join(str(p["outlet"] or p["url"]) for p in row["also_published"]),  # type: ignore[attr-defined]
+            Text(", ".join(str(p["outlet"] or p["url"]) for p in row["also_published"])),  # type: ignore[attr-defined]
         )
     out.print(table)
 
@@ -378,9 +381,11 @@ def feeds_add(
         seconds = parse_interval(every or settings.feed_default_every)
         feed = feed_registry(settings).add(url, seconds)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    out.print(f"Subscribed to {feed.url}, polled every {_interval(feed.every_seconds)}.")
+    out.print(
+        f"Subscribed to {feed.url}, polled every {_interval(feed.every_seconds)}.", markup=False
+    )
 
 
 @feeds_app.command("list")
@@ -405,8 +410,8 @@ def feeds_list(
     table = Table("url", "title", "every", "last polled", "entries seen")
     for f in feeds:
         table.add_row(
-            f.url,
-            f.title or "",
+            Text(f.url),
+            Text(f.title or ""),  # a feed's own title: shown as written, never as markup
             _interval(f.every_seconds),
             f.last_polled or "never",
             str(len(f.seen)),
@@ -418,9 +423,9 @@ def feeds_list(
 def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL.")]) -> None:
     """Unsubscribe from a feed (its articles stay in the index)."""
     if not feed_registry(_settings()).remove(url):
-        err.print(f"[red]error:[/red] not subscribed to {url} (see `newsbot feeds list`)")
+        err.print(f"[red]error:[/red] not subscribed to {escape(url)} (see `newsbot feeds list`)")
         raise typer.Exit(1)
-    out.print(f"Unsubscribed from {url}.")
+    out.print(f"Unsubscribed from {url}.", markup=False)
 
 
 @feeds_app.command("poll")
@@ -444,12 +449,13 @@ def feeds_poll() -> None:
             out.print(
                 f"{feed.url}: {report.added} added, {report.updated} updated, "
                 f"{report.unchanged} unchanged, {report.skipped} seen before, "
-                f"{report.deferred} left for later, {len(report.failed)} failed"
+                f"{report.deferred} left for later, {len(report.failed)} failed",
+                markup=False,
             )
             for note in report.notes:
-                out.print(f"  note: {note}", highlight=False)
+                out.print(f"  note: {note}", markup=False, highlight=False)
             for origin, reason in report.failed:
-                out.print(f"  [red]✗[/red] {origin}: {reason}", highlight=False)
+                out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
             failed = failed or bool(report.failed)
     if failed:
         raise typer.Exit(1)

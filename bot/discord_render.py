@@ -7,6 +7,7 @@ one message (10 embeds, 6000 characters) spills into further messages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,10 @@ EMBEDS_PER_MESSAGE = 10
 CHARS_PER_MESSAGE = 6000
 EXCERPT = 300  # characters of the cited passage shown under each source
 COLOUR = 0x2B6CB0
+# Characters Discord reads as markdown: with them an outlet named "Evil](https://x) [x" would
+# become a masked link, and a quoted passage could hide one.
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#<])")
+_MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(")  # the start of [text](url)
 
 
 @dataclass
@@ -31,6 +36,11 @@ class Page:
 
     content: str = ""
     embeds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plain(text: str) -> str:
+    """Return article text escaped so that Discord shows it as written, never as markdown."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def clip(text: str, limit: int) -> str:
@@ -71,23 +81,26 @@ def embed_size(embed: dict[str, Any]) -> int:
 def source_field(citation: Citation) -> dict[str, Any]:
     """Return the embed field for one source: `[n] Headline` and `Outlet, date` with an excerpt."""
     p = citation.passage
-    where = ", ".join(x for x in (p.outlet, p.published_date) if x) or "source"
+    where = plain(", ".join(x for x in (p.outlet, p.published_date) if x) or "source")
     url = web_url(p.url)
     # Parentheses would end Discord's masked link early; percent-encoded they are the same URL.
     link = f"[{where}]({url.replace('(', '%28').replace(')', '%29')})" if url else where
-    excerpt = clip(" ".join(p.text.split()), EXCERPT)
+    excerpt = plain(clip(" ".join(p.text.split()), EXCERPT))
     also = ""
     if citation.also_published:
         outlets = ", ".join(str(x.outlet or x.url) for x in citation.also_published)
-        also = f"\nalso published by {outlets}"
+        also = f"\nalso published by {plain(outlets)}"
     value = clip(f"{link}{also}\n> {excerpt}", FIELD_VALUE)
-    return {"name": clip(f"[{citation.n}] {p.title}", FIELD_NAME), "value": value, "inline": False}
+    name = clip(f"[{citation.n}] {plain(p.title)}", FIELD_NAME)
+    return {"name": name, "value": value, "inline": False}
 
 
 def answer_pages(answer: Answer) -> list[Page]:
     """Return the messages that carry an answer and its sources, each within Discord's limits."""
     embeds: list[dict[str, Any]] = []
-    for i, part in enumerate(split_text(answer.text or "…", DESCRIPTION)):
+    # The answer may quote (or a chat model may write) link syntax: never a live masked link.
+    text = _MASKED_LINK.sub(r"\\[\1\\](", answer.text or "…")
+    for i, part in enumerate(split_text(text, DESCRIPTION)):
         embed: dict[str, Any] = {"description": part, "color": COLOUR}
         if i == 0:
             embed["title"] = "Answer" if answer.grounded else "Not in the coverage"
@@ -139,8 +152,8 @@ def passages_pages(answer_citations: list[dict[str, Any]]) -> list[Page]:
     embeds = []
     for c in answer_citations:
         where = ", ".join(x for x in (c.get("outlet"), c.get("published_at")) if x)
-        title = clip(f"[{c['n']}] {c['title']}", TITLE)
-        for i, part in enumerate(split_text(c["text"], DESCRIPTION)):
+        title = clip(f"[{c['n']}] {c['title']}", TITLE)  # embed titles show no markdown
+        for i, part in enumerate(split_text(plain(c["text"]), DESCRIPTION)):
             embed: dict[str, Any] = {"title": title, "description": part, "color": COLOUR}
             if i == 0 and (url := web_url(c.get("url"))):
                 embed["url"] = url

@@ -45,6 +45,7 @@ _HEADLINE_MARKS = re.compile(r"^\s*#+\s*")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
 NO_ARTICLE = "no article text found"
+TOO_DEEP = "malformed JSON: nested too deeply"
 # An article body: at least this much text in paragraphs of at least this many words.
 MIN_BODY_CHARS = 120
 MIN_PROSE_WORDS = 8
@@ -261,6 +262,8 @@ def parse_json(text: str, name: str) -> ParsedSource:
         if error.msg == "Extra data":
             reason += "; several objects need a [list] or a .jsonl file"
         raise ParseError(reason) from error
+    except RecursionError:
+        raise ParseError(TOO_DEEP) from None
     if isinstance(data, dict):
         return ParsedSource([json_article(data, name)], [])
     if not isinstance(data, list):
@@ -285,6 +288,9 @@ def parse_json_lines(text: str, name: str) -> ParsedSource:
             item = json.loads(line)
         except json.JSONDecodeError as error:
             result.errors.append((origin, f"malformed JSON: {error.msg} (column {error.colno})"))
+            continue
+        except RecursionError:
+            result.errors.append((origin, TOO_DEEP))
             continue
         _collect(result, item, origin)
     return result

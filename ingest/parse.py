@@ -8,6 +8,7 @@ every source yields articles cleaned the same way.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import PurePath
 
 from retrieval.types import Article, web_url
+
+logger = logging.getLogger(__name__)
 
 
 class ParseError(ValueError):
@@ -36,6 +39,10 @@ _SPACE = re.compile(r"\s+")
 # C0 controls other than tab, newline, vertical tab, form feed, carriage return and escape.
 _CONTROL_BYTES = frozenset(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B}) | {0x7F}
 _C1_CONTROLS = re.compile(r"[\x80-\x9f]")
+# Control characters other than whitespace (which clean_text collapses): never kept in text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_STRAY_BYTES = 16  # at most this many invalid bytes in text that is otherwise UTF-8
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _BINARY_SAMPLE = 8192
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -104,6 +111,14 @@ def decode_text(data: bytes) -> str:
         return text
     if _looks_binary(data):
         raise ParseError("looks like a binary file, not text")
+    text = data.decode("utf-8-sig", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    # A few stray bytes in UTF-8 text are damage to replace, not a sign of another charset:
+    # read as cp1252, every ’ “ ” of the file would become mojibake.
+    if invalid == 0 or (invalid <= _STRAY_BYTES and _has_utf8_multibyte(data)):
+        if invalid:
+            logger.warning("%d invalid UTF-8 byte(s) replaced with U+FFFD", invalid)
+        return text
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -116,6 +131,11 @@ def decode_text(data: bytes) -> str:
     return text
 
 
+def _has_utf8_multibyte(data: bytes) -> bool:
+    """Return whether the bytes hold well-formed UTF-8 sequences of two or more bytes."""
+    return _UTF8_SEQUENCE.search(data) is not None
+
+
 def _looks_binary(data: bytes) -> bool:
     """Return whether the bytes hold NULs or mostly control characters, as binary files do."""
     sample = data[:_BINARY_SAMPLE]
@@ -126,8 +146,8 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def clean_text(value: str) -> str:
-    """Collapse runs of whitespace (including line breaks) into single spaces and strip."""
-    return _SPACE.sub(" ", value).strip()
+    """Drop control characters (NUL…), collapse runs of whitespace into one space, strip."""
+    return _SPACE.sub(" ", _CONTROLS.sub("", value)).strip()
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> tuple[str, ...]:

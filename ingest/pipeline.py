@@ -168,6 +168,11 @@ def ingest_paths(
             parsed = parse_source(read_file(source.path, max_bytes), name)
         except ParseError as exc:
             report.failed.append((name, str(exc)))
+        except Exception as exc:  # one odd file must never stop the batch
+            logger.exception("reading %s failed", name)
+            report.failed.append(
+                (name, f"cannot read the file: {type(exc).__name__}: {_one_line(exc)}")
+            )
         else:
             report.failed.extend(parsed.errors)
             for article in parsed.articles:

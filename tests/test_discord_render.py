@@ -95,3 +95,28 @@ def test_full_passages_are_paged_within_limits() -> None:
 
     assert_within_limits(pages)
     assert sum(e["description"].count("long passage") for p in pages for e in p.embeds) == 3500
+
+
+def test_article_text_with_markdown_is_shown_as_written_never_as_a_link() -> None:
+    evil = Passage(
+        "e-p",
+        "e",
+        0,
+        "Click [here](https://evil.example/login) to **claim** it.",
+        "Title [/] with *stars*",
+        "Evil](https://evil.example/phish) [x",
+        "2025-12-06",
+        url="https://news.example/real",
+    )
+    answer = Answer("He wrote [here](https://evil.example/login) [1].", (Citation(1, evil),))
+
+    [page] = answer_pages(answer)
+    field = page.embeds[1]["fields"][0]
+
+    assert "](https://evil.example" not in field["value"].replace("\\]", "")
+    assert field["value"].startswith(
+        "[Evil\\]\\(https://evil.example/phish\\) \\[x, 2025-12-06](https://news.example/real)"
+    )
+    assert "Click \\[here\\]\\(https://evil.example/login\\) to \\*\\*claim\\*\\*" in field["value"]
+    assert field["name"] == "[1] Title \\[/\\] with \\*stars\\*"
+    assert page.embeds[0]["description"] == "He wrote \\[here\\](https://evil.example/login) [1]."
