@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from retrieval.types import Passage, SearchFilters, date_number
 
 if TYPE_CHECKING:
-    from retrieval.store import Change, PassageStore
+    from retrieval.store import Change, FeedPosition, PassageStore
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class LexicalIndex:
         self._writes = threading.Lock()  # one writer per process (the file lock: per directory)
         self._rebuilding: threading.Thread | None = None
         self._idf: dict[str, float] = {}
+        self._position: FeedPosition | None = None  # where this process reads the feed from
 
     @property
     def ready(self) -> bool:
@@ -125,13 +127,29 @@ class LexicalIndex:
         return int(index.searcher().num_docs) if index is not None else 0
 
     # -- keeping up with the store ----------------------------------------------------------
-    def catch_up(self, store: PassageStore) -> int:
+    def feed_since(self) -> int | None:
+        """Return the stamp this index reads the change feed from (None: not open)."""
+        from retrieval.store import FeedPosition
+
+        if self._index is None:
+            return None
+        if self._position is None:
+            self._position = FeedPosition(seen=self._watermark())
+        return self._position.since()
+
+    def catch_up(
+        self,
+        store: PassageStore,
+        changes: Sequence[Change] | None = None,
+        looked: int | None = None,
+    ) -> int:
         """Apply the store's changes since this index last looked; return how many were new.
 
         Opens the index on first use, and rebuilds it when it is missing, unreadable or of
-        another schema (see the module docstring).
+        another schema (see the module docstring). `changes`, read from the feed at `looked`
+        from no later than `feed_since()`, save reading the feed again.
         """
-        from retrieval.store import CHANGE_WINDOW_US
+        from retrieval.store import next_seq
 
         with self._state:
             if self._index is None and self._rebuilding is None and not self._open():
@@ -141,7 +159,11 @@ class LexicalIndex:
                 return 0
         try:
             index.reload()
-            changes = store.changes_since(self._watermark() - CHANGE_WINDOW_US)
+            since = self.feed_since()
+            assert since is not None and self._position is not None
+            if changes is None or looked is None:
+                looked = next_seq()
+                changes = store.changes_since(since)
             searcher = index.searcher()
             todo = [c for c in changes if self._wanted(searcher, c)]
             applied = 0
@@ -155,8 +177,11 @@ class LexicalIndex:
                 if passages:  # else replaced since: the newer commit is in the feed too
                     puts.append((change.article_id, revision, change.seq, passages))
             applied += self.put_many(puts)
+            if self._index is None or self._position is None:
+                return applied  # failed meanwhile: the next look starts again
+            self._position.advance(changes, looked)
             if changes:
-                self._set_watermark(max(change.seq for change in changes))
+                self._set_watermark(self._position.seen)
             return applied
         except (ValueError, OSError) as error:
             self._damaged(error)
@@ -247,7 +272,7 @@ class LexicalIndex:
         with self._writes, FileLock(str(self.path / "writer.lock")):
             index = self._index
             index.reload()
-            holder = [index.writer(_WRITER_HEAP, 1)]
+            holder = [_new_writer(index)]
             try:
                 yield holder[0], index.searcher()
                 holder[0].commit()
@@ -291,8 +316,7 @@ class LexicalIndex:
                 )
                 self._set_aside()
                 return False
-            index = _tantivy().Index.open(str(self.path))
-            index.searcher().num_docs  # noqa: B018 - reads the segments: fails if they are broken
+            index = _open_index(self.path)
         except (ValueError, OSError) as error:
             logger.warning("keyword index %s is unreadable (%s); rebuilding it", self.path, error)
             self._set_aside()
@@ -303,16 +327,22 @@ class LexicalIndex:
     def _set_aside(self) -> None:
         """Move an unusable index out of the way (kept for a human to look at)."""
         self._index = None
+        self._position = None
         aside = self.path.with_name(self.path.name + ".unusable")
         if self.path.exists():
             shutil.rmtree(aside, ignore_errors=True)
             self.path.rename(aside)
 
     def _damaged(self, error: Exception) -> None:
-        logger.error("keyword index %s failed (%s); it will be rebuilt", self.path, error)
+        """Close the index after a failure; the next catch-up opens it again, or rebuilds it.
+
+        Most failures pass (another process's commit removed a file this one was about to
+        read, a writer still held): only an index that cannot be opened is set aside.
+        """
+        logger.warning("keyword index %s failed (%s); opening it again", self.path, error)
         with self._state:
-            if self._index is not None:
-                self._set_aside()
+            self._index = None
+            self._position = None
 
     def _start_rebuild(self, store: PassageStore) -> None:
         """Rebuild from the store: now when it is small, else in a background thread."""
@@ -358,6 +388,7 @@ class LexicalIndex:
                 else:
                     building.rename(self.path)
                     self._index = _tantivy().Index.open(str(self.path))
+                self._position = None  # read from the index's own saved position
                 self._rebuilding = None
             logger.info("keyword index rebuilt: %d passages", count)
         except Exception:
@@ -467,6 +498,38 @@ class LexicalIndex:
 
 
 _STATE = "newsbot.json"
+_OPEN_TRIES = 3
+
+
+def _new_writer(index: Any) -> Any:
+    """Return a writer; a writer just dropped (here or elsewhere) may hold tantivy's lock a
+    moment longer than our file lock, so a busy lock is tried again for a few seconds."""
+    for attempt in range(50):
+        try:
+            return index.writer(_WRITER_HEAP, 1)
+        except ValueError as error:
+            if "LockBusy" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+def _open_index(path: Path) -> Any:
+    """Open a tantivy index and read its segments, trying again a moment later on failure.
+
+    Another process's commit may delete a file between listing and opening it: only an index
+    that fails three times running is unreadable.
+    """
+    for attempt in range(_OPEN_TRIES):
+        try:
+            index = _tantivy().Index.open(str(path))
+            index.searcher().num_docs  # noqa: B018 - reads the segments: fails if they are broken
+            return index
+        except (ValueError, OSError):
+            if attempt == _OPEN_TRIES - 1:
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 def _write_state(directory: Path, state: dict[str, Any]) -> None:

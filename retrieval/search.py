@@ -83,8 +83,13 @@ class HybridSearch:
         Reads only what changed since the last look (this or another process's writes), so it
         runs before every search; searches never wait for a writer.
         """
-        self.store.sync()
-        self.lexical.catch_up(self.store)
+        from retrieval.store import next_seq
+
+        looked = next_seq()
+        since = [s for s in (self.store.feed_since(), self.lexical.feed_since()) if s is not None]
+        changes = self.store.changes_since(min(since)) if len(since) == 2 else None
+        self.store.sync(changes, looked)  # one read of the feed serves both
+        self.lexical.catch_up(self.store, changes, looked)
 
     def plan(self, question: str) -> QueryPlan:
         """Return the parts of the question to search (outlets and dates it names)."""

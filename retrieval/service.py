@@ -284,7 +284,8 @@ class NewsIndex:
     def search(
         self, question: str, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchHit]:
-        return self.searcher.search(question, k or self.top_k, filters)
+        with self.embedder.answering_question():  # an ingest's embedding gives way meanwhile
+            return self.searcher.search(question, k or self.top_k, filters)
 
     def ask(
         self,
@@ -300,10 +301,11 @@ class NewsIndex:
         question = question.strip()
         if not question:
             return Answer("Ask a question about the news coverage.", (), grounded=False)
-        if self.chat is not None:
+        if self.chat is not None:  # its search gives way; the chat model's wait does not
             answer = self.chat.answer(question, history, filters)
         else:
-            answer = self.answerer.answer(question, self.search(question, filters=filters))
+            with self.embedder.answering_question():  # an ingest's embedding gives way
+                answer = self.answerer.answer(question, self.search(question, filters=filters))
         return self._with_publications(answer)
 
     def _with_publications(self, answer: Answer) -> Answer:

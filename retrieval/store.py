@@ -15,9 +15,11 @@ microseconds since the epoch, increasing within a process), and forgetting an ar
 writes a tombstone with its own `seq` to a small changes collection. `changes_since(seq)` reads
 both, so the in-memory catalogue and the keyword index of this or any other process catch up by
 reading only what changed. The stamp is part of the commit itself, so no crash can leave a
-committed article that the feed does not show. Readers look back `CHANGE_WINDOW_US` before their
-last stamp, since a stamp is taken a moment before its record becomes visible (and another
-process's clock may differ a little); applying a change twice is harmless.
+committed article that the feed does not show. A stamp is taken a moment before its record
+becomes visible (and another process's clock may differ a little), so a reader assumes only that
+a commit is visible within `CHANGE_WINDOW_US` of its stamp: each look reads from the earlier of
+its latest stamp and its previous look's time less that window (`FeedPosition`). Applying a
+change twice is harmless.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ logger = logging.getLogger(__name__)
 
 _PAGE = 1000
 _ARTICLES_PER_READ = 200
-# How far before its last stamp a reader looks again for changes (see the module docstring).
-CHANGE_WINDOW_US = 60_000_000
+# A commit becomes visible within this long of its stamp (see the module docstring).
+CHANGE_WINDOW_US = 15_000_000
 
 
 class StoreError(RuntimeError):
@@ -63,6 +65,24 @@ class Change:
     article_id: str
     seq: int
     record: dict[str, Any] | None
+
+
+@dataclass
+class FeedPosition:
+    """Where a reader of the change feed is: what it has seen, and when it last looked."""
+
+    seen: int = 0  # the latest stamp applied
+    looked: int = 0  # when the last look started (microseconds since the epoch), 0: never
+
+    def since(self) -> int:
+        """Return the stamp to read from: nothing visible since the last look is missed."""
+        if not self.looked:
+            return self.seen - CHANGE_WINDOW_US
+        return min(self.seen, self.looked - CHANGE_WINDOW_US)
+
+    def advance(self, changes: Sequence[Change], looked: int) -> None:
+        self.seen = max([self.seen, *(change.seq for change in changes)])
+        self.looked = looked
 
 
 _last_seq = 0
@@ -242,7 +262,7 @@ class PassageStore:
             )
         self.batch_size = max(1, min(int(client.get_max_batch_size()), 5000))
         self._catalogue: Catalogue | None = None
-        self._catalogue_seq = 0  # the latest change the catalogue has applied
+        self._catalogue_position = FeedPosition()
         self._catalogue_lock = threading.RLock()
 
     # -- the change feed --------------------------------------------------------------------
@@ -262,16 +282,27 @@ class PassageStore:
         ]
         return sorted(found, key=lambda change: change.seq)
 
-    def sync(self) -> list[Change]:
-        """Bring the in-memory catalogue up to the store; return the changes it applied."""
+    def feed_since(self) -> int | None:
+        """Return the stamp the catalogue reads the change feed from (None: not loaded yet)."""
+        with self._catalogue_lock:
+            return None if self._catalogue is None else self._catalogue_position.since()
+
+    def sync(self, changes: Sequence[Change] | None = None, looked: int | None = None) -> None:
+        """Bring the in-memory catalogue up to the store.
+
+        `changes`, read from the feed since `looked` by a caller that also feeds the keyword
+        index, saves a second read; without them the catalogue reads the feed itself.
+        """
         with self._catalogue_lock:
             if self._catalogue is None:
                 self._load_catalogue()
-                return []
-            changes = self.changes_since(self._catalogue_seq - CHANGE_WINDOW_US)
+                return
+            if changes is None or looked is None:
+                looked = next_seq()
+                changes = self.changes_since(self._catalogue_position.since())
             for change in changes:
                 self._apply(change)
-            return changes
+            self._catalogue_position.advance(changes, looked)
 
     def _load_catalogue(self) -> None:
         started = next_seq()
@@ -279,7 +310,7 @@ class PassageStore:
         for aid, meta in self._catalogue_records():
             catalogue.put(aid, meta)
         self._catalogue = catalogue
-        self._catalogue_seq = started
+        self._catalogue_position = FeedPosition(seen=started, looked=started)
 
     def _apply(self, change: Change) -> None:
         assert self._catalogue is not None
@@ -290,7 +321,6 @@ class PassageStore:
             current = self.articles.get(ids=[change.article_id], include=["metadatas"])
             if not current["ids"] or int(current["metadatas"][0].get("seq", 0)) <= change.seq:
                 self._catalogue.drop(change.article_id)
-        self._catalogue_seq = max(self._catalogue_seq, change.seq)
 
     def _catalogue_now(self) -> Catalogue:
         with self._catalogue_lock:
@@ -415,12 +445,18 @@ class PassageStore:
             if self._catalogue is not None:
                 for aid, record in zip(article_ids, records, strict=True):
                     self._catalogue.put(aid, record)
-        revisions = sorted({str(record["revision"]) for record in records})
-        self.passages.delete(
-            where={
-                "$and": [{"article_id": {"$in": article_ids}}, {"revision": {"$nin": revisions}}]
-            }
-        )
+        # Only an article that had a committed revision can have another revision's passages
+        # to delete (a filtered delete scans, and most of a feed's articles are new). Passages
+        # of an attempt that crashed before its first commit stay invisible until the article
+        # is next updated or forgotten.
+        replaced = [aid for aid in article_ids if aid in previous]
+        if replaced:
+            revisions = sorted({str(r["revision"]) for r in records})
+            self.passages.delete(
+                where={
+                    "$and": [{"article_id": {"$in": replaced}}, {"revision": {"$nin": revisions}}]
+                }
+            )
         for record in records:
             record["clean"] = True
         self.articles.update(ids=article_ids, metadatas=records)

@@ -245,3 +245,95 @@ def test_a_damaged_keyword_index_is_rebuilt_while_questions_are_answered(
     assert Path(f"{path}.unusable").exists()  # kept for a human to look at
     messages = " ".join(record.getMessage() for record in caplog.records)
     assert "unreadable" in messages and "answers use dense search alone" in messages
+
+
+def _fake_article(n: int) -> tuple[Any, list[Any], Any]:
+    import numpy as np
+
+    from retrieval.types import ArticleInfo, Passage, passage_id
+
+    aid, revision = f"a{n}", f"r{n:08d}"
+    passages = [
+        Passage(passage_id(aid, revision, i), aid, i, f"item{n} word{i} common text", f"t{n}")
+        for i in range(3)
+    ]
+    info = ArticleInfo(aid, f"t{n}", None, None, None, 3, revision)
+    return info, passages, np.random.default_rng(n).standard_normal((3, 8)).astype(np.float32)
+
+
+def test_an_article_committed_before_a_crash_reaches_the_keyword_index(tmp_path: Path) -> None:
+    chroma = ChromaLocation(path=tmp_path / "chroma")
+    store = PassageStore(open_client(chroma), prefix="c", embedding_model="m")
+    lexical = LexicalIndex(tmp_path / "keywords")
+    store.sync()
+    lexical.catch_up(store)
+    info, passages, vectors = _fake_article(1)
+    # The commit, then the crash: the keyword index never heard of it.
+    store.write_articles([(info, passages, vectors, None)])
+
+    restarted = LexicalIndex(tmp_path / "keywords")
+    restarted.catch_up(store)
+
+    assert restarted.search("item1 word2", 5)[0][0] == passages[2].passage_id
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from retrieval.lexical import LexicalIndex
+    from retrieval.store import ChromaLocation, PassageStore, open_client
+
+    host, port, prefix, keywords = sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+    store = PassageStore(
+        open_client(ChromaLocation(host=host, port=port)), prefix=prefix, embedding_model="m"
+    )
+    lexical = LexicalIndex(keywords)
+    found = 0
+    deadline = time.monotonic() + float(sys.argv[5])
+    while time.monotonic() < deadline:
+        store.sync()
+        lexical.catch_up(store)
+        found = max(found, len(lexical.search("common text", 1000)))
+    print(found)
+    """
+)
+
+
+def test_processes_sharing_a_data_dir_ask_while_another_writes_without_errors(
+    chroma_server: tuple[str, int], tmp_path: Path
+) -> None:
+    from retrieval.embedder import Embedder
+    from retrieval.service import NewsIndex
+
+    host, port = chroma_server
+    prefix = f"shared{os.getpid()}"
+    keywords = tmp_path / "data" / "keywords"  # one directory for every process
+    store = PassageStore(
+        open_client(ChromaLocation(host=host, port=port)), prefix=prefix, embedding_model="m"
+    )
+    writer = NewsIndex(store, LexicalIndex(keywords), Embedder())
+    writer.refresh()
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, host, str(port), prefix, str(keywords), "12"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for _ in range(3)
+    ]
+    for n in range(40):
+        info, passages, vectors = _fake_article(n)
+        writer.put_embedded([(info, passages, vectors)])
+        if n % 10 == 9:
+            writer.forget(f"a{n - 5}")
+    results = [reader.communicate(timeout=120) for reader in readers]
+
+    for (out, errors), reader in zip(results, readers, strict=True):
+        assert reader.returncode == 0, errors[-2000:]
+        assert int(out) > 0
+    writer.refresh()
+    assert len(writer.lexical.search("common text", 1000)) == 3 * (40 - 4)
