@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from ingest.chunk import ChunkLimits
+from ingest.feeds import FeedRegistry, PollLimits, PollReport, poll_feed
+from ingest.fetch import FetchPolicy
 from ingest.pipeline import IngestReport, ingest_articles
 from retrieval.service import NewsIndex
 from retrieval.types import Article, ArticleInfo, Passage
@@ -106,3 +109,22 @@ class FakeSink:
 
     def refresh(self) -> None:
         self.refreshed += 1
+
+
+FEED_NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+FEED_LIMITS = PollLimits(budget_seconds=30, max_new_entries=25)
+
+
+def poll(
+    registry: FeedRegistry,
+    url: str,
+    sink: FakeSink,
+    policy: FetchPolicy,
+    limits: PollLimits = FEED_LIMITS,
+    *,
+    now: datetime = FEED_NOW,
+) -> PollReport:
+    """Poll one subscribed feed into the sink, as of `now`."""
+    return poll_feed(
+        registry, url, sink=sink, limits=ChunkLimits(), policy=policy, poll_limits=limits, now=now
+    )

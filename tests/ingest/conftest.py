@@ -10,10 +10,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+
+from ingest.feeds import FeedRegistry
+from ingest.fetch import FetchPolicy
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +68,16 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     yield attempts
     assert attempts == [], "the fetcher tried to look up a name or reach a non-loopback address"
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> FeedRegistry:
+    return FeedRegistry(tmp_path / "data" / "feeds.json")
+
+
+@pytest.fixture
+def policy(httpserver: HTTPServer) -> FetchPolicy:
+    """Return a policy that may fetch from the module's test server only."""
+    return FetchPolicy(
+        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=5
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,17 +14,14 @@ from ingest.chunk import ChunkLimits
 from ingest.feeds import (
     Feed,
     FeedRegistry,
-    PollLimits,
-    PollReport,
     entry_token,
     parse_interval,
     poll_feed,
 )
 from ingest.fetch import Fetched, FetchPolicy, fetch
-from tests.helpers import FakeSink
+from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, poll
 
-NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-LIMITS = PollLimits(budget_seconds=30, max_new_entries=25)
+NOW, LIMITS = FEED_NOW, FEED_LIMITS
 
 PARAGRAPHS = [
     "The city council voted 7 to 2 on Wednesday to approve a new pedestrian bridge over the"
@@ -74,32 +71,6 @@ def rss(base: str, items: list[tuple[str, str, str]]) -> str:
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
         f"<title>Gazette Headlines</title><link>{base}/</link><description>News</description>"
         f"{entries}</channel></rss>"
-    )
-
-
-@pytest.fixture
-def policy(httpserver: HTTPServer) -> FetchPolicy:
-    return FetchPolicy(
-        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=3
-    )
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> FeedRegistry:
-    return FeedRegistry(tmp_path / "data" / "feeds.json")
-
-
-def poll(
-    registry: FeedRegistry,
-    url: str,
-    sink: FakeSink,
-    policy: FetchPolicy,
-    *,
-    now: datetime = NOW,
-    limits: PollLimits = LIMITS,
-) -> PollReport:
-    return poll_feed(
-        registry, url, sink=sink, limits=ChunkLimits(), policy=policy, poll_limits=limits, now=now
     )
 
 

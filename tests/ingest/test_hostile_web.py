@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -21,16 +20,15 @@ from werkzeug import Request, Response
 from bot.discord_render import passages_pages, source_field
 from bot.render import answer_text
 from ingest.chunk import ChunkLimits
-from ingest.feeds import SEEN_KEEP_DAYS, Feed, FeedRegistry, PollLimits, entry_token, poll_feed
+from ingest.feeds import SEEN_KEEP_DAYS, Feed, FeedRegistry, PollLimits, entry_token
 from ingest.fetch import FetchPolicy
 from ingest.formats import parse_html
 from ingest.parse import ParseError, parse_source
 from ingest.pipeline import ingest_articles, ingest_urls
 from retrieval.types import Answer, Citation, Passage, same_site, web_url
-from tests.helpers import FakeSink, article
+from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, article, poll
 
-NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-LIMITS = PollLimits(budget_seconds=30, max_new_entries=25)
+NOW, LIMITS = FEED_NOW, FEED_LIMITS
 HTML = "text/html; charset=utf-8"
 STORY = [
     "The harbour authority approved a new ferry route to the islands on Monday, with daily "
@@ -65,32 +63,6 @@ def rss(title: str, items: list[tuple[str, str, str]]) -> str:
     return (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
         f"<link>http://127.0.0.1/</link><description>d</description>{entries}</channel></rss>"
-    )
-
-
-@pytest.fixture
-def policy(httpserver: HTTPServer) -> FetchPolicy:
-    return FetchPolicy(
-        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=5
-    )
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> FeedRegistry:
-    return FeedRegistry(tmp_path / "feeds.json")
-
-
-def poll(
-    registry: FeedRegistry,
-    url: str,
-    sink: FakeSink,
-    policy: FetchPolicy,
-    limits: PollLimits = LIMITS,
-    *,
-    now: datetime = NOW,
-) -> Any:
-    return poll_feed(
-        registry, url, sink=sink, limits=ChunkLimits(), policy=policy, poll_limits=limits, now=now
     )
 
 
