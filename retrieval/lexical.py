@@ -36,10 +36,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from retrieval.store import CHANGE_WINDOW_US, FeedPosition, next_seq
 from retrieval.types import Passage, SearchFilters, date_number
 
 if TYPE_CHECKING:
-    from retrieval.store import Change, FeedPosition, PassageStore
+    from retrieval.store import Change, PassageStore
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +130,6 @@ class LexicalIndex:
     # -- keeping up with the store ----------------------------------------------------------
     def feed_since(self) -> int | None:
         """Return the stamp this index reads the change feed from (None: not open)."""
-        from retrieval.store import FeedPosition
-
         if self._index is None:
             return None
         if self._position is None:
@@ -149,8 +148,6 @@ class LexicalIndex:
         another schema (see the module docstring). `changes`, read from the feed at `looked`
         from no later than `feed_since()`, save reading the feed again.
         """
-        from retrieval.store import next_seq
-
         with self._state:
             if self._index is None and self._rebuilding is None and not self._open():
                 self._start_rebuild(store)
@@ -361,8 +358,6 @@ class LexicalIndex:
         self._rebuilding.start()
 
     def _rebuild(self, store: PassageStore) -> None:
-        from retrieval.store import CHANGE_WINDOW_US, next_seq
-
         started = next_seq()
         # One building directory per process: two processes may find the index missing at once.
         building = self.path.with_name(f"{self.path.name}.building-{os.getpid()}")

@@ -14,7 +14,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.outlets import OutletNames
 from retrieval.query import QueryPlan, plan_query
 from retrieval.speakers import quotes, surname_of
-from retrieval.store import PassageStore
+from retrieval.store import PassageStore, next_seq
 from retrieval.types import Passage, SearchFilters, SearchHit
 
 logger = logging.getLogger(__name__)
@@ -83,8 +83,6 @@ class HybridSearch:
         Reads only what changed since the last look (this or another process's writes), so it
         runs before every search; searches never wait for a writer.
         """
-        from retrieval.store import next_seq
-
         looked = next_seq()
         since = [s for s in (self.store.feed_since(), self.lexical.feed_since()) if s is not None]
         changes = self.store.changes_since(min(since)) if len(since) == 2 else None
