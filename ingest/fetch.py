@@ -71,10 +71,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# Encodings that WHATWG labels but that are not text: "replacement" (which the current standard
-# also gives the hz-gb-2312 and iso-2022-kr/-cn labels, stateful encodings that can hide markup)
-# and x-user-defined. webencodings 0.5 still maps some of those labels to real codecs.
-_NOT_TEXT = frozenset({"replacement", "x-user-defined", "hz-gb-2312", "iso-2022-kr", "iso-2022-cn"})
+# Encodings that WHATWG labels but that are not text: "replacement" (the hz-gb-2312 and
+# iso-2022-kr/-cn labels, stateful encodings that can hide markup) and x-user-defined.
+_NOT_TEXT = frozenset({"replacement", "x-user-defined"})
 _UTF32 = re.compile(r"\s*utf[-_]?32([-_]?[lb]e)?\s*", re.IGNORECASE)  # not WHATWG; see _codec
 _GZIP_CODINGS = frozenset({"gzip", "x-gzip"})
 _INFLATE_STEP = 64 * 1024  # the most decoded bytes asked of zlib at once

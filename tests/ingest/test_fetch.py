@@ -200,7 +200,7 @@ def test_charset_fallbacks(
         ("latin1", "\u201cCaf\u00e9\u201d \u2014 news", "cp1252"),
         ("US-ASCII", "\u201cquoted\u201d", "cp1252"),
         ("windows-1251", "\u041d\u043e\u0432\u043e\u0441\u0442\u0438", "cp1251"),
-        ("shift_jis", "\u30cb\u30e5\u30fc\u30b9", "shift_jis"),
+        ("shift_jis", "\u30cb\u30e5\u30fc\u30b9", "cp932"),
         ("gbk", "\u65b0\u95fb", "gbk"),
         ("utf8", "caf\u00e9 \u2713", "utf-8"),
     ],
