@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -54,8 +54,9 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _index(settings: Settings) -> Iterator[NewsIndex]:
-    """Open the index, turning the errors a user can fix into one clear line."""
+def _index(settings: Settings, *, as_json: bool = False) -> Iterator[NewsIndex]:
+    """Open the index, turning the errors a user can fix into one clear line (exit code 2);
+    with `as_json` that line is printed as {"error": ...}, so a script always gets JSON."""
     from retrieval.embedder import EmbedderError
     from retrieval.lock import DataDirBusyError
     from retrieval.store import StoreError
@@ -63,15 +64,22 @@ def _index(settings: Settings) -> Iterator[NewsIndex]:
     try:
         index = open_index(settings)
     except (DataDirBusyError, StoreError, EmbedderError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        _fail(str(exc), as_json=as_json, cause=exc)
     try:
         yield index
     except (StoreError, EmbedderError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        _fail(str(exc), as_json=as_json, cause=exc)
     finally:
         index.close()
+
+
+def _fail(message: str, *, as_json: bool, cause: BaseException | None = None) -> NoReturn:
+    """Print an error the user can act on, as JSON or as one line, and exit with code 2."""
+    if as_json:
+        out.print_json(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(2) from cause
 
 
 def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
@@ -105,7 +113,7 @@ def ingest(
 
     settings = _settings()
     with (
-        _index(settings) as index,
+        _index(settings, as_json=as_json) as index,
         Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -149,6 +157,12 @@ def ingest(
         )
         for origin, reason in report.failed:
             out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
+        for origin, note in report.warnings:
+            out.print(f"  [yellow]![/yellow] {escape(f'{origin}: {note}')}", highlight=False)
+        if report.error:
+            err.print(f"[red]error:[/red] {escape(report.error)}", highlight=False)
+    if report.error:
+        raise typer.Exit(2)
     if report.failed:
         raise typer.Exit(1)
 
@@ -171,7 +185,7 @@ def ask(
 
     filters = _filters(outlet, since, until)
     settings = _settings()
-    with _index(settings) as index:
+    with _index(settings, as_json=as_json) as index:
         answer = index.ask(question, filters=filters)
     if as_json:
         out.print_json(json.dumps(answer.as_dict(), ensure_ascii=False))
@@ -244,7 +258,7 @@ def sources(
     from bot.render import article_row
 
     settings = _settings()
-    with _index(settings) as index:
+    with _index(settings, as_json=as_json) as index:
         rows = [article_row(info) for info in index.articles()]
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))

@@ -22,6 +22,7 @@ from bot.feedback import FeedbackStore
 from ingest.chunk import ChunkLimits
 from ingest.feeds import FeedRegistry, PollLimits
 from ingest.fetch import FetchPolicy
+from retrieval.errors import StoreUnavailable
 from retrieval.service import NewsIndex
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,10 @@ class NewsBot(commands.Bot):
         if isinstance(error, app_commands.CheckFailure):
             return  # the check already told the user why (e.g. admin commands)
         original = getattr(error, "original", error)
+        if isinstance(original, StoreUnavailable):  # the server's trouble, not a bug: one line
+            logger.warning("command %s: %s", getattr(interaction.command, "name", "?"), original)
+            await reply_ephemeral(interaction, INDEX_UNAVAILABLE)
+            return
         logger.error(
             "command %s by user %s failed:\n%s",
             interaction.command.name if interaction.command else "?",
@@ -159,6 +164,12 @@ class NewsBot(commands.Bot):
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         logger.exception("error in %s", event_method)
+
+
+INDEX_UNAVAILABLE = (
+    "The news index isn't answering right now (its database server can't be reached). "
+    "Please try again in a minute."
+)
 
 
 async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retrieval.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+
 
 class Settings(BaseSettings):
     """newsbot's configuration. Library code receives plain values taken from it."""
@@ -27,6 +29,15 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
     chroma_ssl: bool = Field(False, description="Use https to reach the Chroma server.")
+    chroma_connect_timeout: float = Field(
+        DEFAULT_CONNECT_TIMEOUT, gt=0, description="Seconds to connect to the Chroma server."
+    )
+    chroma_timeout: float = Field(
+        DEFAULT_REQUEST_TIMEOUT,
+        gt=0,
+        description="Seconds to wait for the Chroma server to answer before giving up with an "
+        "error (a server that stopped or hangs is then reported in one line).",
+    )
     chroma_collection: str = Field(
         "newsbot", description="Name prefix of the Chroma collections (3-50 letters, digits, _-)."
     )

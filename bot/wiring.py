@@ -48,6 +48,8 @@ def open_index(settings: Settings) -> NewsIndex:
         host=settings.chroma_host,
         port=settings.chroma_port,
         ssl=settings.chroma_ssl,
+        connect_timeout=settings.chroma_connect_timeout,
+        request_timeout=settings.chroma_timeout,
     )
     chat = None
     if settings.llm:

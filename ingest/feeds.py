@@ -569,6 +569,8 @@ def _ingest(
     result = ingest_articles(recorder, [article for _, article in articles], limits=limits)
     report.added, report.updated, report.unchanged = result.added, result.updated, result.unchanged
     report.failed.extend(result.failed)
+    if result.error:
+        report.failed.append((report.feed, result.error))
     report.titles = [info.title for info, status in recorder.statuses if status == "added"]
     # Articles that could not be stored stay unseen, to be tried again next poll.
     stored = {info.article_id for info, _ in recorder.statuses} | recorder.current

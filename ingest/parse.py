@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import PurePath
@@ -31,6 +31,7 @@ class ParsedSource:
 
     articles: list[Article]
     errors: list[tuple[str, str]]  # (origin, one-line reason), e.g. ("corpus.json[12]", "...")
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (origin, what was repaired)
 
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
@@ -78,10 +79,16 @@ def parse_source(data: bytes, name: str) -> ParsedSource:
         raise ParseError(f"unsupported file type {shown} (supported: {supported_list()})")
     if not data.strip():
         raise ParseError("file is empty")
-    text = decode_text(data)
+    text, replaced = _decode(data)
     if not text.strip():
         raise ParseError("file is empty")
+    parsed = _parse_text(text, name, suffix)
+    if replaced:
+        parsed.warnings.append((name, f"{replaced} invalid UTF-8 byte(s) replaced with U+FFFD"))
+    return parsed
 
+
+def _parse_text(text: str, name: str, suffix: str) -> ParsedSource:
     # Imported here because `ingest.formats` builds on the helpers of this module.
     from ingest import formats
 
@@ -101,6 +108,11 @@ def decode_text(data: bytes) -> str:
     UTF-8 (with or without a BOM) is tried first, UTF-16 only when its BOM says so, then
     cp1252 (what Windows editors save "ANSI" text as), then latin-1 as the last resort.
     """
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, int]:
+    """Return decode_text's text and how many invalid UTF-8 bytes in it were replaced."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
@@ -108,7 +120,7 @@ def decode_text(data: bytes) -> str:
             raise ParseError(f"cannot decode UTF-16 text: {error.reason}") from error
         if "\x00" in text:
             raise ParseError("looks like a binary file, not text")
-        return text
+        return text, 0
     if _looks_binary(data):
         raise ParseError("looks like a binary file, not text")
     text = data.decode("utf-8-sig", errors="replace")
@@ -116,19 +128,17 @@ def decode_text(data: bytes) -> str:
     # A few stray bytes in UTF-8 text are damage to replace, not a sign of another charset:
     # read as cp1252, every ’ “ ” of the file would become mojibake.
     if invalid == 0 or (invalid <= _STRAY_BYTES and _has_utf8_multibyte(data)):
-        if invalid:
-            logger.warning("%d invalid UTF-8 byte(s) replaced with U+FFFD", invalid)
-        return text
+        return text, invalid
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), 0
         except UnicodeDecodeError:
             continue
     text = data.decode("latin-1")
     # latin-1 decodes any byte; C1 controls in the result mean the bytes were not latin-1 text.
     if len(_C1_CONTROLS.findall(text)) > max(2, len(text) // 100):
         raise ParseError("cannot decode text (tried utf-8, cp1252, latin-1)")
-    return text
+    return text, 0
 
 
 def _has_utf8_multibyte(data: bytes) -> bool:

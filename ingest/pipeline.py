@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from ingest.chunk import ChunkLimits, chunk_article
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
+from retrieval.errors import StoreUnavailable
 from retrieval.types import Article, ArticleInfo, Passage
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 # Articles are embedded together until about this many passages are waiting: the model is far
 # faster on full batches than on one short article at a time.
 _BATCH_PASSAGES = 128
+NOT_STORED = "not stored: the index stopped answering"
 
 
 class ArticleSink(Protocol):
@@ -51,6 +53,8 @@ class IngestReport:
     syndicated: int = 0  # near copies of stored stories, recorded as further publications
     failed: list[tuple[str, str]] = field(default_factory=list)  # (origin, one-line reason)
     files: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (origin, what was repaired)
+    error: str | None = None  # why the batch stopped early: the index stopped answering
 
     def count(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -60,6 +64,8 @@ class IngestReport:
         for name in ("added", "updated", "unchanged", "syndicated", "files"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failed.extend(other.failed)
+        self.warnings.extend(other.warnings)
+        self.error = self.error or other.error
         return self
 
     @property
@@ -74,6 +80,8 @@ class IngestReport:
             "unchanged": self.unchanged,
             "syndicated": self.syndicated,
             "failed": [{"source": origin, "reason": reason} for origin, reason in self.failed],
+            "warnings": [{"source": origin, "note": note} for origin, note in self.warnings],
+            "error": self.error,
         }
 
 
@@ -135,6 +143,9 @@ class Ingester:
             statuses = self.sink.put_articles([(article_info(a, p), p) for a, p in batch])
         except (KeyboardInterrupt, SystemExit):
             raise
+        except StoreUnavailable:
+            self.report.failed.extend((a.origin, NOT_STORED) for a, _ in batch)
+            raise  # every later batch would wait for the same server: stop here
         except Exception as exc:
             logger.exception("storing a batch failed")
             reason = f"could not store the article: {_one_line(exc)}"
@@ -162,26 +173,46 @@ def ingest_paths(
     if on_start:
         on_start(len(files))
     ingester = Ingester(sink, limits, report, on_stored)
-    for source in files:
-        name = str(source.path)
-        try:
-            parsed = parse_source(read_file(source.path, max_bytes), name)
-        except ParseError as exc:
-            report.failed.append((name, str(exc)))
-        except Exception as exc:  # one odd file must never stop the batch
-            logger.exception("reading %s failed", name)
-            report.failed.append(
-                (name, f"cannot read the file: {type(exc).__name__}: {_one_line(exc)}")
-            )
-        else:
-            report.failed.extend(parsed.errors)
-            for article in parsed.articles:
-                ingester.add(article)
-        if on_file:
-            on_file(name)
-    ingester.flush()
-    sink.refresh()
+    read = 0
+    try:
+        for source in files:
+            _ingest_file(source.path, max_bytes, ingester)
+            read += 1
+            if on_file:
+                on_file(str(source.path))
+        ingester.flush()
+        sink.refresh()
+    except StoreUnavailable as exc:
+        _stopped(report, exc, f"after {read} of {len(files)} files")
     return report
+
+
+def _ingest_file(path: Path, max_bytes: int, ingester: Ingester) -> None:
+    """Read one file and queue its articles; whatever goes wrong with it is its own failure."""
+    report, name = ingester.report, str(path)
+    try:
+        parsed = parse_source(read_file(path, max_bytes), name)
+    except ParseError as exc:
+        report.failed.append((name, str(exc)))
+    except Exception as exc:  # one odd file must never stop the batch
+        logger.exception("reading %s failed", name)
+        report.failed.append(
+            (name, f"cannot read the file: {type(exc).__name__}: {_one_line(exc)}")
+        )
+    else:
+        report.failed.extend(parsed.errors)
+        report.warnings.extend(parsed.warnings)
+        for article in parsed.articles:
+            ingester.add(article)
+
+
+def _stopped(report: IngestReport, error: StoreUnavailable, where: str) -> None:
+    """Record that the batch stopped because the index stopped answering."""
+    logger.error("ingest stopped %s: %s", where, error)
+    report.error = (
+        f"{error} (stopped {where}; what was stored is complete: run the same command again "
+        "to finish)"
+    )
 
 
 def ingest_articles(
@@ -190,10 +221,19 @@ def ingest_articles(
     """Ingest already-parsed articles (from a URL, a feed or an upload)."""
     report = IngestReport()
     ingester = Ingester(sink, limits, report)
-    for article in articles:
-        ingester.add(article)
-    ingester.flush()
-    sink.refresh()
+    articles = list(articles)
+    pending: list[Article] = []  # not stored yet when the index stops answering
+    try:
+        for i, article in enumerate(articles):
+            pending = articles[i:]
+            ingester.add(article)
+        pending = []
+        ingester.flush()
+        sink.refresh()
+    except StoreUnavailable as exc:
+        listed = {origin for origin, reason in report.failed if reason == NOT_STORED}
+        report.failed.extend((a.origin, NOT_STORED) for a in pending if a.origin not in listed)
+        _stopped(report, exc, "early")
     return report
 
 

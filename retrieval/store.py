@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.catalogue import Catalogue
+from retrieval.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+from retrieval.errors import StoreError
 from retrieval.types import (
     ArticleInfo,
     Passage,
@@ -52,10 +54,6 @@ _PAGE = 1000
 _ARTICLES_PER_READ = 200
 # A commit becomes visible within this long of its stamp (see the module docstring).
 CHANGE_WINDOW_US = 15_000_000
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used as configured; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,8 @@ class ChromaLocation:
     host: str | None = None
     port: int = 8000
     ssl: bool = False
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT  # server only: seconds to connect
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT  # server only: seconds to wait for an answer
 
     def describe(self) -> str:
         if self.host:
@@ -118,17 +118,20 @@ def open_client(location: ChromaLocation) -> Any:
     import chromadb
     from chromadb.config import Settings
 
-    settings = Settings(anonymized_telemetry=False)
     if location.host:
-        try:
-            return chromadb.HttpClient(
-                host=location.host, port=location.port, ssl=location.ssl, settings=settings
-            )
-        except Exception as exc:
-            raise StoreError(f"cannot reach {location.describe()}: {exc}") from exc
+        from retrieval.chroma_server import open_server_client
+
+        return open_server_client(
+            location.host,
+            location.port,
+            location.ssl,
+            connect_timeout=location.connect_timeout,
+            request_timeout=location.request_timeout,
+        )
     if location.path is None:
         raise StoreError("no Chroma path or host configured")
     location.path.mkdir(parents=True, exist_ok=True)
+    settings = Settings(anonymized_telemetry=False)
     return chromadb.PersistentClient(path=str(location.path), settings=settings)
 
 

@@ -64,6 +64,49 @@ def _wait_for(url: str, seconds: float) -> bool:
     return False
 
 
+class ChromaProcess:
+    """A `chroma run` on 127.0.0.1 that a test can stop and start again (same port, same data)."""
+
+    def __init__(self, path: Path, port: int | None = None):
+        self.path = path
+        self.port = port or _free_port()
+        self.host = "127.0.0.1"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def location(self) -> ChromaLocation:
+        return ChromaLocation(host=self.host, port=self.port)
+
+    def start(self) -> ChromaProcess:
+        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+        chroma = chroma or shutil.which("chroma")
+        assert chroma, "the chroma command (from the chromadb package) is needed for server tests"
+        with (self.path / "server.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    chroma,
+                    "run",
+                    "--host",
+                    self.host,
+                    "--port",
+                    f"{self.port}",
+                    "--path",
+                    f"{self.path}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        heartbeat = f"http://{self.host}:{self.port}/api/v2/heartbeat"
+        assert _wait_for(heartbeat, 60), "chroma did not start"
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """Return (host, port) of a real Chroma server: CI's, or one started here on 127.0.0.1."""
@@ -71,23 +114,23 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     if host:
         yield host, int(os.environ.get("NEWSBOT_TEST_CHROMA_PORT", "8000"))
         return
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    assert chroma, "the chroma command (from the chromadb package) is needed for server tests"
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = ChromaProcess(tmp_path_factory.mktemp("chroma-server")).start()
     try:
-        assert _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60), "chroma did not start"
-        yield "127.0.0.1", port
+        yield server.host, server.port
     finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+        server.stop()
+
+
+@pytest.fixture
+def own_chroma(tmp_path: Path) -> Iterator[ChromaProcess]:
+    """A Chroma server of this test's own, started; the test may stop and restart it."""
+    path = tmp_path / "chroma-own"
+    path.mkdir()
+    server = ChromaProcess(path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["embedded", "server"])

@@ -11,9 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app import INDEX_UNAVAILABLE
 from bot.discord_render import answer_pages
 from bot.views import answer_view, embeds_of
 from retrieval.dates import option_filters
+from retrieval.errors import StoreUnavailable
 from retrieval.types import Answer, SearchFilters, Turn
 
 if TYPE_CHECKING:
@@ -103,8 +105,13 @@ class AskCog(commands.Cog):
         else:
             thread = await message.create_thread(name=question[:90] or "question")
             history = []
-        async with thread.typing():
-            answer, answer_id = await self._answer(question, message.author.id, None, history)
+        try:
+            async with thread.typing():
+                answer, answer_id = await self._answer(question, message.author.id, None, history)
+        except StoreUnavailable as error:
+            logger.warning("question in thread %s: %s", thread.id, error)
+            await thread.send(INDEX_UNAVAILABLE)
+            return
         pages = answer_pages(answer)
         await thread.send(embeds=embeds_of(pages[0]), view=answer_view(answer_id))
         for page in pages[1:]:
