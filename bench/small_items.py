@@ -36,22 +36,80 @@ class CountingCollection:
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self._counts["calls"] += 1
+            self._counts[name] = self._counts.get(name, 0) + 1
             return attribute(*args, **kwargs)
 
         return counted
 
 
+_WORDS = [
+    "harbour",
+    "vessel",
+    "berth",
+    "cargo",
+    "grain",
+    "timber",
+    "council",
+    "budget",
+    "school",
+    "hospital",
+    "river",
+    "bridge",
+    "storm",
+    "election",
+    "minister",
+    "court",
+    "ruling",
+    "strike",
+    "union",
+    "factory",
+    "market",
+    "shares",
+    "bank",
+    "rates",
+    "inflation",
+    "festival",
+    "museum",
+    "library",
+    "drought",
+    "harvest",
+    "airport",
+    "runway",
+    "rail",
+    "station",
+    "tunnel",
+    "wildfire",
+    "flood",
+    "police",
+    "inquiry",
+    "mayor",
+    "village",
+    "coast",
+    "fishing",
+    "quota",
+    "energy",
+    "turbine",
+    "solar",
+    "reactor",
+    "treaty",
+    "border",
+]
+
+
 def items(count: int, run: str) -> list[Any]:
+    """Distinct one-paragraph articles (random words: no two are near copies of each other)."""
+    import random
+
     from retrieval.types import Article
+
+    def paragraph(seed: str) -> str:
+        rng = random.Random(seed)
+        return " ".join(rng.choice(_WORDS) for _ in range(40)).capitalize() + "."
 
     return [
         Article(
             title=f"Harbour report {run} {i}",
-            paragraphs=(
-                f"The harbour master logged vessel {i} of run {run} arriving at berth {i % 40} "
-                f"with {i * 3} containers of grain and timber on a calm morning, port officials "
-                "said on Tuesday.",
-            ),
+            paragraphs=(paragraph(f"{run}{i}"),),
             outlet=f"Port Wire {i % 7}",
             published_at="2025-03-04",
             url=f"https://port.example/{run}/{i}",
@@ -79,6 +137,7 @@ def measure(index: Any, articles: list[Any], *, batched: bool) -> dict[str, floa
         store.passages, store.articles, store.changes = originals
     seconds = time.perf_counter() - started
     assert added == len(articles), added
+    print(counts, file=sys.stderr)
     return {
         "articles_per_s": len(articles) / seconds,
         "ms_per_article": 1000 * seconds / len(articles),

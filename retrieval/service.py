@@ -164,7 +164,14 @@ class NewsIndex:
         return "unchanged" if existing.revision == revision else "updated"
 
     def is_current(self, article_id: str, revision: str) -> bool:
-        """Tell whether this revision is stored, whole and clean (re-ingesting it is a no-op)."""
+        """Tell whether this revision is stored, whole and clean (re-ingesting it is a no-op).
+
+        The in-memory catalogue answers "no" for most articles (new ones) without a Chroma
+        call; a "no" that is out of date only sends the article to `put_articles`, which reads
+        the store before deciding.
+        """
+        if self.store.committed_revisions().get(article_id) != revision:
+            return False
         existing = self.store.article(article_id)
         return (
             existing is not None
@@ -188,10 +195,18 @@ class NewsIndex:
     def _put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
     ) -> list[WriteStatus]:
-        statuses = [self.status_of(info.article_id, info.revision) for info, _ in articles]
-        for i, (info, _) in enumerate(articles):
-            if statuses[i] == "unchanged" and not self.store.is_clean(info.article_id):
-                self.store.clean_up(info.article_id, info.revision)  # an earlier run was cut off
+        stored = self.store.records([info.article_id for info, _ in articles])
+        statuses: list[WriteStatus] = []
+        for info, _ in articles:
+            existing = stored.get(info.article_id)
+            if existing is None:
+                statuses.append("added")
+            elif existing.info.revision != info.revision:
+                statuses.append("updated")
+            else:
+                statuses.append("unchanged")
+                if not existing.clean:  # an earlier run was cut off before its clean-up
+                    self.store.clean_up(info.article_id, info.revision)
         ids, matrix = self.store.signatures()
         ids = list(ids)
         todo: list[tuple[ArticleInfo, Sequence[Passage], str]] = []

@@ -57,6 +57,14 @@ CHANGE_WINDOW_US = 15_000_000
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """An article's catalogue record: what is committed, and whether its clean-up was done."""
+
+    info: ArticleInfo
+    clean: bool
+
+
+@dataclass(frozen=True)
 class Change:
     """One entry of the change feed: an article committed (its record) or forgotten (None)."""
 
@@ -338,6 +346,16 @@ class PassageStore:
         if not got["ids"]:
             return None
         return _info_from_record(article_id, dict(got["metadatas"][0]))
+
+    def records(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
+        """Return the catalogue records of those of the articles that are stored, in one call."""
+        if not article_ids:
+            return {}
+        got = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
+        return {
+            aid: StoredArticle(_info_from_record(aid, dict(meta)), bool(meta.get("clean")))
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True)
+        }
 
     def is_clean(self, article_id: str) -> bool:
         got = self.articles.get(ids=[article_id], include=["metadatas"])

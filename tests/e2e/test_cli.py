@@ -180,3 +180,36 @@ def test_chat_answers_in_the_terminal(seeded: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "I explained to Mr. Witkoff" in result.stdout
     assert "Sources:" in result.stdout
+
+
+def test_markup_in_paths_titles_and_outlets_is_printed_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # a wide terminal: table cells are not wrapped
+    folder = tmp_path / "odd[/x]"  # "[/x]" closes a Rich tag that was never opened
+    folder.mkdir(parents=True)
+    title = "Budget [/] talks [bold red]collapse[/bold red] at midnight"
+    outlet = "Evil](https://evil.example/phish) [x"
+    (folder / "story.txt").write_text(
+        f"outlet: {outlet}\npublished_at: 2025-03-02\n\n{title}\n\n"
+        "Negotiators left the building at midnight without a deal on the budget, officials said."
+    )
+    (folder / "broken [red].json").write_text('{"title": ')
+    # One stray byte in UTF-8 text: decoded as UTF-8, the byte replaced and counted.
+    (folder / "stray.txt").write_bytes(
+        "Caf\u00e9 owners \u201cworried\u201d\n\nThe owners of the caf\u00e9 on the square said "
+        "trade had halved since the works began.".encode()
+        + b" \xff"
+    )
+
+    ingested = newsbot("ingest", str(folder))
+    listed = newsbot("sources")
+
+    assert ingested.returncode == 1, ingested.stderr  # one file failed, the rest stored
+    assert "Traceback" not in ingested.stderr + listed.stderr
+    assert f"✗ {folder / 'broken [red].json'}: malformed JSON" in ingested.stdout
+    assert f"! {folder / 'stray.txt'}: 1 invalid UTF-8 byte(s) replaced" in ingested.stdout
+    assert listed.returncode == 0, listed.stderr
+    assert "Budget [/] talks [bold red]collapse[/bold red] at midnight" in listed.stdout
+    assert "Café owners “worried”" in listed.stdout
+    assert "Evil](https://evil.example/phish) [x" in listed.stdout
