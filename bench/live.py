@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 if TYPE_CHECKING:
-    from retrieval.service import NewsIndex
-    from retrieval.types import Article
+    from retrieval.index import NewsIndex
+    from retrieval.models import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "multihop-rag"

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from retrieval.service import NewsIndex
-    from retrieval.types import ArticleInfo, Passage
+    from retrieval.index import NewsIndex
+    from retrieval.models import ArticleInfo, Passage
 
 REPLICA = "~r"  # replica n of article or passage X has the id f"X~r{n}"
 _READ = 500  # passages read back per call

@@ -100,7 +100,7 @@ def items(count: int, run: str) -> list[Any]:
     """Distinct one-paragraph articles (random words: no two are near copies of each other)."""
     import random
 
-    from retrieval.types import Article
+    from retrieval.models import Article
 
     def paragraph(seed: str) -> str:
         rng = random.Random(seed)
@@ -151,8 +151,8 @@ def main() -> None:
     parser.add_argument("--server", help="HOST:PORT of a Chroma server (default: embedded)")
     args = parser.parse_args()
 
-    from retrieval.service import IndexConfig, NewsIndex
-    from retrieval.store import ChromaLocation
+    from retrieval.index import IndexConfig, NewsIndex
+    from retrieval.storage.store import ChromaLocation
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.server:

@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-    from retrieval.service import NewsIndex
+    from retrieval.index import NewsIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "multihop-rag"
@@ -170,6 +170,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "replicas go to a temporary copy of it",
     )
     add("--json-out", type=Path, metavar="FILE", help="also write the results as JSON")
+    add(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="profile the timed asks of each scale (cProfile): DIR/ask-<N>x.prof, and the top "
+        "functions by cumulative time on stderr",
+    )
     args = parser.parse_args(argv)
     for path in (args.corpus, args.queries):
         if not path.is_file():
@@ -304,6 +311,29 @@ def measure_questions(
     return first_ms, Latency.of(timings["search"]), Latency.of(timings["ask"])
 
 
+@contextmanager
+def profiled(path: Path | None) -> Iterator[None]:
+    """Profile the block into `path` (nothing when None) and log the costliest functions."""
+    if path is None:
+        yield
+        return
+    import cProfile
+    import io
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(path)
+        text = io.StringIO()
+        pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(30)
+        log(text.getvalue())
+
+
 # -- report ---------------------------------------------------------------------------------
 def print_summary(info: dict[str, Any], ingest: IngestResult, scales: list[ScaleResult]) -> None:
     from rich.console import Console
@@ -402,7 +432,8 @@ def measure_scales(
             current = factor
         cost = keyword_ms_per_article(index, snap)
         log(f"{factor}x: timing {len(questions)} questions")
-        first_ms, search, ask = measure_questions(index, questions, args.k)
+        with profiled(args.profile and args.profile / f"ask-{factor}x.prof"):
+            first_ms, search, ask = measure_questions(index, questions, args.k)
         result = ScaleResult(
             factor=factor,
             passages=index.store.count_passages(),

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.settings import Settings
+from bot.texts import ingest_counts, interval
 from bot.wiring import (
     bot_config,
     chunk_limits,
@@ -30,8 +31,7 @@ from bot.wiring import (
 )
 
 if TYPE_CHECKING:
-    from retrieval.service import NewsIndex
-    from retrieval.types import SearchFilters
+    from retrieval import NewsIndex, SearchFilters
 
 app = typer.Typer(
     help="Answer questions about news coverage, quoting and citing the articles it has read.",
@@ -57,9 +57,7 @@ def _settings() -> Settings:
 def _index(settings: Settings, *, as_json: bool = False) -> Iterator[NewsIndex]:
     """Open the index, turning the errors a user can fix into one clear line (exit code 2);
     with `as_json` that line is printed as {"error": ...}, so a script always gets JSON."""
-    from retrieval.embedder import EmbedderError
-    from retrieval.lock import DataDirBusyError
-    from retrieval.store import StoreError
+    from retrieval import DataDirBusyError, EmbedderError, StoreError
 
     try:
         index = open_index(settings)
@@ -85,7 +83,7 @@ def _fail(message: str, *, as_json: bool, cause: BaseException | None = None) ->
 def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
     from datetime import date
 
-    from retrieval.dates import option_filters
+    from retrieval import option_filters
 
     try:
         return option_filters(
@@ -149,12 +147,8 @@ def ingest(
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     else:
-        out.print(
-            f"{report.files} file(s): [green]{report.added} added[/green], "
-            f"{report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.syndicated} syndicated copies, "
-            f"[{'red' if report.failed else 'green'}]{len(report.failed)} failed[/]"
-        )
+        style = "red" if report.failed else "green"
+        out.print(f"{report.files} file(s): {ingest_counts(report)}", style=style, highlight=False)
         for origin, reason in report.failed:
             out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
         for origin, note in report.warnings:
@@ -328,8 +322,7 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     from datetime import date
 
     from ingest.pipeline import ingest_paths
-    from retrieval.evaluation import Summary, score_query
-    from retrieval.types import iso_date
+    from retrieval import Summary, iso_date, score_query
 
     base = _settings()
     day = iso_date(as_of) if as_of else None
@@ -398,7 +391,7 @@ def feeds_add(
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     out.print(
-        f"Subscribed to {feed.url}, polled every {_interval(feed.every_seconds)}.", markup=False
+        f"Subscribed to {feed.url}, polled every {interval(feed.every_seconds)}.", markup=False
     )
 
 
@@ -426,7 +419,7 @@ def feeds_list(
         table.add_row(
             Text(f.url),
             Text(f.title or ""),  # a feed's own title: shown as written, never as markup
-            _interval(f.every_seconds),
+            interval(f.every_seconds),
             f.last_polled or "never",
             str(len(f.seen)),
         )
@@ -473,13 +466,6 @@ def feeds_poll() -> None:
             failed = failed or bool(report.failed)
     if failed:
         raise typer.Exit(1)
-
-
-def _interval(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,19 +11,16 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import BotConfig
 from bot.feedback import FeedbackStore
-from ingest.chunk import ChunkLimits
-from ingest.feeds import FeedRegistry, PollLimits
-from ingest.fetch import FetchPolicy
-from retrieval.errors import StoreUnavailable
-from retrieval.service import NewsIndex
+from ingest.feeds import FeedRegistry
+from retrieval import NewsIndex, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -31,38 +28,30 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class BotConfig:
-    guild_id: int | None = None
-    admin_role_ids: frozenset[int] = frozenset()
-    admin_user_ids: frozenset[int] = frozenset()
-    channel_ids: frozenset[int] = frozenset()  # empty: every channel
-    cooldown_seconds: float = 10.0
-    max_concurrent: int = 4
-    max_upload_bytes: int = 5 * 1024 * 1024
-    chunk_limits: ChunkLimits = field(default_factory=ChunkLimits)
-    fetch_policy: FetchPolicy | None = None  # None: /ingest url: answers it is not configured
-    poll_limits: PollLimits | None = None  # None (with fetch_policy None): no feed poller
-    announce_channel_id: int | None = None
-    feed_check_seconds: float = 60.0  # how often due feeds are looked for
-
-
 class Cooldown:
-    """One question per user every `seconds`; says how long to wait otherwise."""
+    """One question per user every `seconds` (discord.py's cooldown buckets, keyed by user id).
+
+    Buckets of users whose cooldown has passed are dropped as others ask, so the map stays as
+    small as the number of users who asked within the last `seconds`.
+    """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
         self.seconds = seconds
         self.clock = clock
-        self._last: dict[int, float] = {}
+        self._buckets: commands.CooldownMapping[int] = commands.CooldownMapping.from_cooldown(
+            1, seconds, lambda user_id: user_id
+        )
 
     def retry_after(self, user_id: int) -> float:
         """Return 0 and start the user's cooldown, or the seconds left before they may ask."""
-        now = self.clock()
-        last = self._last.get(user_id)
-        if last is not None and now - last < self.seconds:
-            return self.seconds - (now - last)
-        self._last[user_id] = now
-        return 0.0
+        if self.seconds <= 0:
+            return 0.0
+        return self._buckets.update_rate_limit(user_id, self.clock()) or 0.0
+
+    @property
+    def tracked(self) -> int:
+        """How many users' cooldowns are held now."""
+        return len(self._buckets._cache)
 
 
 class NewsBot(commands.Bot):
@@ -166,10 +155,24 @@ class NewsBot(commands.Bot):
         logger.exception("error in %s", event_method)
 
 
+ADMINS_ONLY = "Only server managers (or configured admins) can do that."
 INDEX_UNAVAILABLE = (
     "The news index isn't answering right now (its database server can't be reached). "
     "Please try again in a minute."
 )
+
+
+async def admins_only(bot: NewsBot, interaction: discord.Interaction) -> bool:
+    """Tell whether the user may run an admin command; refuse them privately if not.
+
+    Discord hides admin commands from members without Manage Server (`default_permissions`),
+    but a server can grant them to anyone: this check is newsbot's own rule, always applied.
+    """
+    if bot.is_admin(interaction.user):
+        return True
+    logger.info("refused admin command from user %s", interaction.user.id)
+    await interaction.response.send_message(ADMINS_ONLY, ephemeral=True)
+    return False
 
 
 async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:

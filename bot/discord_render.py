@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from retrieval.types import Answer, Citation, web_url
+from bot.texts import publications
+from retrieval import Answer, Citation, web_url
 
 CONTENT = 2000
 DESCRIPTION = 4096
@@ -88,8 +89,7 @@ def source_field(citation: Citation) -> dict[str, Any]:
     excerpt = plain(clip(" ".join(p.text.split()), EXCERPT))
     also = ""
     if citation.also_published:
-        outlets = ", ".join(str(x.outlet or x.url) for x in citation.also_published)
-        also = f"\nalso published by {plain(outlets)}"
+        also = f"\nalso published by {plain(publications(citation.also_published))}"
     value = clip(f"{link}{also}\n> {excerpt}", FIELD_VALUE)
     name = clip(f"[{citation.n}] {plain(p.title)}", FIELD_NAME)
     return {"name": name, "value": value, "inline": False}

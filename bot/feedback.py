@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.types import Answer, utc_now
+from retrieval import Answer, utc_now
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

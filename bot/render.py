@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.types import Answer, ArticleInfo, Citation, web_url
+from bot.texts import publications
+from retrieval import Answer, ArticleInfo, Citation, web_url
 
 
 def source_line(citation: Citation) -> str:
@@ -10,14 +11,6 @@ def source_line(citation: Citation) -> str:
     p = citation.passage
     where = ", ".join(x for x in (p.outlet, p.published_date) if x)
     return f"[{citation.n}] {p.title}" + (f" — {where}" if where else "")
-
-
-def also_published(citation: Citation) -> str:
-    """Return "Outlet (2025-12-06), Other" for the story's other publications."""
-    return ", ".join(
-        f"{p.outlet or p.url}" + (f" ({p.as_dict()['published_at']})" if p.published_at else "")
-        for p in citation.also_published
-    )
 
 
 def answer_text(answer: Answer, *, passages: bool = True) -> str:
@@ -32,7 +25,7 @@ def answer_text(answer: Answer, *, passages: bool = True) -> str:
             if url := web_url(citation.passage.url):
                 lines.append(f"    {url}")
             if citation.also_published:
-                lines.append(f"    also published by {also_published(citation)}")
+                lines.append(f"    also published by {publications(citation.also_published)}")
             if passages:
                 lines.extend(f"    {line}" for line in citation.passage.text.split("\n") if line)
     return "\n".join(lines)

@@ -8,7 +8,19 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from retrieval.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+from bot.config import BotConfig
+from ingest.chunk import ChunkLimits
+from ingest.feeds import DEFAULT_EVERY, PollLimits
+from ingest.fetch import FetchPolicy
+from retrieval import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
+    ChatModelConfig,
+    ExtractiveConfig,
+    IndexConfig,
+)
+
+MB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -42,10 +54,12 @@ class Settings(BaseSettings):
         "newsbot", description="Name prefix of the Chroma collections (3-50 letters, digits, _-)."
     )
     embedding_model: str = Field(
-        "all-MiniLM-L6-v2",
+        IndexConfig.embedding_model,
         description="sentence-transformers model; the default is the bundled offline copy.",
     )
-    embedding_device: str = Field("cpu", description="Device for the embedding model (cpu, cuda).")
+    embedding_device: str = Field(
+        IndexConfig.device, description="Device for the embedding model (cpu, cuda)."
+    )
     embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
         description=(
@@ -55,35 +69,48 @@ class Settings(BaseSettings):
         ),
     )
     embedding_batch_size: int = Field(
-        16, ge=1, description="Texts per model batch (16 measured fastest on 2 CPU cores)."
+        IndexConfig.embedding_batch_size,
+        ge=1,
+        description="Texts per model batch (16 measured fastest on 2 CPU cores).",
     )
     chunk_max_tokens: int = Field(
-        256, ge=16, description="Most word-piece tokens in a passage (capped by the model's limit)."
+        ChunkLimits.max_tokens,
+        ge=16,
+        description="Most word-piece tokens in a passage (capped by the model's limit).",
     )
     chunk_target_tokens: int = Field(
-        160, ge=1, description="Short paragraphs are merged into passages of about this size."
+        ChunkLimits.target_tokens,
+        ge=1,
+        description="Short paragraphs are merged into passages of about this size.",
     )
     chunk_context_tokens: int = Field(
-        48, ge=0, description="Tokens of the previous passage embedded with each passage."
+        ChunkLimits.context_tokens,
+        ge=0,
+        description="Tokens of the previous passage embedded with each passage.",
     )
-    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved to answer a question.")
+    top_k: int = Field(
+        IndexConfig.top_k, ge=1, le=50, description="Passages retrieved to answer a question."
+    )
     search_candidates: int = Field(
-        50,
+        IndexConfig.candidates,
         ge=1,
         description="Candidates taken from each of dense and keyword search before fusion.",
     )
     answer_max_sentences: int = Field(
-        4, ge=1, le=20, description="Most quoted sentences in an extractive answer."
+        ExtractiveConfig.max_sentences,
+        ge=1,
+        le=20,
+        description="Most quoted sentences in an extractive answer.",
     )
     dedup_threshold: float = Field(
-        0.8,
+        IndexConfig.dedup_threshold,
         gt=0,
         le=1,
         description="Estimated word-shingle similarity above which an incoming article is a "
         "syndicated copy of a stored one: recorded as another publication, not indexed again.",
     )
     answer_min_relevance: float = Field(
-        0.67,
+        ExtractiveConfig.min_relevance,
         description="Below this relevance (best cosine + half the question-word coverage) the "
         "answer is that the coverage doesn't say; calibrated for the bundled model.",
     )
@@ -100,13 +127,21 @@ class Settings(BaseSettings):
         description="API key for the chat model; else the provider's own variable "
         "(OPENAI_API_KEY, ANTHROPIC_API_KEY) is used.",
     )
-    llm_temperature: float = Field(0.0, ge=0, le=2, description="Chat model temperature.")
-    llm_timeout: float = Field(
-        30.0, gt=0, description="Seconds the chat model may take per answer, retries included."
+    llm_temperature: float = Field(
+        ChatModelConfig.temperature, ge=0, le=2, description="Chat model temperature."
     )
-    llm_max_tokens: int = Field(800, ge=16, description="Most tokens in a chat model answer.")
+    llm_timeout: float = Field(
+        ChatModelConfig.timeout,
+        gt=0,
+        description="Seconds the chat model may take per answer, retries included.",
+    )
+    llm_max_tokens: int = Field(
+        ChatModelConfig.max_tokens, ge=16, description="Most tokens in a chat model answer."
+    )
     llm_max_retries: int = Field(
-        2, ge=0, description="Retries after a failed chat model call (429, 5xx, network)."
+        ChatModelConfig.max_retries,
+        ge=0,
+        description="Retries after a failed chat model call (429, 5xx, network).",
     )
     discord_token: SecretStr | None = Field(
         None, description="Bot token from Discord's developer portal; set it to run the bot."
@@ -134,33 +169,47 @@ class Settings(BaseSettings):
         "", description="Comma-separated channel ids where the bot answers; empty: everywhere."
     )
     discord_cooldown_seconds: float = Field(
-        10.0, ge=0, description="Seconds a user waits between two questions (0: no limit)."
+        BotConfig.cooldown_seconds,
+        ge=0,
+        description="Seconds a user waits between two questions (0: no limit).",
     )
     discord_max_concurrent: int = Field(
-        4, ge=1, description="Questions and ingests worked on at once; the rest wait their turn."
+        BotConfig.max_concurrent,
+        ge=1,
+        description="Questions and ingests worked on at once; the rest wait their turn.",
     )
     discord_max_upload_mb: float = Field(
-        5.0, gt=0, description="Largest attachment accepted by /ingest file:."
+        BotConfig.max_upload_bytes / MB,
+        gt=0,
+        description="Largest attachment accepted by /ingest file:.",
     )
     fetch_allow_loopback: bool = Field(
         False,
         description="Allow fetching from 127.0.0.0/8 and ::1 (tests and local use only); "
         "private and link-local addresses stay refused.",
     )
-    fetch_timeout: float = Field(20.0, gt=0, description="Seconds a page or feed fetch may take.")
-    fetch_max_mb: float = Field(5.0, gt=0, description="Largest page or feed fetched.")
-    fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed when fetching.")
+    fetch_timeout: float = Field(
+        FetchPolicy.total_timeout, gt=0, description="Seconds a page or feed fetch may take."
+    )
+    fetch_max_mb: float = Field(
+        FetchPolicy.max_bytes / MB, gt=0, description="Largest page or feed fetched."
+    )
+    fetch_max_redirects: int = Field(
+        FetchPolicy.max_redirects, ge=0, description="Redirects followed when fetching."
+    )
     feed_default_every: str = Field(
-        "30m", description="How often a feed is polled when `feeds add` gives no --every."
+        DEFAULT_EVERY, description="How often a feed is polled when `feeds add` gives no --every."
     )
     feed_poll_budget: float = Field(
-        120.0,
+        PollLimits.budget_seconds,
         gt=0,
         description="Seconds one poll of one feed may take, its pages included; entries not "
         "read in time wait for the next poll.",
     )
     feed_max_new_entries: int = Field(
-        25, ge=1, description="New entries read from one feed per poll; the rest wait their turn."
+        PollLimits.max_new_entries,
+        ge=1,
+        description="New entries read from one feed per poll; the rest wait their turn.",
     )
     discord_announce_channel_id: int | None = Field(
         None, description="Channel that gets a one-line note per feed poll that added articles."

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.discord_app import BotConfig
+    from bot.config import BotConfig
     from ingest.chunk import ChunkLimits
     from ingest.feeds import FeedRegistry, PollLimits
     from ingest.fetch import FetchPolicy
-    from retrieval.service import NewsIndex
+    from retrieval import NewsIndex
 
 
 def configure_logging(settings: Settings) -> None:
@@ -38,10 +38,7 @@ def configure_logging(settings: Settings) -> None:
 
 def open_index(settings: Settings) -> NewsIndex:
     """Open the index the settings describe (embedded Chroma is locked to this process)."""
-    from retrieval.chain import ChatModelConfig
-    from retrieval.extractive import ExtractiveConfig
-    from retrieval.service import IndexConfig, NewsIndex
-    from retrieval.store import ChromaLocation
+    from retrieval import ChatModelConfig, ChromaLocation, ExtractiveConfig, IndexConfig, NewsIndex
 
     location = ChromaLocation(
         path=None if settings.chroma_host else settings.chroma_dir,
@@ -119,7 +116,7 @@ def feed_registry(settings: Settings) -> FeedRegistry:
 
 def bot_config(settings: Settings) -> BotConfig:
     """Return the Discord bot's configuration (imports discord.py, so only for `run`)."""
-    from bot.discord_app import BotConfig
+    from bot.config import BotConfig
 
     return BotConfig(
         guild_id=settings.discord_guild_id,
@@ -133,4 +130,5 @@ def bot_config(settings: Settings) -> BotConfig:
         fetch_policy=fetch_policy(settings),
         poll_limits=poll_limits(settings),
         announce_channel_id=settings.discord_announce_channel_id,
+        feed_default_every=settings.feed_default_every,
     )

@@ -6,8 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.sentences import split_sentences
-from retrieval.types import Article, Passage, passage_id
+from retrieval import Article, Passage, passage_id, split_sentences
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 

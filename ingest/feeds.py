@@ -42,16 +42,18 @@ from urllib.parse import urlsplit
 
 import feedparser
 
+from ingest.article import ParseError, build_article, clean_paragraphs, clean_text, normalize_date
 from ingest.chunk import ChunkLimits
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
 from ingest.formats import host_name
-from ingest.parse import ParseError, build_article, clean_paragraphs, clean_text, normalize_date
 from ingest.pipeline import ArticleSink, fetch_article, ingest_articles
-from retrieval.types import Article, ArticleInfo, Passage, normalize_url, same_site
+from retrieval import Article, ArticleInfo, Passage, normalize_url, same_site
 
 logger = logging.getLogger(__name__)
 
 MIN_INTERVAL = 60
+DEFAULT_EVERY = "30m"  # how often a feed is polled when its subscription gives no interval
+DEFAULT_EVERY_SECONDS = 30 * 60
 # An entry the feed no longer lists is remembered this long, in case it comes back.
 SEEN_KEEP_DAYS = 30
 # A failing entry is tried this many times, each after twice the wait of the one before.
@@ -72,7 +74,7 @@ _TAG = re.compile(r"<[^>]*>")
 @dataclass
 class Feed:
     url: str
-    every_seconds: int = 1800
+    every_seconds: int = DEFAULT_EVERY_SECONDS
     title: str | None = None
     last_polled: str | None = None  # ISO datetime
     seen: dict[str, str] = field(default_factory=dict)  # entry token → ISO day last listed
@@ -91,8 +93,8 @@ class Retry:
 class PollLimits:
     """How much one poll of one feed may do (NEWSBOT_FEED_POLL_BUDGET, _FEED_MAX_NEW_ENTRIES)."""
 
-    budget_seconds: float  # the whole poll: the feed and every page it reads
-    max_new_entries: int  # new entries read per poll; the rest wait for the next one
+    budget_seconds: float = 120.0  # the whole poll: the feed and every page it reads
+    max_new_entries: int = 25  # new entries read per poll; the rest wait for the next one
 
 
 def entry_token(key: str) -> str:

@@ -12,8 +12,8 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from ingest.parse import ParsedSource, ParseError, build_article, clean_text
-from retrieval.types import Article, normalize_url, same_site, web_url
+from ingest.article import ParsedSource, ParseError, build_article, clean_text
+from retrieval import Article, normalize_url, same_site, web_url
 
 logger = logging.getLogger(__name__)
 

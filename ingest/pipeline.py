@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from ingest.chunk import ChunkLimits, chunk_article
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
-from retrieval.errors import StoreUnavailable
-from retrieval.types import Article, ArticleInfo, Passage
+from retrieval import Article, ArticleInfo, Passage, StoreUnavailable
 
 if TYPE_CHECKING:
     from ingest.fetch import Fetched, FetchPolicy

@@ -1,9 +1,16 @@
-"""The errors the index raises for a user to read: each message is one line saying what to do."""
+"""The errors the index raises for a user to read: each message is one line saying what to do.
+
+Front ends catch `RetrievalError` (or one of its kinds) and print the message as it is.
+"""
 
 from __future__ import annotations
 
 
-class StoreError(RuntimeError):
+class RetrievalError(RuntimeError):
+    """The index cannot do what was asked, for a reason the user can act on."""
+
+
+class StoreError(RetrievalError):
     """The store cannot be used as configured; the message says why and what to do."""
 
 
@@ -12,3 +19,11 @@ class StoreUnavailable(StoreError):  # noqa: N818 - a kind of StoreError, named 
 
     What was committed before is whole; trying again once the server is back finishes the job.
     """
+
+
+class EmbedderError(RetrievalError):
+    """The embedding model could not be loaded; the message says what to do."""
+
+
+class DataDirBusyError(RetrievalError):
+    """Another process holds the data directory (embedded Chroma is one process's at a time)."""

@@ -10,12 +10,12 @@ from datetime import date
 
 import numpy as np
 
-from retrieval.lexical import LexicalIndex
-from retrieval.outlets import OutletNames
-from retrieval.query import QueryPlan, plan_query
-from retrieval.speakers import quotes, surname_of
-from retrieval.store import PassageStore, next_seq
-from retrieval.types import Passage, SearchFilters, SearchHit
+from retrieval.models import Passage, SearchFilters, SearchHit
+from retrieval.question.outlets import OutletNames
+from retrieval.question.query import QueryPlan, plan_query
+from retrieval.question.speakers import quotes, surname_of
+from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.store import PassageStore, next_seq
 
 logger = logging.getLogger(__name__)
 

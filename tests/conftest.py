@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.chain import ChatModelConfig
-from retrieval.embedder import Embedder
-from retrieval.lexical import LexicalIndex
-from retrieval.service import NewsIndex
-from retrieval.store import ChromaLocation, PassageStore, open_client
+from retrieval.answer.chain import ChatModelConfig
+from retrieval.index import NewsIndex
+from retrieval.storage.embedder import Embedder
+from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

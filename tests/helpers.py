@@ -9,8 +9,8 @@ from ingest.chunk import ChunkLimits
 from ingest.feeds import FeedRegistry, PollLimits, PollReport, poll_feed
 from ingest.fetch import FetchPolicy
 from ingest.pipeline import IngestReport, ingest_articles
-from retrieval.service import NewsIndex
-from retrieval.types import Article, ArticleInfo, Passage
+from retrieval.index import NewsIndex
+from retrieval.models import Article, ArticleInfo, Passage
 
 
 def article(

@@ -14,7 +14,7 @@ from bot.discord_render import (
     passages_pages,
     split_text,
 )
-from retrieval.types import Answer, Citation, Passage
+from retrieval.models import Answer, Citation, Passage
 
 
 def passage(n: int, text: str = "A cited passage. " * 20) -> Passage:

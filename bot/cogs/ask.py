@@ -14,9 +14,7 @@ from discord.ext import commands
 from bot.discord_app import INDEX_UNAVAILABLE
 from bot.discord_render import answer_pages
 from bot.views import answer_view, embeds_of
-from retrieval.dates import option_filters
-from retrieval.errors import StoreUnavailable
-from retrieval.types import Answer, SearchFilters, Turn
+from retrieval import Answer, SearchFilters, StoreUnavailable, Turn, option_filters
 
 if TYPE_CHECKING:
     from bot.discord_app import NewsBot

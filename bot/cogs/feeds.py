@@ -18,6 +18,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.discord_app import admins_only
+from bot.texts import interval
 from ingest.feeds import Feed, FeedRegistry, PollLimits, PollReport, parse_interval, poll_feed
 from ingest.fetch import FetchPolicy
 
@@ -32,6 +34,7 @@ def announce_line(title: str, report: PollReport) -> str:
     return f"📰 {title}: {report.added} new article(s) — {heads}"[:1900]
 
 
+@app_commands.default_permissions(manage_guild=True)  # shown to server managers; checked below
 class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Atom feeds (admins)"):
     def __init__(
         self, bot: NewsBot, registry: FeedRegistry, policy: FetchPolicy, limits: PollLimits
@@ -50,16 +53,16 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
         self.poller.cancel()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if self.bot.is_admin(interaction.user):
-            return True
-        await interaction.response.send_message(
-            "Only server managers (or configured admins) can do that.", ephemeral=True
-        )
-        return False
+        return await admins_only(self.bot, interaction)
 
     @app_commands.command(name="add", description="Subscribe to a feed.")
-    @app_commands.describe(url="The feed's URL", every="How often to poll: 30m, 2h, 1d")
-    async def add(self, interaction: discord.Interaction, url: str, every: str = "30m") -> None:
+    @app_commands.describe(
+        url="The feed's URL", every="How often to poll: 30m, 2h, 1d (default: the bot's setting)"
+    )
+    async def add(
+        self, interaction: discord.Interaction, url: str, every: str | None = None
+    ) -> None:
+        every = every or self.bot.config.feed_default_every  # NEWSBOT_FEED_DEFAULT_EVERY
         try:
             feed = await asyncio.to_thread(self.registry.add, url, parse_interval(every))
         except ValueError as exc:
@@ -76,7 +79,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         feeds = await asyncio.to_thread(self.registry.list)
         lines = [
-            f"<{f.url}> {f.title or ''} · every {f.every_seconds // 60} min · "
+            f"<{f.url}> {f.title or ''} · every {interval(f.every_seconds)} · "
             f"last polled {f.last_polled or 'never'}"
             for f in feeds
         ]

@@ -14,12 +14,13 @@ import discord
 import pytest
 import simcord
 
-from bot.discord_app import BotConfig, NewsBot
+from bot.config import BotConfig
+from bot.discord_app import NewsBot
 from bot.feedback import FeedbackStore
 from ingest.parse import parse_source
-from retrieval.service import NewsIndex
-from retrieval.store import ChromaLocation
-from retrieval.types import Article
+from retrieval.index import NewsIndex
+from retrieval.models import Article
+from retrieval.storage.store import ChromaLocation
 from tests.conftest import EXAMPLE_SEED, IndexFactory
 from tests.helpers import put
 
@@ -47,6 +48,19 @@ class World:
     def new_bot(self) -> NewsBot:
         """Return a fresh bot over the same index and feedback database (a restart)."""
         return make_bot(self.index, self.feedback_path)
+
+
+ADMIN_COMMANDS = ("ingest", "sources", "forget", "stats", "feeds")
+
+
+def grant_admin_commands(env: simcord.Env, guild: simcord.GuildHandle, *members: object) -> None:
+    """Let a member see and run the admin commands, as a server can in its integration settings
+    (Discord shows them to members with Manage Server only); newsbot's own check still applies."""
+    for name in ADMIN_COMMANDS:
+        command = env.backend.find_command(name, guild.id)
+        if command is not None:
+            allowed = dict.fromkeys(members, True)
+            guild.set_command_permissions(int(command["id"]), allowed)  # type: ignore[arg-type]
 
 
 def make_bot(index: NewsIndex, feedback_path: Path) -> NewsBot:

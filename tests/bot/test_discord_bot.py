@@ -17,7 +17,8 @@ import pytest
 import simcord
 from simcord import assert_responded
 
-from bot.discord_app import BotConfig, NewsBot
+from bot.config import BotConfig
+from bot.discord_app import NewsBot
 from bot.discord_render import (
     CHARS_PER_MESSAGE,
     CONTENT,
@@ -31,8 +32,8 @@ from bot.discord_render import (
     embed_size,
 )
 from bot.feedback import FeedbackStore
-from retrieval.types import Answer, Citation, Passage, SearchFilters, Turn
-from tests.bot.conftest import COOLDOWN, GUILD_ID, World
+from retrieval.models import Answer, Citation, Passage, SearchFilters, Turn
+from tests.bot.conftest import COOLDOWN, GUILD_ID, World, grant_admin_commands
 
 pytestmark = pytest.mark.model
 
@@ -349,6 +350,13 @@ async def test_plain_members_are_refused_admin_commands_and_nothing_changes(
     world: World,
 ) -> None:
     (seed,) = world.index.articles()
+    # Discord shows the admin commands to server managers only...
+    assert set(world.alice.available_commands(world.general)) == {"ask"}
+    assert {"ingest", "sources", "forget", "stats"} < set(
+        world.mod.available_commands(world.general)
+    )
+    # ...and a server that grants them to anyone anyway still gets newsbot's own refusal.
+    grant_admin_commands(world.env, world.guild, world.alice)
 
     for name, options in admin_invocations(seed.article_id):
         result = await world.alice.slash(world.general, name, **options)
@@ -363,6 +371,7 @@ async def test_a_refused_admin_command_gets_only_the_refusal(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     (seed,) = world.index.articles()
+    grant_admin_commands(world.env, world.guild, world.alice)
     for name, options in admin_invocations(seed.article_id):
         with caplog.at_level(logging.INFO):
             result = await world.alice.slash(world.general, name, **options)
@@ -447,6 +456,8 @@ async def test_configured_admin_ids_see_stats_and_sources(world: World) -> None:
     config = BotConfig(guild_id=GUILD_ID, admin_user_ids=frozenset({world.alice.id}))
     await world.env.restart_bot(NewsBot(world.index, FeedbackStore(world.feedback_path), config))
     (seed,) = world.index.articles()
+    # Shown to both by the server's own settings; only alice is an admin by newsbot's rules.
+    grant_admin_commands(world.env, world.guild, world.alice, world.bob)
 
     stats = await world.alice.slash(world.general, "stats")
 

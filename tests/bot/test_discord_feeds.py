@@ -12,13 +12,14 @@ from pytest_httpserver import HTTPServer
 from simcord import assert_responded
 
 from bot.cogs.feeds import FeedsCog
-from bot.discord_app import BotConfig, NewsBot
+from bot.config import BotConfig
+from bot.discord_app import NewsBot
 from bot.feedback import FeedbackStore
 from ingest.feeds import FeedRegistry, PollLimits
 from ingest.fetch import FetchPolicy
-from retrieval.service import NewsIndex
-from retrieval.store import ChromaLocation
-from tests.bot.conftest import GUILD_ID
+from retrieval.index import NewsIndex
+from retrieval.storage.store import ChromaLocation
+from tests.bot.conftest import GUILD_ID, grant_admin_commands
 from tests.conftest import IndexFactory
 
 pytestmark = pytest.mark.model
@@ -69,6 +70,7 @@ async def env(
         fetch_policy=policy,
         poll_limits=PollLimits(budget_seconds=60, max_new_entries=25),
         feed_check_seconds=3600,
+        feed_default_every="6h",  # NEWSBOT_FEED_DEFAULT_EVERY reaches /feeds add
     )
     bot = NewsBot(
         index,
@@ -98,6 +100,7 @@ async def test_an_admin_ingests_a_url_and_subscribes_to_a_feed(
     assert isinstance(bot, NewsBot)
 
     ingested = await mod.slash(desk, "ingest", url=site.url_for("/ferry"))
+    grant_admin_commands(env, guild, alice)  # shown to her; newsbot still refuses her
     refused = await alice.slash(desk, "feeds add", url=site.url_for("/feed.xml"))
     added = await mod.slash(desk, "feeds add", url=site.url_for("/feed.xml"), every="2h")
     listed = await mod.slash(desk, "feeds list")
@@ -106,7 +109,7 @@ async def test_an_admin_ingests_a_url_and_subscribes_to_a_feed(
     assert [a.title for a in bot.index.articles()] == ["New ferry route approved"]
     assert_responded(refused, contains="Only server managers", ephemeral=True)
     assert_responded(added, contains="polled every 2h", ephemeral=True)
-    assert_responded(listed, contains="every 120 min", ephemeral=True)
+    assert_responded(listed, contains="every 2h", ephemeral=True)  # as the CLI writes it
 
     # One round of the background poller: the feed's only entry is the article already held.
     cog = bot.get_cog("FeedsCog")
@@ -114,3 +117,16 @@ async def test_an_admin_ingests_a_url_and_subscribes_to_a_feed(
     await cog.poller()
     (feed,) = bot.feeds.list() if bot.feeds else []
     assert (feed.title, len(feed.seen), feed.last_polled is not None) == ("Harbour feed", 1, True)
+
+
+async def test_feeds_add_without_every_uses_the_configured_default(
+    env: simcord.Env, site: HTTPServer
+) -> None:
+    guild = env.guild
+    managers = guild.create_role("Managers", permissions=discord.Permissions(manage_guild=True))
+    mod = guild.add_member(env.create_user("mod"), roles=[managers])
+    desk = guild.create_text_channel("desk")
+
+    added = await mod.slash(desk, "feeds add", url=site.url_for("/feed.xml"))
+
+    assert_responded(added, contains="polled every 6h", ephemeral=True)

@@ -25,11 +25,12 @@ from werkzeug import Request, Response
 
 import bot.cogs.feeds as feeds_module
 from bot.cogs.feeds import FeedsCog
-from bot.discord_app import BotConfig, NewsBot
+from bot.config import BotConfig
+from bot.discord_app import NewsBot
 from bot.feedback import FeedbackStore
 from ingest.feeds import FeedRegistry, PollLimits
 from ingest.fetch import FetchPolicy
-from retrieval.service import NewsIndex
+from retrieval.index import NewsIndex
 from tests.bot.conftest import GUILD_ID
 from tests.helpers import FakeSink
 
@@ -364,7 +365,7 @@ async def test_feeds_commands_and_rounds_read_the_registry_off_the_event_loop(
     removed = await mod.slash(desk, "feeds remove", url=site.feed_url("harbour"))
 
     assert_responded(added, contains="polled every 2h", ephemeral=True)
-    assert_responded(listed, contains="every 120 min", ephemeral=True)
+    assert_responded(listed, contains="every 2h", ephemeral=True)
     assert_responded(removed, contains="Unsubscribed from", ephemeral=True)
     assert world.titles() == {"New ferry route approved"}
     assert {name for name, _ in calls} == {"add", "list", "due", "remove"}

@@ -10,7 +10,7 @@ import pytest
 import simcord
 
 from bot.discord_app import INDEX_UNAVAILABLE
-from retrieval.service import NewsIndex
+from retrieval.index import NewsIndex
 from tests.bot.conftest import COOLDOWN, World, seed_articles
 from tests.conftest import ChromaProcess, IndexFactory
 from tests.helpers import put

@@ -52,6 +52,10 @@ def test_the_bot_logs_in_syncs_its_commands_and_answers_ask(discord_bot: FakeDis
         "forget",
         "stats",
     }
+    # Admin commands are shown to server managers only (Manage Server = 1 << 5), /ask to all.
+    shown_to = {c["name"]: c.get("default_member_permissions") for c in fake.commands(guild=True)}
+    assert {int(shown_to[n]) for n in ("ingest", "sources", "forget", "stats", "feeds")} == {32}
+    assert shown_to["ask"] is None
 
     asked = fake.slash("ask", {"question": QUESTION}, user="user")
     reply = fake.wait_for(lambda: (fake.original_response(asked) or {}).get("embeds"), 60)

@@ -9,7 +9,7 @@ from ingest.chunk import ChunkLimits
 from ingest.formats import TOO_DEEP
 from ingest.parse import decode_text, parse_source
 from ingest.pipeline import ingest_paths
-from retrieval.sentences import split_sentences
+from retrieval.answer.sentences import split_sentences
 from tests.helpers import FakeSink
 
 GOOD = '{"title": "Bridge approved", "body": "The council approved the bridge on Monday."}'

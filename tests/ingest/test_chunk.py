@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from ingest.chunk import ChunkLimits, chunk_article
-from retrieval.sentences import split_sentences
+from retrieval.answer.sentences import split_sentences
 from tests.helpers import article
 
 

@@ -25,7 +25,8 @@ from ingest.fetch import FetchPolicy
 from ingest.formats import parse_html
 from ingest.parse import ParseError, parse_source
 from ingest.pipeline import ingest_articles, ingest_urls
-from retrieval.types import Answer, Citation, Passage, same_site, web_url
+from retrieval.models import Answer, Citation, Passage
+from retrieval.urls import same_site, web_url
 from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, article, poll
 
 NOW, LIMITS = FEED_NOW, FEED_LIMITS

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parse import ParseError, decode_text, normalize_date, parse_source
-from retrieval.types import Article
+from ingest.article import normalize_date
+from ingest.parse import ParseError, decode_text, parse_source
+from retrieval.models import Article
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SEED = SHARED_DATA / "seeds" / "000_ecf542a3148f3069.txt"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ingest.parse import parse_source
-from retrieval.chain import UNAVAILABLE, UNCITED, ChatModelConfig, check_citations
-from retrieval.service import NewsIndex
-from retrieval.store import ChromaLocation
+from retrieval.answer.chain import UNAVAILABLE, UNCITED, ChatModelConfig, check_citations
+from retrieval.index import NewsIndex
+from retrieval.storage.store import ChromaLocation
 from tests.conftest import EXAMPLE_SEED, IndexFactory
 from tests.fake_openai import FakeOpenAI, Step
 from tests.helpers import article, put

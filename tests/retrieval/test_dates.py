@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from retrieval.dates import find_dates, option_day, option_filters
+from retrieval.question.dates import find_dates, option_day, option_filters
 
 TODAY = date(2026, 11, 27)  # a Friday
 

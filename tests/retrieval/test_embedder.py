@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.embedder import Embedder, EmbedderError
+from retrieval.storage.embedder import Embedder, EmbedderError
 
 TEXTS = [
     "Putin said India has the right to buy Russian oil, just as the United States buys uranium.",

@@ -6,11 +6,11 @@ import re
 
 import numpy as np
 
-from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig
-from retrieval.lexical import Tokenizer
-from retrieval.sentences import split_sentences
-from retrieval.speakers import speaker_of
-from retrieval.types import Passage, SearchHit
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveConfig
+from retrieval.answer.sentences import split_sentences
+from retrieval.models import Passage, SearchHit
+from retrieval.question.speakers import speaker_of
+from retrieval.storage.lexical import Tokenizer
 
 VOCAB: dict[str, int] = {}
 tokenize = Tokenizer()

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from retrieval.store import ChromaLocation
-from retrieval.types import SearchFilters
+from retrieval.models import SearchFilters
+from retrieval.storage.store import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import CHESS, RATE_RISE, VOLCANO, put
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from retrieval import lexical as lexical_module
-from retrieval.lexical import LexicalIndex
-from retrieval.store import ChromaLocation, PassageStore, open_client
-from retrieval.types import Article
+from retrieval.models import Article
+from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 from tests.conftest import ROOT, IndexFactory
 from tests.helpers import CHESS, VOLCANO, article, put
 
@@ -150,11 +150,11 @@ KILLED_WRITER = textwrap.dedent(
     from pathlib import Path
 
     import numpy as np
-    from retrieval.embedder import Embedder
-    from retrieval.lexical import LexicalIndex
-    from retrieval.service import NewsIndex
-    from retrieval.store import ChromaLocation, PassageStore, open_client
-    from retrieval.types import ArticleInfo, Passage, passage_id
+    from retrieval.storage.embedder import Embedder
+    from retrieval.storage.lexical import LexicalIndex
+    from retrieval.index import NewsIndex
+    from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+    from retrieval.models import ArticleInfo, Passage, passage_id
 
     chroma, keywords = Path(sys.argv[1]), Path(sys.argv[2])
     store = PassageStore(open_client(ChromaLocation(path=chroma)), prefix="k", embedding_model="m")
@@ -232,7 +232,7 @@ def test_a_damaged_keyword_index_is_rebuilt_while_questions_are_answered(
         return real_iter(*args)
 
     monkeypatch.setattr(index.store, "iter_passages", slow_iter)
-    caplog.set_level(logging.INFO, logger="retrieval.lexical")
+    caplog.set_level(logging.INFO, logger="retrieval.storage.lexical")
 
     during = index.ask("What did the geophysicist say about the eruption?")
     release.set()
@@ -250,7 +250,7 @@ def test_a_damaged_keyword_index_is_rebuilt_while_questions_are_answered(
 def _fake_article(n: int) -> tuple[Any, list[Any], Any]:
     import numpy as np
 
-    from retrieval.types import ArticleInfo, Passage, passage_id
+    from retrieval.models import ArticleInfo, Passage, passage_id
 
     aid, revision = f"a{n}", f"r{n:08d}"
     passages = [
@@ -281,8 +281,8 @@ READER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from retrieval.lexical import LexicalIndex
-    from retrieval.store import ChromaLocation, PassageStore, open_client
+    from retrieval.storage.lexical import LexicalIndex
+    from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 
     host, port, prefix, keywords = sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
     store = PassageStore(
@@ -303,8 +303,8 @@ READER = textwrap.dedent(
 def test_processes_sharing_a_data_dir_ask_while_another_writes_without_errors(
     chroma_server: tuple[str, int], tmp_path: Path
 ) -> None:
-    from retrieval.embedder import Embedder
-    from retrieval.service import NewsIndex
+    from retrieval.index import NewsIndex
+    from retrieval.storage.embedder import Embedder
 
     host, port = chroma_server
     prefix = f"shared{os.getpid()}"

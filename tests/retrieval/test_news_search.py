@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.service import NewsIndex
-from retrieval.store import ChromaLocation
+from retrieval.index import NewsIndex
+from retrieval.storage.store import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import article, put
 

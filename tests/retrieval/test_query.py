@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from retrieval.outlets import OutletNames
-from retrieval.query import plan_query
-from retrieval.speakers import surname_of
+from retrieval.question.outlets import OutletNames
+from retrieval.question.query import plan_query
+from retrieval.question.speakers import surname_of
 
 OUTLETS = OutletNames(
     [

@@ -33,17 +33,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.catalogue import Catalogue
-from retrieval.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+from retrieval.days import date_number, utc_now
 from retrieval.errors import StoreError
-from retrieval.types import (
-    ArticleInfo,
-    Passage,
-    Publication,
-    SearchFilters,
-    date_number,
-    utc_now,
-)
+from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters
+from retrieval.storage.catalogue import Catalogue
+from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
     import numpy as np
@@ -127,7 +121,7 @@ def open_client(location: ChromaLocation) -> Any:
     from chromadb.config import Settings
 
     if location.host:
-        from retrieval.chroma_server import open_server_client
+        from retrieval.storage.chroma_server import open_server_client
 
         return open_server_client(
             location.host,

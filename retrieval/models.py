@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from urllib.parse import urlsplit
+
+from retrieval.days import iso_date
+from retrieval.urls import normalize_url
 
 _SPACE = re.compile(r"\s+")
 
@@ -18,72 +19,6 @@ _SPACE = re.compile(r"\s+")
 def _digest(*parts: str) -> str:
     joined = "\x1f".join(parts)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
-def normalize_url(url: str) -> str:
-    """Return the url in a form stable across trivial variations (case of host, trailing slash)."""
-    url = url.strip()
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    host, slash, path = rest.partition("/")
-    path = path.split("#", 1)[0].rstrip("/")
-    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
-
-
-def web_url(value: object) -> str | None:
-    """Return `value` stripped if it is an absolute http(s) URL with a host, else None.
-
-    Only such URLs are stored as an article's address or shown as a link: a `javascript:`,
-    `file:` or credential-bearing link from a feed or a file never reaches a reader.
-    """
-    if not isinstance(value, str):
-        return None
-    url = value.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
-        return None
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        return None
-    return url
-
-
-def same_site(url: str, other: str) -> bool:
-    """Return whether two URLs are on the same site: the same host, ignoring case and `www.`.
-
-    Deliberately stricter than "the same registrable domain": a page on one subdomain cannot
-    speak for another (blog.example.com for www.example.com), and no public-suffix list is
-    needed to decide it.
-    """
-    try:
-        hosts = [urlsplit(u.strip()).hostname or "" for u in (url, other)]
-    except ValueError:
-        return False
-    first, second = (h.lower().removeprefix("www.") for h in hosts)
-    return bool(first) and first == second
-
-
-def iso_date(value: str | None) -> str | None:
-    """Return the `YYYY-MM-DD` part of an ISO date or datetime, or None."""
-    if not value:
-        return None
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
-    except ValueError:
-        return None
-
-
-def date_number(value: str | None) -> int:
-    """Return a sortable number (YYYYMMDD) for a publication date; 0 when unknown."""
-    day = iso_date(value)
-    return int(day.replace("-", "")) if day else 0
 
 
 @dataclass(frozen=True)
@@ -263,7 +198,3 @@ class ArticleInfo:
 
 # One turn of a conversation: ("user" | "assistant", text).
 Turn = tuple[str, str]
-
-
-def utc_now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")

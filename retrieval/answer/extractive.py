@@ -15,8 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.speakers import ATTRIBUTION, is_attribution, speaker_of, spoken_by, surname_of
-from retrieval.types import Answer, Citation, Passage, SearchHit
+from retrieval.models import Answer, Citation, Passage, SearchHit
+from retrieval.question.speakers import (
+    ATTRIBUTION,
+    is_attribution,
+    speaker_of,
+    spoken_by,
+    surname_of,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from retrieval.prompts import (
+from retrieval.answer.prompts import (
     ANSWER_HUMAN,
     ANSWER_SYSTEM,
     CONDENSE_HUMAN,
     CONDENSE_SYSTEM,
     NOT_FOUND,
 )
-from retrieval.types import Answer, Citation, Passage, SearchFilters, SearchHit, Turn
+from retrieval.models import Answer, Citation, Passage, SearchFilters, SearchHit, Turn
 
 logger = logging.getLogger(__name__)
 

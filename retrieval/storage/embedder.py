@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from retrieval.errors import EmbedderError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -33,10 +35,6 @@ _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't
 # a question needs (p95 2x idle, max 1.9 s measured). A question waits at most for one chunk.
 _BULK_CHUNK = 16
 _GIVE_WAY_S = 5.0  # the longest an ingest waits for questions before it goes on anyway
-
-
-class EmbedderError(RuntimeError):
-    """The embedding model could not be loaded; the message says what to do."""
 
 
 def resolve_model(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.types import Passage
+from retrieval.models import Passage
 
 _SPEAKER = re.compile(
     r"\b(?:what|how)\s+(?:did|does|do|has|have|had|is|was|were)\s+(?P<who>.+?)\s+"

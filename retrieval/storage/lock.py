@@ -6,11 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from retrieval.errors import DataDirBusyError
+
 logger = logging.getLogger(__name__)
-
-
-class DataDirBusyError(RuntimeError):
-    """Another process holds the data directory."""
 
 
 class DataDirLock:

@@ -13,16 +13,10 @@ from typing import Literal
 
 import numpy as np
 
-from retrieval.chain import ChatAnswerer, ChatModelConfig, make_chat_model
-from retrieval.embedder import BUNDLED_MODEL, Embedder
-from retrieval.extractive import ExtractiveAnswerer, ExtractiveConfig
-from retrieval.lexical import LexicalIndex
-from retrieval.lock import DataDirLock
-from retrieval.search import HybridSearch
-from retrieval.sentences import split_sentences
-from retrieval.store import ChromaLocation, PassageStore, open_client
-from retrieval.syndication import best_match, encode, signature
-from retrieval.types import (
+from retrieval.answer.chain import ChatAnswerer, ChatModelConfig, make_chat_model
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveConfig
+from retrieval.answer.sentences import split_sentences
+from retrieval.models import (
     Answer,
     ArticleInfo,
     Citation,
@@ -32,6 +26,12 @@ from retrieval.types import (
     SearchHit,
     Turn,
 )
+from retrieval.search import HybridSearch
+from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
+from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.lock import DataDirLock
+from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.syndication import best_match, encode, signature
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +63,12 @@ class NewsIndex:
         lexical: LexicalIndex,
         embedder: Embedder,
         *,
-        top_k: int = 6,
-        candidates: int = 50,
+        top_k: int = IndexConfig.top_k,
+        candidates: int = IndexConfig.candidates,
         extractive: ExtractiveConfig | None = None,
         chat: ChatModelConfig | None = None,
         lock: DataDirLock | None = None,
-        dedup_threshold: float = 0.8,
+        dedup_threshold: float = IndexConfig.dedup_threshold,
     ):
         self.store = store
         self.lexical = lexical

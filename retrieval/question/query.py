@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.dates import DateRange, find_dates
-from retrieval.outlets import OutletMention, OutletNames
-from retrieval.speakers import speaker_of
-from retrieval.types import SearchFilters
+from retrieval.models import SearchFilters
+from retrieval.question.dates import DateRange, find_dates
+from retrieval.question.outlets import OutletMention, OutletNames
+from retrieval.question.speakers import speaker_of
 
 _BOUNDARY = re.compile(
     r",|;|\b(?:and|while|whereas|but|or|compared to|compared with|versus|vs\.?|than)\b", re.I

@@ -36,11 +36,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.store import CHANGE_WINDOW_US, FeedPosition, next_seq
-from retrieval.types import Passage, SearchFilters, date_number
+from retrieval.days import date_number
+from retrieval.models import Passage, SearchFilters
+from retrieval.storage.store import CHANGE_WINDOW_US, FeedPosition, next_seq
 
 if TYPE_CHECKING:
-    from retrieval.store import Change, PassageStore
+    from retrieval.storage.store import Change, PassageStore
 
 logger = logging.getLogger(__name__)
 

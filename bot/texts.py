@@ -1,0 +1,34 @@
+"""Words the CLI and Discord both print: ingest reports, poll intervals, other publications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+    from retrieval import Publication
+
+
+def ingest_counts(report: IngestReport) -> str:
+    """Return "2 added, 0 updated, 1 unchanged, 0 syndicated copies, 1 failed"."""
+    return (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.syndicated} syndicated copies, {len(report.failed)} failed"
+    )
+
+
+def interval(seconds: int) -> str:
+    """Return a poll interval as it is written in commands: 30m, 2h, 1d (or 45s)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def publications(others: Iterable[Publication]) -> str:
+    """Return "Outlet (2025-12-06), Other" for a story's other publications."""
+    return ", ".join(
+        f"{p.outlet or p.url}" + (f" ({p.as_dict()['published_at']})" if p.published_at else "")
+        for p in others
+    )

@@ -1,0 +1,143 @@
+"""One article as every parser builds it: cleaned text, a normalised date, a web-only URL.
+
+Shared by all format parsers (`ingest.formats`, feeds), so that every source yields articles
+cleaned the same way; `ingest.parse` only decodes a file and picks the parser for its suffix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+
+from retrieval import Article, web_url
+
+
+class ParseError(ValueError):
+    """A whole source could not be read; str(e) is a one-line reason for the user."""
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    """The articles read from one source, and the items inside it that could not be read."""
+
+    articles: list[Article]
+    errors: list[tuple[str, str]]  # (origin, one-line reason), e.g. ("corpus.json[12]", "...")
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (origin, what was repaired)
+
+
+_SPACE = re.compile(r"\s+")
+# Control characters other than whitespace (which clean_text collapses): never kept in text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_DATE_FORMATS = (
+    "%b %d, %Y",  # Nov 27, 2023
+    "%B %d, %Y",  # November 27, 2023
+    "%b %d %Y",
+    "%B %d %Y",
+    "%d %b %Y",  # 27 Nov 2023
+    "%d %B %Y",  # 27 November 2023
+    "%A, %B %d, %Y",  # Monday, November 27, 2023
+    "%A, %d %B %Y",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+)
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters (NUL…), collapse runs of whitespace into one space, strip."""
+    return _SPACE.sub(" ", _CONTROLS.sub("", value)).strip()
+
+
+def clean_paragraphs(paragraphs: Iterable[str]) -> tuple[str, ...]:
+    """Return the paragraphs with whitespace normalised and empty ones dropped."""
+    cleaned = (clean_text(paragraph) for paragraph in paragraphs)
+    return tuple(paragraph for paragraph in cleaned if paragraph)
+
+
+def optional_text(value: object) -> str | None:
+    """Return a cleaned string, or None for anything empty or not a string."""
+    if not isinstance(value, str):
+        return None
+    return clean_text(value) or None
+
+
+def normalize_date(value: object) -> str | None:
+    """Return a publication date as an ISO string, or None when it cannot be understood.
+
+    ISO dates and datetimes are kept as given, so a time and zone survive; other common forms
+    ("Nov 27, 2023", "27 November 2023", RFC 2822) become `YYYY-MM-DD`.
+    """
+    text = optional_text(value)
+    if text is None:
+        return None
+    iso = _ISO_DATE.match(text)
+    if iso is None:
+        return _parse_written_date(text)
+    try:
+        day = date.fromisoformat(iso[0])
+    except ValueError:
+        return None
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        # A valid day followed by a time Python cannot read: keep the day only.
+        return day.isoformat()
+    return text
+
+
+def _parse_written_date(text: str) -> str | None:
+    """Return `YYYY-MM-DD` for a date written in words or in RFC 2822 form, else None."""
+    try:
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    bare = _ORDINAL.sub(r"\1", text)
+    # "Nov. 27, 2023": the abbreviation's dot is not part of any strptime format.
+    for candidate in dict.fromkeys((bare, bare.replace(".", ""))):
+        for pattern in _DATE_FORMATS:
+            try:
+                return datetime.strptime(candidate, pattern).date().isoformat()
+            except ValueError:
+                continue
+    return None
+
+
+def build_article(
+    title: object,
+    paragraphs: Iterable[str],
+    origin: str,
+    *,
+    outlet: object = None,
+    published_at: object = None,
+    url: object = None,
+    author: object = None,
+    item_key: str | None = None,
+    canonical_url: object = None,
+) -> Article:
+    """Return a cleaned Article; raise ParseError when it has no headline or no body.
+
+    A url that is not an absolute http(s) address (`javascript:`, `file:`, a bare path) is
+    dropped: readers are only ever linked to web pages.
+    """
+    headline = optional_text(title)
+    if headline is None:
+        raise ParseError("article has no title")
+    body = clean_paragraphs(paragraphs)
+    if not body:
+        raise ParseError("article has no body")
+    return Article(
+        title=headline,
+        paragraphs=body,
+        outlet=optional_text(outlet),
+        published_at=normalize_date(published_at),
+        url=web_url(url),
+        author=optional_text(author),
+        origin=origin,
+        item_key=item_key,
+        canonical_url=web_url(canonical_url),
+    )

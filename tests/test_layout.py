@@ -1,0 +1,54 @@
+"""The architecture, checked: bot → ingest → retrieval, one way, and retrieval's front door."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+import retrieval
+from tests.conftest import ROOT
+
+PACKAGES = ("bot", "ingest", "retrieval")
+
+
+def imported_modules(path: Path) -> list[str]:
+    """Return every module a file imports (absolute imports, any depth, TYPE_CHECKING too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+    return found
+
+
+def files_of(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_layers_import_only_downwards(package: str) -> None:
+    below = PACKAGES[PACKAGES.index(package) :]
+    for path in files_of(package):
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            if top in PACKAGES:
+                assert top in below, f"{path.relative_to(ROOT)} imports {module}"
+
+
+@pytest.mark.parametrize("package", ["bot", "ingest"])
+def test_front_ends_use_retrieval_through_its_front_door(package: str) -> None:
+    for path in files_of(package):
+        for module in imported_modules(path):
+            assert not module.startswith("retrieval."), f"{path.relative_to(ROOT)}: {module}"
+
+
+def test_the_front_door_names_resolve_and_are_all_listed() -> None:
+    assert sorted(retrieval.__all__) == sorted(retrieval._WHERE)
+    for name in retrieval.__all__:
+        module = importlib.import_module(retrieval._WHERE[name])
+        assert getattr(retrieval, name) is getattr(module, name)
