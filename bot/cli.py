@@ -322,7 +322,7 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     from datetime import date
 
     from ingest.pipeline import ingest_paths
-    from retrieval import Summary, iso_date, score_query
+    from retrieval import evaluate, iso_date
 
     base = _settings()
     day = iso_date(as_of) if as_of else None
@@ -334,8 +334,6 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
         update={"data_dir": data_dir, "chroma_path": None, "chroma_host": None}
     )
     items = json.loads(queries.read_text(encoding="utf-8"))
-    summary = Summary()
-    lines = []
     with _index(settings) as index:
         index.resolve_dates_as_of(date.fromisoformat(day) if day else None)
         started = time.perf_counter()
@@ -344,20 +342,11 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
             f"index {data_dir}: {report.added} added, {report.unchanged} unchanged, "
             f"{len(report.failed)} failed ({time.perf_counter() - started:.0f} s)"
         )
-        started = time.perf_counter()
-        for item in items:
-            if item["question_type"] == "null_query":
-                summary.null_total += 1
-                summary.null_refused += not index.ask(item["query"]).grounded
-                continue
-            hits = index.search(item["query"], k=k)
-            passages = [h.passage.text for h in hits]
-            lines.append(json.dumps({"query": item["query"], "passages": passages}))
-            facts = [e["fact"] for e in item["evidence_list"]]
-            summary.scores.append(score_query(passages, facts, item["question_type"]))
-        per_query = (time.perf_counter() - started) / max(1, len(items))
+        run = evaluate(index, items, k=k)
     if out_file:
+        lines = [json.dumps(line) for line in run.retrieved]
         out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary, per_query = run.summary, run.seconds_per_query
     table = Table("queries", "n", "Hits@4", "Hits@10", "MRR@10", "MAP@10", title="MultiHop-RAG")
     for name, n, h4, h10, mrr, mapk in summary.table():
         table.add_row(name, str(n), f"{h4:.3f}", f"{h10:.3f}", f"{mrr:.3f}", f"{mapk:.3f}")

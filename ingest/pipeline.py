@@ -28,7 +28,7 @@ NOT_STORED = "not stored: the index stopped answering"
 
 
 class ArticleSink(Protocol):
-    """What the pipeline needs of the index (retrieval.service.NewsIndex provides it)."""
+    """What the pipeline needs of the index (retrieval.NewsIndex provides it)."""
 
     @property
     def max_tokens(self) -> int: ...
@@ -66,10 +66,6 @@ class IngestReport:
         self.warnings.extend(other.warnings)
         self.error = self.error or other.error
         return self
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         StoreError,
         StoreUnavailable,
     )
-    from retrieval.evaluation import Summary, score_query
+    from retrieval.evaluation import Summary, evaluate, score_query
     from retrieval.index import IndexConfig, NewsIndex
     from retrieval.models import (
         Answer,
@@ -74,7 +74,7 @@ _EXPORTS = {
     "retrieval.question.dates": ("option_filters",),
     "retrieval.days": ("iso_date", "utc_now"),
     "retrieval.urls": ("normalize_url", "same_site", "web_url"),
-    "retrieval.evaluation": ("Summary", "score_query"),
+    "retrieval.evaluation": ("Summary", "evaluate", "score_query"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
@@ -100,6 +100,7 @@ __all__ = [
     "StoreUnavailable",
     "Summary",
     "Turn",
+    "evaluate",
     "iso_date",
     "normalize_url",
     "option_filters",

@@ -6,9 +6,14 @@ matching; a passage is relevant when a whole gold fact is a substring of it.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retrieval.index import NewsIndex
 
 
 def _squash(text: str) -> str:
@@ -73,3 +78,31 @@ class Summary:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+@dataclass
+class Run:
+    """What scoring one set of MultiHop-RAG queries against an index gave."""
+
+    summary: Summary
+    retrieved: list[dict[str, object]]  # per scored query: the query and its passages, in order
+    seconds_per_query: float
+
+
+def evaluate(index: NewsIndex, queries: Sequence[dict[str, Any]], *, k: int = 10) -> Run:
+    """Score the index's search on MultiHop-RAG queries; null queries count when refused."""
+    summary = Summary()
+    retrieved: list[dict[str, object]] = []
+    started = time.perf_counter()
+    for item in queries:
+        if item["question_type"] == "null_query":
+            summary.null_total += 1
+            summary.null_refused += not index.ask(item["query"]).grounded
+            continue
+        hits = index.search(item["query"], k=k)
+        passages = [h.passage.text for h in hits]
+        retrieved.append({"query": item["query"], "passages": passages})
+        facts = [e["fact"] for e in item["evidence_list"]]
+        summary.scores.append(score_query(passages, facts, item["question_type"]))
+    per_query = (time.perf_counter() - started) / max(1, len(queries))
+    return Run(summary, retrieved, per_query)

@@ -141,12 +141,6 @@ class NewsIndex:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> NewsIndex:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- what the chunker needs to know of the model ----------------------------------------
     @property
     def max_tokens(self) -> int:

@@ -65,10 +65,6 @@ class Article:
             *self.paragraphs,
         )
 
-    @property
-    def text_length(self) -> int:
-        return sum(len(p) for p in self.paragraphs)
-
 
 @dataclass(frozen=True)
 class Passage:
@@ -100,7 +96,7 @@ def passage_id(article_id: str, revision: str, position: int) -> str:
     """Return the stable id of the passage at `position` in one revision of an article.
 
     The revision is part of the id so that a new revision's passages never overwrite the
-    committed ones before the new revision is committed (see retrieval/store.py).
+    committed ones before the new revision is committed (see retrieval/storage/store.py).
     """
     return f"{article_id}-{revision[:8]}-{position:04d}"
 

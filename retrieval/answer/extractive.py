@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,32 @@ _OPEN, _CLOSE = "“", "”"
 
 
 @dataclass(frozen=True)
+class SentenceWeights:
+    """How a candidate sentence (or whole quotation) is scored. The values are the hand-set ones
+    the answerer has always used (the seed article's "what did Putin say" questions guided
+    them; the README's figures were measured with them); unlike `min_relevance`, they were not
+    fitted on the MultiHop-RAG dev split.
+
+    A unit's score = `words` × its share of the question's words (half alone, half with the
+    sentence before it) + `rank` × its passage's dense score relative to the best passage,
+    then + `meaning` × its cosine to the question (half alone, half with the sentence before)
+    for the `ExtractiveConfig.embedded_units` best-scored units, which alone are embedded.
+    """
+
+    words: float = 0.25
+    rank: float = 0.30
+    meaning: float = 0.45  # the largest: a unit far behind on words and rank rarely wins
+    before_share: float = 0.5  # how much the sentence before counts, for words and meaning
+    # "What did X say": X's own quotation gains `said`; a unit not naming X loses `unnamed`.
+    said: float = 0.15
+    unnamed: float = 0.10
+    # A passage is read for sentences when this share of the question's words is in it (else
+    # only the best passage is).
+    passage_coverage: float = 0.3
+    relevance_passages: int = 3  # the best passages whose words count toward relevance
+
+
+@dataclass(frozen=True)
 class ExtractiveConfig:
     passages: int = 6  # how many of the best passages are read
     max_sentences: int = 4
@@ -41,6 +67,7 @@ class ExtractiveConfig:
     min_relevance: float = 0.67
     coverage_weight: float = 0.5
     embedded_units: int = 8  # the units (sentences, whole quotations) embedded per answer
+    weights: SentenceWeights = field(default_factory=SentenceWeights)
 
 
 @dataclass(frozen=True)
@@ -79,7 +106,8 @@ class ExtractiveAnswerer:
         """Return how well the best passages match the question (see ExtractiveConfig)."""
         if not hits:
             return 0.0
-        texts = [f"{h.passage.outlet or ''}\n{h.passage.contextual_text}" for h in hits[:3]]
+        best_hits = hits[: self.config.weights.relevance_passages]
+        texts = [f"{h.passage.outlet or ''}\n{h.passage.contextual_text}" for h in best_hits]
         best = max(h.dense for h in hits)
         return best + self.config.coverage_weight * coverage.of(*texts)
 
@@ -93,7 +121,8 @@ class ExtractiveAnswerer:
         if not top or relevance < cfg.min_relevance:
             logger.info("no relevant coverage (relevance %.2f)", relevance)
             return self._not_found(top)
-        relevant = [h for h in top if coverage.of(h.passage.contextual_text) >= 0.3] or top[:1]
+        enough = cfg.weights.passage_coverage
+        relevant = [h for h in top if coverage.of(h.passage.contextual_text) >= enough] or top[:1]
         speaker = speaker_of(question)
         chosen = self._choose(question, coverage, speaker, relevant)
         if not chosen:
@@ -126,7 +155,7 @@ class ExtractiveAnswerer:
     def _choose(
         self, question: str, coverage: _Coverage, speaker: str | None, hits: list[SearchHit]
     ) -> list[tuple[_Unit, float]]:
-        cfg = self.config
+        cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
         surname = surname_of(speaker) if speaker else ""
         # First what costs nothing: the question's words in the unit (alone and with the
@@ -137,22 +166,24 @@ class ExtractiveAnswerer:
             quoted = _OPEN in unit.text or '"' in unit.text
             if unit.text.endswith("?") and not quoted:
                 continue  # the article asking (a reader call-out, a rhetorical question)
-            covered = 0.5 * coverage.of(unit.text) + 0.5 * coverage.of(unit.before, unit.text)
-            score = 0.25 * covered + 0.30 * hits[unit.hit].dense / best_passage
+            covered = (1 - w.before_share) * coverage.of(unit.text) + w.before_share * coverage.of(
+                unit.before, unit.text
+            )
+            score = w.words * covered + w.rank * hits[unit.hit].dense / best_passage
             if speaker:
                 if quoted and (
                     spoken_by(surname, unit.text)
                     or ATTRIBUTION.search(unit.text)
                     or spoken_by(surname, unit.before)  # "Lee said: …" then the quotation
                 ):
-                    said.append((unit, score + 0.15))
+                    said.append((unit, score + w.said))
                 elif surname not in unit.text.lower():
-                    score -= 0.10
+                    score -= w.unnamed
             weighed.append((unit, score))
         # "What did X say": X's quoted words, not what others wrote about X.
         weighed = said or weighed
-        # Only the likeliest units are embedded (meaning weighs 0.45, so a unit far behind on
-        # words and rank rarely wins): embedding is most of an answer's time.
+        # Only the likeliest units are embedded (see SentenceWeights.meaning): embedding is most
+        # of an answer's time.
         weighed = sorted(weighed, key=lambda us: -us[1])[: cfg.embedded_units]
         if not weighed:
             return []
@@ -170,10 +201,10 @@ class ExtractiveAnswerer:
         for unit, score in weighed:
             alone = vectors[row[unit.text]]
             paired = alone + vectors[row[unit.before]] if unit.before else alone
-            similarity = 0.5 * float(alone @ asked) + 0.5 * float(
+            similarity = (1 - w.before_share) * float(alone @ asked) + w.before_share * float(
                 paired @ asked / (np.linalg.norm(paired) or 1.0)
             )
-            scored.append((unit, score + 0.45 * similarity))
+            scored.append((unit, score + w.meaning * similarity))
         scored.sort(key=lambda us: -us[1])
         best = scored[0][1]
         return [us for us in scored if us[1] >= best - cfg.margin][: cfg.max_sentences]

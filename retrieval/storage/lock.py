@@ -42,10 +42,3 @@ class DataDirLock:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-    def __enter__(self) -> DataDirLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

@@ -182,6 +182,7 @@ def test_chat_answers_in_the_terminal(seeded: Path) -> None:
     assert "Sources:" in result.stdout
 
 
+@pytest.mark.model
 def test_markup_in_paths_titles_and_outlets_is_printed_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from retrieval import lexical as lexical_module
+from retrieval.storage import lexical as lexical_module
 from retrieval.models import Article
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
