@@ -166,7 +166,7 @@ def main() -> None:
         )
         try:
             index.embedder.embed(["warm up"])
-            results = {}
+            results: dict[str, list[dict[str, float]]] = {}
             # Alternating halves, so drift of a shared machine hits both ways alike.
             half = args.items // 2
             for run, batched in (("a", False), ("b", True), ("c", False), ("d", True)):

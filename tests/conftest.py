@@ -146,7 +146,9 @@ IndexFactory = Callable[..., NewsIndex]
 
 
 @pytest.fixture
-def make_index(embedder: Embedder, tmp_path: Path, request: pytest.FixtureRequest) -> IndexFactory:
+def make_index(
+    embedder: Embedder, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[IndexFactory]:
     """Return a factory of NewsIndex objects sharing the loaded model.
 
     Each test gets its own collection prefix, so tests sharing one Chroma server never meet.
@@ -168,7 +170,7 @@ def make_index(embedder: Embedder, tmp_path: Path, request: pytest.FixtureReques
         opened.append(index)
         return index
 
-    yield factory  # type: ignore[misc]
+    yield factory
     for index in opened:
         index.close()
 
@@ -177,3 +179,20 @@ def make_index(embedder: Embedder, tmp_path: Path, request: pytest.FixtureReques
 def httpserver_listen_address() -> tuple[str, int]:
     """Serve pytest-httpserver on 127.0.0.1 itself, so no test needs a name lookup."""
     return ("127.0.0.1", 0)
+
+
+# Fixtures that load the real model or need a Chroma server: a test using one (directly or
+# through another fixture) gets the marker, so `-m "not model and not server"` is the fast set.
+_MARK_BY_FIXTURE = {
+    "embedder": "model",
+    "seeded": "model",
+    "chroma_server": "server",
+    "own_chroma": "server",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if marker := _MARK_BY_FIXTURE.get(fixture):
+                item.add_marker(marker)

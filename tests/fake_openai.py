@@ -87,6 +87,7 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address: (host, port)
         return f"http://{host}:{port}/v1"
 
     def start(self) -> FakeOpenAI:

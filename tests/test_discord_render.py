@@ -9,6 +9,7 @@ from bot.discord_render import (
     FIELD_NAME,
     FIELD_VALUE,
     FIELDS,
+    Page,
     answer_pages,
     embed_size,
     passages_pages,
@@ -30,7 +31,7 @@ def passage(n: int, text: str = "A cited passage. " * 20) -> Passage:
     )
 
 
-def assert_within_limits(pages: list) -> None:  # type: ignore[type-arg]
+def assert_within_limits(pages: list[Page]) -> None:
     for page in pages:
         assert len(page.content) <= 2000
         assert len(page.embeds) <= EMBEDS_PER_MESSAGE

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.settings import Settings, env_example
 from tests.conftest import ROOT
 
@@ -21,8 +23,8 @@ def test_every_setting_is_listed_in_env_example_with_its_default() -> None:
 
 
 def test_env_file_and_environment_are_read_the_environment_winning(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / ".env").write_text("NEWSBOT_TOP_K=9\nNEWSBOT_CHROMA_HOST=db.local\n")
     monkeypatch.setenv("NEWSBOT_TOP_K", "3")
 
@@ -33,8 +35,7 @@ def test_env_file_and_environment_are_read_the_environment_winning(
     assert settings.chroma_dir == tmp_path / "data" / "chroma"
 
 
-def test_a_malformed_id_list_is_a_clear_settings_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import pytest
+def test_a_malformed_id_list_is_a_clear_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import ValidationError
 
     monkeypatch.setenv("NEWSBOT_DISCORD_ADMIN_ROLE_IDS", "123, admins")

@@ -44,6 +44,7 @@ async def test_the_bot_says_try_again_while_chroma_is_down_and_answers_when_it_i
     )
 
     own_chroma.stop()
+    assert world.bot.user is not None
     with caplog.at_level(logging.WARNING, logger="bot"):
         down = await world.bob.slash(world.general, "ask", question=QUESTION)
         await world.mod.send(world.general, f"{world.bot.user.mention} {QUESTION}")

@@ -36,11 +36,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 T = TypeVar("T")
+# What a `wait_for` predicate returns while it waits: the result it returns is none of these.
+Falsy = Literal[False] | None
 
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000
@@ -65,8 +67,9 @@ BASIC_PERMISSIONS = (
 )
 SELECT_TYPES = {3, 5, 6, 7, 8}
 JOINED = "2024-01-01T00:00:00+00:00"
-BODY = web.RequestKey("body", object)  # the parsed JSON (or multipart payload_json)
-FILES = web.RequestKey("files", list)  # attachments uploaded with the request
+# The parsed JSON (or multipart payload_json): whatever the bot sent, as json.loads returns it.
+BODY = web.RequestKey[Any]("body")
+FILES = web.RequestKey[list[dict[str, Any]]]("files")  # attachments uploaded with the request
 
 
 class Call(NamedTuple):
@@ -367,7 +370,7 @@ class FakeDiscord:
             flags = dict.fromkeys(("hoist", "managed", "mentionable"), False)
             return {"id": rid, "name": name, "permissions": str(permissions), **flags, **extra}
 
-        empty = ("features", "emojis", "stickers", "voice_states", "presences")
+        empty: tuple[str, ...] = ("features", "emojis", "stickers", "voice_states", "presences")
         empty += ("stage_instances", "guild_scheduled_events", "soundboard_sounds")
         return {
             "id": self.guild_id,
@@ -634,7 +637,8 @@ class FakeDiscord:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        body, files = None, []
+        body: Any = None
+        files: list[dict[str, Any]] = []
         if request.can_read_body:
             if request.content_type.startswith("multipart/"):
                 body, files = await self._read_multipart(request)
@@ -661,10 +665,11 @@ class FakeDiscord:
 
     async def _read_multipart(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         """discord.py uploads files as multipart: `payload_json` plus `files[n]` parts."""
-        body, files = None, []
+        body: Any = None
+        files: list[dict[str, Any]] = []
         reader = await request.multipart()
         async for part in reader:
-            if not isinstance(part, web.BodyPartReader):
+            if not isinstance(part, BodyPartReader):
                 continue
             if part.name == "payload_json":
                 body = json.loads(await part.text())
@@ -737,7 +742,11 @@ class FakeDiscord:
                 if kind == 1 and not 1 <= len(cmd.get("description") or "") <= 100:
                     errors[f"{i}.description"] = "Must be between 1 and 100 in length."
                 previous = old.get((name, kind))  # Discord keeps a command's id across syncs
-                defaults = {"default_member_permissions": None, "nsfw": False, "options": []}
+                defaults: dict[str, Any] = {
+                    "default_member_permissions": None,
+                    "nsfw": False,
+                    "options": [],
+                }
                 stored.append({**defaults, **cmd, "type": kind, "application_id": self.app_id})
                 stored[-1].update(id=previous["id"] if previous else self._id(), version=self._id())
                 if scope:
@@ -757,7 +766,8 @@ class FakeDiscord:
     # -------------------------------------------------------------------------- interactions
 
     async def _callback(self, request: web.Request) -> web.Response:
-        body, files = request[BODY] or {}, request[FILES]
+        body: dict[str, Any] = request[BODY] or {}
+        files = request[FILES]
         arrived = time.monotonic()
         events: list[tuple[str, dict[str, Any] | None]] = []
         with self._lock:
@@ -820,7 +830,8 @@ class FakeDiscord:
         return it
 
     async def _followup(self, request: web.Request) -> web.Response:
-        body, files = request[BODY] or {}, request[FILES]
+        body: dict[str, Any] = request[BODY] or {}
+        files = request[FILES]
         with self._lock:
             it = self._interaction_for(request)
             self._check_message(body, creating=True, has_files=bool(files))
@@ -839,10 +850,11 @@ class FakeDiscord:
         return _json(msg) if wait else web.Response(status=204)
 
     async def _webhook_message(self, request: web.Request) -> web.Response:
-        body, files = request[BODY] or {}, request[FILES]
+        body: dict[str, Any] = request[BODY] or {}
+        files = request[FILES]
         with self._lock:
             it = self._interaction_for(request)
-            mid = request.match_info["mid"]
+            mid: str | None = request.match_info["mid"]
             mid = it.original_id if mid == "@original" else mid
             if mid is None or (mid != it.original_id and mid not in it.followup_ids):
                 raise DiscordError(404, 10008, "Unknown Message")
@@ -868,7 +880,8 @@ class FakeDiscord:
             return _json(self._channel(request.match_info["cid"]))
 
     async def _post_message(self, request: web.Request) -> web.Response:
-        body, files = request[BODY] or {}, request[FILES]
+        body: dict[str, Any] = request[BODY] or {}
+        files = request[FILES]
         with self._lock:
             cid = self._channel(request.match_info["cid"])["id"]
             self._check_message(body, creating=True, has_files=bool(files))
@@ -914,7 +927,8 @@ class FakeDiscord:
         return _json(msg)
 
     async def _post_thread(self, request: web.Request) -> web.Response:
-        body, mid = request[BODY] or {}, request.match_info.get("mid")
+        body: dict[str, Any] = request[BODY] or {}
+        mid = request.match_info.get("mid")
         with self._lock:
             parent = self._channel(request.match_info["cid"])
             if parent["type"] not in (0, 5):
@@ -1209,7 +1223,7 @@ class FakeDiscord:
             views = map(self._view, self._interactions[interaction_id].followup_ids)
             return [v for v in views if v is not None]
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:
+    def wait_for(self, predicate: Callable[[], T | Falsy], timeout: float = 30.0) -> T:
         """Poll `predicate()` until it returns something truthy; return that (blocking)."""
         deadline = time.monotonic() + timeout
         while not (result := predicate()):
@@ -1218,7 +1232,7 @@ class FakeDiscord:
             time.sleep(0.02)
         return result
 
-    async def async_wait_for(self, predicate: Callable[[], T], timeout: float = 30.0) -> T:
+    async def async_wait_for(self, predicate: Callable[[], T | Falsy], timeout: float = 30.0) -> T:
         """`wait_for` for a bot running in the test's own event loop (does not block it)."""
         deadline = time.monotonic() + timeout
         while not (result := predicate()):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,8 @@ def test_the_bot_logs_in_syncs_its_commands_and_answers_ask(discord_bot: FakeDis
         "stats",
     }
     # Admin commands are shown to server managers only (Manage Server = 1 << 5), /ask to all.
-    shown_to = {c["name"]: c.get("default_member_permissions") for c in fake.commands(guild=True)}
+    commands = fake.commands(guild=True)
+    shown_to: dict[str, Any] = {c["name"]: c.get("default_member_permissions") for c in commands}
     assert {int(shown_to[n]) for n in ("ingest", "sources", "forget", "stats", "feeds")} == {32}
     assert shown_to["ask"] is None
 
@@ -106,7 +108,11 @@ def test_twenty_concurrent_questions_are_all_acknowledged_in_time(
     fake = discord_bot
 
     asked = [fake.slash("ask", {"question": f"{QUESTION} ({i})"}, user="user") for i in range(20)]
+
+    def embeds_of(interaction: str) -> Callable[[], Any]:
+        return lambda: (fake.original_response(interaction) or {}).get("embeds")
+
     for interaction in asked:
-        fake.wait_for(lambda i=interaction: (fake.original_response(i) or {}).get("embeds"), 120)
+        fake.wait_for(embeds_of(interaction), 120)
 
     assert max(fake.ack_latency[i] for i in asked) < 3

@@ -9,6 +9,7 @@ import pytest
 
 from ingest.chunk import ChunkLimits, chunk_article
 from retrieval.answer.sentences import split_sentences
+from retrieval.storage.embedder import Embedder
 from tests.helpers import article
 
 
@@ -88,7 +89,7 @@ def test_context_never_pushes_the_embedded_text_past_the_limit() -> None:
 
 
 @pytest.mark.model
-def test_real_passages_fit_the_models_limit_and_end_on_sentences(embedder) -> None:  # type: ignore[no-untyped-def]
+def test_real_passages_fit_the_models_limit_and_end_on_sentences(embedder: Embedder) -> None:
     from tests.conftest import SEED
 
     if not SEED.exists():

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def _number_of(request_text: str, needle: str) -> int:
 def test_a_well_cited_answer_is_shown_with_its_passages_renumbered(
     index: NewsIndex, llm: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def reply(body: dict) -> str:  # type: ignore[type-arg]
+    def reply(body: dict[str, Any]) -> str:
         prompt = "\n".join(m["content"] for m in body["messages"])
         fuel = _number_of(prompt, "nuclear fuel from us")
         pace = _number_of(prompt, "completely normal pace")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def hit(text: str, position: int, dense: float, article: str = "a1") -> SearchHi
     return SearchHit(passage, score=1.0 / (position + 1), dense=dense)
 
 
-def answerer(**config: float) -> ExtractiveAnswerer:
+def answerer(**config: Any) -> ExtractiveAnswerer:  # ExtractiveConfig's fields
     return ExtractiveAnswerer(
         embed, tokenize, lambda term: 1.0, split_sentences, ExtractiveConfig(**config)
     )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
+from retrieval.index import NewsIndex
 from retrieval.models import SearchFilters
 from retrieval.storage.store import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import CHESS, RATE_RISE, VOLCANO, put
 
 
-def _texts(index) -> list[str]:  # type: ignore[no-untyped-def]
+def _texts(index: NewsIndex) -> list[str]:
     return [p.text for p in index.store.iter_passages()]
 
 
@@ -99,8 +102,8 @@ def test_filters_restrict_by_outlet_and_date(
 
 
 def test_a_second_process_sees_writes_through_a_shared_server(
-    make_index: IndexFactory, chroma_server: tuple[str, int], tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    make_index: IndexFactory, chroma_server: tuple[str, int], tmp_path: Path
+) -> None:
     host, port = chroma_server
     location = ChromaLocation(host=host, port=port)
     bot = make_index(location, data_dir=tmp_path / "bot")
@@ -124,7 +127,7 @@ def test_an_interrupted_update_leaves_the_old_article_whole(
     edited = replace(VOLCANO, paragraphs=("Correction: the eruption was small.", "Second part."))
     commit = index.store.articles.upsert
 
-    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def crash(*args: object, **kwargs: object) -> NoReturn:
         raise KeyboardInterrupt  # Ctrl-C after the new passages were written, before the commit
 
     monkeypatch.setattr(index.store.articles, "upsert", crash)

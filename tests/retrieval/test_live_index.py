@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from retrieval.storage import lexical as lexical_module
 from retrieval.models import Article
+from retrieval.storage import lexical as lexical_module
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 from tests.conftest import ROOT, IndexFactory

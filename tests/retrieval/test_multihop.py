@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,9 @@ def _norm(text: str) -> str:
     return text.replace(" ", "").replace("\n", "")  # the benchmark authors' matching rule
 
 
-def test_a_slice_of_the_benchmark_finds_its_evidence(make_index: IndexFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_slice_of_the_benchmark_finds_its_evidence(
+    make_index: IndexFactory, tmp_path: Path
+) -> None:
     if not (CORPUS.exists() and QUERIES.exists()):
         pytest.skip("the MultiHop-RAG data in ../shared is absent")
     queries = [q for q in json.loads(QUERIES.read_text(encoding="utf-8")) if q["evidence_list"]][
