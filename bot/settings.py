@@ -12,6 +12,7 @@ from bot.config import BotConfig
 from ingest.chunk import ChunkLimits
 from ingest.feeds import DEFAULT_EVERY, PollLimits
 from ingest.fetch import FetchPolicy
+from ingest.syndication import Syndication
 from retrieval import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT,
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
         description="Most quoted sentences in an extractive answer.",
     )
     dedup_threshold: float = Field(
-        IndexConfig.dedup_threshold,
+        Syndication.threshold,
         gt=0,
         le=1,
         description="Estimated word-shingle similarity above which an incoming article is a "

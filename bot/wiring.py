@@ -74,9 +74,10 @@ def open_index(settings: Settings) -> NewsIndex:
             min_relevance=settings.answer_min_relevance,
         ),
         chat=chat,
-        dedup_threshold=settings.dedup_threshold,
     )
-    return NewsIndex.open(config)
+    from ingest.syndication import Syndication
+
+    return NewsIndex.open(config, copies=Syndication(settings.dedup_threshold))
 
 
 def chunk_limits(settings: Settings) -> ChunkLimits:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         StoreUnavailable,
     )
     from retrieval.evaluation import Summary, evaluate, score_query
-    from retrieval.index import IndexConfig, NewsIndex
+    from retrieval.index import CopyFinder, IndexConfig, NewsIndex
     from retrieval.models import (
         Answer,
         Article,
@@ -42,11 +42,12 @@ if TYPE_CHECKING:
     )
     from retrieval.question.dates import option_filters
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+    from retrieval.storage.signatures import SIGNATURE_LENGTH, best_match
     from retrieval.storage.store import ChromaLocation
     from retrieval.urls import normalize_url, same_site, web_url
 
 _EXPORTS = {
-    "retrieval.index": ("IndexConfig", "NewsIndex"),
+    "retrieval.index": ("CopyFinder", "IndexConfig", "NewsIndex"),
     "retrieval.models": (
         "Answer",
         "Article",
@@ -67,6 +68,7 @@ _EXPORTS = {
         "StoreUnavailable",
     ),
     "retrieval.storage.store": ("ChromaLocation",),
+    "retrieval.storage.signatures": ("SIGNATURE_LENGTH", "best_match"),
     "retrieval.storage.chroma_server": ("DEFAULT_CONNECT_TIMEOUT", "DEFAULT_REQUEST_TIMEOUT"),
     "retrieval.answer.chain": ("ChatModelConfig",),
     "retrieval.answer.extractive": ("ExtractiveConfig",),
@@ -80,12 +82,14 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_REQUEST_TIMEOUT",
+    "SIGNATURE_LENGTH",
     "Answer",
     "Article",
     "ArticleInfo",
     "ChatModelConfig",
     "ChromaLocation",
     "Citation",
+    "CopyFinder",
     "DataDirBusyError",
     "EmbedderError",
     "ExtractiveConfig",
@@ -100,6 +104,7 @@ __all__ = [
     "StoreUnavailable",
     "Summary",
     "Turn",
+    "best_match",
     "evaluate",
     "iso_date",
     "normalize_url",

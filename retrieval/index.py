@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -30,12 +30,26 @@ from retrieval.search import HybridSearch
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.lock import DataDirLock
+from retrieval.storage.signatures import encode
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
-from retrieval.syndication import best_match, encode, signature
 
 logger = logging.getLogger(__name__)
 
 WriteStatus = Literal["added", "updated", "unchanged", "syndicated"]
+
+
+class CopyFinder(Protocol):
+    """Decides which new articles are copies of stored ones (ingest.syndication.Syndication).
+
+    Asked under the writer lock for each new article; the signature it returns is stored with
+    the article (a `SIGNATURE_LENGTH` uint32 vector) and compared with later ones.
+    """
+
+    def signature(self, text: str) -> np.ndarray: ...
+
+    def copy_of(
+        self, sig: np.ndarray, ids: Sequence[str], matrix: np.ndarray
+    ) -> tuple[str, float] | None: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,6 @@ class IndexConfig:
     top_k: int = 6
     candidates: int = 50
     extractive: ExtractiveConfig = field(default_factory=ExtractiveConfig)
-    dedup_threshold: float = 0.8  # estimated Jaccard similarity that makes a syndicated copy
     chat: ChatModelConfig | None = None  # None: the extractive answerer answers
 
 
@@ -68,13 +81,13 @@ class NewsIndex:
         extractive: ExtractiveConfig | None = None,
         chat: ChatModelConfig | None = None,
         lock: DataDirLock | None = None,
-        dedup_threshold: float = IndexConfig.dedup_threshold,
+        copies: CopyFinder | None = None,
     ):
         self.store = store
         self.lexical = lexical
         self.embedder = embedder
         self.top_k = top_k
-        self.dedup_threshold = dedup_threshold
+        self.copies = copies
         self._lock = lock
         # One writer at a time: the bot's commands and its feed poller share this index.
         self._writing = threading.Lock()
@@ -93,8 +106,9 @@ class NewsIndex:
             )
 
     @classmethod
-    def open(cls, config: IndexConfig) -> NewsIndex:
-        """Open (creating when needed) the index the configuration describes."""
+    def open(cls, config: IndexConfig, *, copies: CopyFinder | None = None) -> NewsIndex:
+        """Open (creating when needed) the index the configuration describes; `copies` decides
+        which new articles are syndicated copies (None: every article is indexed)."""
         lock = None
         if config.chroma.host is None:
             lock = DataDirLock(config.data_dir)
@@ -125,7 +139,7 @@ class NewsIndex:
             extractive=config.extractive,
             chat=config.chat,
             lock=lock,
-            dedup_threshold=config.dedup_threshold,
+            copies=copies,
         )
         index._owns_client = True
         return index
@@ -203,15 +217,18 @@ class NewsIndex:
                     self.store.clean_up(info.article_id, info.revision)
         ids, matrix = self.store.signatures()
         ids = list(ids)
-        todo: list[tuple[ArticleInfo, Sequence[Passage], str]] = []
+        todo: list[tuple[ArticleInfo, Sequence[Passage], str | None]] = []
         copies: list[tuple[str, Publication]] = []  # recorded once the originals are written
         for i, (info, passages) in enumerate(articles):
             if statuses[i] == "unchanged":
                 continue
-            sig = signature(" ".join(p.text for p in passages))
+            if self.copies is None:
+                todo.append((info, passages, None))
+                continue
+            sig = self.copies.signature(" ".join(p.text for p in passages))
             if statuses[i] == "added":
-                original, similarity = best_match(sig, ids, matrix)
-                if similarity >= self.dedup_threshold:
+                if copy := self.copies.copy_of(sig, ids, matrix):
+                    original, similarity = copy
                     logger.info(
                         "%s is a copy of %s (similarity %.2f)",
                         info.url or info.title,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.syndication import Syndication
 from retrieval.answer.chain import ChatModelConfig
 from retrieval.index import NewsIndex
 from retrieval.storage.embedder import Embedder
@@ -166,7 +167,7 @@ def make_index(
             open_client(location), prefix=prefix, embedding_model=embedder.model_name
         )
         lexical = LexicalIndex((data_dir or tmp_path / "data") / "lexical" / prefix)
-        index = NewsIndex(store, lexical, embedder, chat=chat)
+        index = NewsIndex(store, lexical, embedder, chat=chat, copies=Syndication())
         opened.append(index)
         return index
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.syndication import NUM_PERM, decode
+from retrieval.storage.signatures import SIGNATURE_LENGTH, decode
 
 
 class Catalogue:
@@ -26,7 +26,7 @@ class Catalogue:
         self._outlets: tuple[str, ...] | None = None
         self._ids: list[str] = []
         self._rows: dict[str, int] = {}
-        self._matrix = np.zeros((64, NUM_PERM), dtype=np.uint32)
+        self._matrix = np.zeros((64, SIGNATURE_LENGTH), dtype=np.uint32)
 
     def put(self, article_id: str, record: Mapping[str, Any]) -> None:
         """Record an article's committed catalogue record (added or replaced)."""
@@ -71,7 +71,7 @@ class Catalogue:
         if at is None:
             at = len(self._ids)
             if at == len(self._matrix):  # grow by doubling: appends stay cheap
-                grown = np.zeros((2 * len(self._matrix), NUM_PERM), dtype=np.uint32)
+                grown = np.zeros((2 * len(self._matrix), SIGNATURE_LENGTH), dtype=np.uint32)
                 grown[:at] = self._matrix
                 self._matrix = grown
             self._ids.append(article_id)
