@@ -118,6 +118,11 @@ class LexicalIndex:
         self._rebuilding: threading.Thread | None = None
         self._idf: dict[str, float] = {}
         self._position: FeedPosition | None = None  # where this process reads the feed from
+        # What this object itself wrote (article → (revision, or "" when removed, seq)) since
+        # the feed's read position: its own commits come back in the feed, and are then known
+        # without a search each (a bulk ingest made the next look one search per article).
+        self._applied: dict[str, tuple[str, int]] = {}
+        self._applied_lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
@@ -180,6 +185,7 @@ class LexicalIndex:
             self._position.advance(changes, looked)
             if changes:
                 self._set_watermark(self._position.seen)
+            self._forget_applied_before(self._position.since())
             return applied
         except (ValueError, OSError) as error:
             self._damaged(error)
@@ -187,6 +193,10 @@ class LexicalIndex:
 
     def _wanted(self, searcher: Any, change: Change) -> bool:
         """Return whether a change is news to this index (it may have been applied already)."""
+        with self._applied_lock:
+            mine = self._applied.get(change.article_id)
+        if mine is not None and mine[1] >= change.seq:
+            return False  # written by this object, at this change or a later one
         held = self._held(searcher, change.article_id)
         if change.record is None:
             return held is not None and held[1] <= change.seq
@@ -217,6 +227,7 @@ class LexicalIndex:
             for aid, revision, seq, passages in articles
         ]
         changed = 0
+        written: dict[str, tuple[str, int]] = {}
         try:
             with self._writer() as (writer, searcher):
                 for aid, revision, seq, documents in docs:
@@ -226,10 +237,12 @@ class LexicalIndex:
                     writer.delete_documents_by_term("article", aid)
                     for document in documents:
                         writer.add_document(document)
+                    written[aid] = (revision, seq)
                     changed += 1
         except (ValueError, OSError) as error:
             self._damaged(error)
             return 0
+        self._note_applied(written)
         return changed
 
     def remove(self, article_id: str, seq: int) -> bool:
@@ -245,7 +258,21 @@ class LexicalIndex:
         except (ValueError, OSError) as error:
             self._damaged(error)
             return False
+        self._note_applied({article_id: ("", seq)})
         return True
+
+    def _note_applied(self, written: dict[str, tuple[str, int]]) -> None:
+        with self._applied_lock:
+            for article_id, (revision, seq) in written.items():
+                known = self._applied.get(article_id)
+                if known is None or known[1] < seq:
+                    self._applied[article_id] = (revision, seq)
+
+    def _forget_applied_before(self, seq: int) -> None:
+        """Drop what the feed will not show again (its read position has passed it)."""
+        with self._applied_lock:
+            if len(self._applied) > 1024:
+                self._applied = {a: v for a, v in self._applied.items() if v[1] >= seq}
 
     def _document(self, passage: Passage, revision: str, seq: int) -> Any:
         return _tantivy().Document(
@@ -341,6 +368,8 @@ class LexicalIndex:
         with self._state:
             self._index = None
             self._position = None
+        with self._applied_lock:
+            self._applied.clear()
 
     def _start_rebuild(self, store: PassageStore) -> None:
         """Rebuild from the store: now when it is small, else in a background thread."""
