@@ -370,7 +370,7 @@ def feeds_add(
     ] = None,
 ) -> None:
     """Subscribe to a feed (re-adding changes its interval)."""
-    from ingest.feeds import parse_interval
+    from ingest.subscriptions import parse_interval
 
     settings = _settings()
     try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ingest.chunk import ChunkLimits
-from ingest.feeds import DEFAULT_EVERY, PollLimits
+from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
+from ingest.subscriptions import DEFAULT_EVERY
 
 
 @dataclass(frozen=True)

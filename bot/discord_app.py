@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.config import BotConfig
 from bot.feedback import FeedbackStore
-from ingest.feeds import FeedRegistry
+from ingest.subscriptions import FeedRegistry
 from retrieval import NewsIndex, StoreUnavailable
 
 logger = logging.getLogger(__name__)

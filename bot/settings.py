@@ -10,8 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import BotConfig
 from ingest.chunk import ChunkLimits
-from ingest.feeds import DEFAULT_EVERY, PollLimits
+from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
+from ingest.subscriptions import DEFAULT_EVERY
 from ingest.syndication import Syndication
 from retrieval import (
     DEFAULT_CONNECT_TIMEOUT,

@@ -11,8 +11,9 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.config import BotConfig
     from ingest.chunk import ChunkLimits
-    from ingest.feeds import FeedRegistry, PollLimits
+    from ingest.feeds import PollLimits
     from ingest.fetch import FetchPolicy
+    from ingest.subscriptions import FeedRegistry
     from retrieval import NewsIndex
 
 
@@ -110,7 +111,7 @@ def poll_limits(settings: Settings) -> PollLimits:
 
 
 def feed_registry(settings: Settings) -> FeedRegistry:
-    from ingest.feeds import FeedRegistry
+    from ingest.subscriptions import FeedRegistry
 
     return FeedRegistry(settings.data_dir / "feeds.json")
 

@@ -1,4 +1,4 @@
-"""RSS/Atom subscriptions: a persisted registry of feeds, and polling one feed into the index.
+"""Polling one RSS/Atom feed into the index (the subscriptions themselves: `ingest.subscriptions`).
 
 Each poll fetches the feed, reads the entries not seen before from their web pages (or, when a
 page fails, from the feed's own text if that is substantial), ingests the new articles in one
@@ -19,26 +19,18 @@ did not refuse.
 
 from __future__ import annotations
 
-import builtins
 import calendar
-import contextlib
 import dataclasses
 import hashlib
 import io
-import json
 import logging
-import os
 import re
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import feedparser
 
@@ -47,15 +39,18 @@ from ingest.chunk import ChunkLimits
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
 from ingest.formats import host_name
 from ingest.pipeline import ArticleSink, fetch_article, ingest_articles
+from ingest.subscriptions import (
+    Feed,
+    FeedRegistry,
+    PollOutcome,
+    Retry,
+    aware,
+    entry_token,
+)
 from retrieval import Article, ArticleInfo, Passage, normalize_url, same_site
 
 logger = logging.getLogger(__name__)
 
-MIN_INTERVAL = 60
-DEFAULT_EVERY = "30m"  # how often a feed is polled when its subscription gives no interval
-DEFAULT_EVERY_SECONDS = 30 * 60
-# An entry the feed no longer lists is remembered this long, in case it comes back.
-SEEN_KEEP_DAYS = 30
 # A failing entry is tried this many times, each after twice the wait of the one before.
 MAX_TRIES = 3
 # Less time than this left in a poll's budget is not enough to start reading another page.
@@ -63,30 +58,10 @@ _MIN_FETCH_SECONDS = 0.5
 # Below this much text a feed summary is a teaser, not an article worth indexing in its place.
 MIN_SUMMARY_CHARS = 300
 
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _BLANK_LINES = re.compile(r"\n\s*\n")
 # feedparser has already removed scripts and styles, so tags can simply be dropped.
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|h[1-6]|blockquote|pre|tr)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
-
-
-@dataclass
-class Feed:
-    url: str
-    every_seconds: int = DEFAULT_EVERY_SECONDS
-    title: str | None = None
-    last_polled: str | None = None  # ISO datetime
-    seen: dict[str, str] = field(default_factory=dict)  # entry token → ISO day last listed
-    retries: dict[str, Retry] = field(default_factory=dict)  # entry token → its failures
-
-
-@dataclass
-class Retry:
-    """A failing entry's record: how often it failed, and when it may be tried again."""
-
-    tries: int
-    after: str  # ISO datetime
 
 
 @dataclass(frozen=True)
@@ -95,183 +70,6 @@ class PollLimits:
 
     budget_seconds: float = 120.0  # the whole poll: the feed and every page it reads
     max_new_entries: int = 25  # new entries read per poll; the rest wait for the next one
-
-
-def entry_token(key: str) -> str:
-    """Return the short fixed-size token under which an entry's key is remembered."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-def _feed_from_record(item: dict[str, Any]) -> Feed:
-    """Return a Feed from its JSON record, upgrading the older list of raw entry keys."""
-    seen = item.get("seen") or {}
-    if isinstance(seen, list):
-        day = str(item.get("last_polled") or "")[:10] or datetime.now(UTC).date().isoformat()
-        seen = {entry_token(str(key)): day for key in seen}
-    retries = {
-        str(token): Retry(int(value["tries"]), str(value["after"]))
-        for token, value in (item.get("retries") or {}).items()
-    }
-    fields = {k: v for k, v in item.items() if k not in ("seen", "retries")}
-    return Feed(**fields, seen=dict(seen), retries=retries)
-
-
-def parse_interval(text: str) -> int:
-    """Return the seconds in an interval such as "30m", "2h", "1d", "45s" or "90"."""
-    match = _INTERVAL.match(text)
-    if match is None:
-        raise ValueError(
-            f"cannot read the interval {text.strip()!r}: use a number with s, m, h or d, e.g. 30m"
-        )
-    seconds = int(match[1]) * _UNITS[match[2].lower()]
-    if seconds < MIN_INTERVAL:
-        raise ValueError(f"the interval must be at least 1 minute, not {seconds} s")
-    return seconds
-
-
-def _aware(moment: datetime) -> datetime:
-    # Naive datetimes are taken as local time, so they compare with the stored aware ones.
-    return moment if moment.tzinfo else moment.astimezone()
-
-
-def _key(url: str) -> str:
-    # Trailing slashes and host case do not make a second subscription to the same feed.
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}?{parts.query}"
-
-
-class FeedRegistry:
-    """The subscriptions, kept in a JSON file that every change rewrites atomically.
-
-    The file is read afresh on every call and changed under a thread lock and a file lock,
-    because the bot's background poller, its commands and a `newsbot feeds` command in another
-    process may all change it; each works on its own copies of the feeds.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._lock = threading.RLock()
-
-    def _read(self) -> dict[str, Feed]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            feeds = [_feed_from_record(item) for item in data["feeds"]]
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, TypeError, KeyError) as error:
-            # Keep the damaged file for a human rather than overwrite it with an empty list.
-            aside = self.path.with_name(self.path.name + ".corrupt")
-            logger.error("cannot read %s (%s); moving it to %s", self.path, error, aside)
-            with contextlib.suppress(OSError):
-                self.path.replace(aside)
-            return {}
-        return {_key(feed.url): feed for feed in feeds}
-
-    @contextlib.contextmanager
-    def _editing(self) -> Iterator[dict[str, Feed]]:
-        """Yield the current feeds to change, then write them back atomically."""
-        from filelock import FileLock
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, FileLock(f"{self.path}.lock"):
-            feeds = self._read()
-            yield feeds
-            data = {"feeds": [dataclasses.asdict(feed) for feed in feeds.values()]}
-            handle, temp = tempfile.mkstemp(".tmp", self.path.name, self.path.parent)
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as file:
-                    json.dump(data, file, indent=1, ensure_ascii=False)
-                Path(temp).replace(self.path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-
-    def add(self, url: str, every_seconds: int) -> Feed:
-        """Subscribe to a feed, or change the interval of one already subscribed."""
-        url = url.strip()
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        if every_seconds < MIN_INTERVAL:
-            raise ValueError(f"the interval must be at least 1 minute, not {every_seconds} s")
-        with self._editing() as feeds:
-            feed = feeds.setdefault(_key(url), Feed(url=url))
-            feed.every_seconds = every_seconds
-        return dataclasses.replace(feed, seen=dict(feed.seen), retries=dict(feed.retries))
-
-    def remove(self, url: str) -> bool:
-        """Unsubscribe; return whether the feed was subscribed."""
-        with self._editing() as feeds:
-            return feeds.pop(_key(url.strip()), None) is not None
-
-    def list(self) -> list[Feed]:
-        with self._lock:
-            return builtins.list(self._read().values())
-
-    def get(self, url: str) -> Feed | None:
-        with self._lock:
-            return self._read().get(_key(url.strip()))
-
-    def due(self, now: datetime) -> builtins.list[Feed]:
-        """Return the feeds to poll (never polled, or an interval ago), most overdue first."""
-        now = _aware(now)
-        due: builtins.list[tuple[datetime, Feed]] = []
-        for feed in self.list():
-            try:
-                last = _aware(datetime.fromisoformat(feed.last_polled or ""))
-            except ValueError:  # never polled, or a damaged timestamp: poll it now
-                last = datetime.min.replace(tzinfo=UTC)
-            next_poll = last + timedelta(seconds=feed.every_seconds)
-            if next_poll <= now:
-                due.append((next_poll, feed))
-        return [feed for _, feed in sorted(due, key=lambda pair: pair[0])]
-
-    def _record_poll(self, url: str, now: datetime, outcome: _Outcome | None) -> None:
-        """Record a poll in one locked change, keeping whatever else changed meanwhile.
-
-        `outcome` is None when the feed itself could not be read: the poll still counts, so a
-        broken feed waits its interval like any other, but nothing is forgotten.
-        """
-        with self._editing() as feeds:
-            feed = feeds.get(_key(url))
-            if feed is None:  # unsubscribed during the poll
-                return
-            feed.last_polled = now.isoformat(timespec="seconds")
-            if outcome is None:
-                return
-            feed.title = outcome.title or feed.title
-            today = now.date().isoformat()
-            keep_from = (now - timedelta(days=SEEN_KEEP_DAYS)).date().isoformat()
-            for token in outcome.listed & feed.seen.keys():
-                feed.seen[token] = today
-            for token in outcome.handled:
-                feed.seen[token] = today
-                feed.retries.pop(token, None)
-            feed.retries.update(outcome.retries)
-            feed.seen = {t: day for t, day in feed.seen.items() if day >= keep_from}
-            feed.retries = {
-                t: retry
-                for t, retry in feed.retries.items()
-                if t in outcome.listed or retry.after[:10] >= keep_from
-            }
-
-    def save_feed(self, feed: Feed) -> None:
-        """Store the feed's state; a feed unsubscribed meanwhile is not brought back."""
-        with self._editing() as feeds:
-            if _key(feed.url) not in feeds:
-                logger.info("not saving %s: no longer subscribed", feed.url)
-            else:
-                feeds[_key(feed.url)] = feed
-
-
-@dataclass
-class _Outcome:
-    """What a poll that read its feed learned, to be recorded in the registry."""
-
-    title: str | None
-    listed: set[str]  # tokens of every entry the feed lists now
-    handled: list[str]  # tokens of the entries done with: stored, or given up
-    retries: dict[str, Retry]  # tokens of entries that failed and will be tried again
 
 
 @dataclass
@@ -350,9 +148,7 @@ def _oldest_first(entries: list[Any]) -> list[Any]:
     if not all(dates):
         return entries[::-1]  # feeds list the newest entry first
     # Dates from feedparser are aware; a bare "2024-03-14" from a date it could not parse is not.
-    order = sorted(
-        range(len(entries)), key=lambda i: _aware(datetime.fromisoformat(dates[i] or ""))
-    )
+    order = sorted(range(len(entries)), key=lambda i: aware(datetime.fromisoformat(dates[i] or "")))
     return [entries[i] for i in order]
 
 
@@ -455,7 +251,7 @@ def poll_feed(
     fetcher: Fetcher = fetch,
 ) -> PollReport:
     """Fetch a subscribed feed, ingest the entries not seen before, and record the poll."""
-    now = _aware(now or datetime.now(UTC))
+    now = aware(now or datetime.now(UTC))
     deadline = time.monotonic() + poll_limits.budget_seconds
     feed = registry.get(feed_url)
     if feed is None:
@@ -465,7 +261,7 @@ def poll_feed(
     try:
         parsed = _parse_feed(fetcher(feed.url, _within(policy, deadline), kind="feed"))
         feed.title = report.title = clean_text(parsed.feed.get("title") or "") or feed.title
-        outcome = _Outcome(feed.title, set(), [], {})
+        outcome = PollOutcome(feed.title, set(), [], {})
         due = _due_entries(parsed.entries, feed, now, outcome, report)
         articles: list[tuple[str, Article]] = []  # (entry token, article) of the new entries
         read_count = 0
@@ -514,7 +310,7 @@ def _within(policy: FetchPolicy, deadline: float) -> FetchPolicy:
 
 
 def _due_entries(
-    entries: list[Any], feed: Feed, now: datetime, outcome: _Outcome, report: PollReport
+    entries: list[Any], feed: Feed, now: datetime, outcome: PollOutcome, report: PollReport
 ) -> list[tuple[str, str, Any]]:
     """Return (token, key, entry) of the entries to read now, oldest first; count the rest."""
     due = []
@@ -527,7 +323,7 @@ def _due_entries(
         retry = feed.retries.get(token)
         if token in feed.seen:
             report.skipped += 1
-        elif retry is not None and _aware(datetime.fromisoformat(retry.after)) > now:
+        elif retry is not None and aware(datetime.fromisoformat(retry.after)) > now:
             report.deferred += 1
         else:
             due.append((token, key, entry))
@@ -541,7 +337,7 @@ def _failed(
     *,
     feed: Feed,
     now: datetime,
-    outcome: _Outcome,
+    outcome: PollOutcome,
     report: PollReport,
 ) -> None:
     """Note a failed entry: reported the first time, retried with backoff, then given up."""

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from ingest.chunk import ChunkLimits
-from ingest.feeds import FeedRegistry, PollLimits, PollReport, poll_feed
+from ingest.feeds import PollLimits, PollReport, poll_feed
 from ingest.fetch import FetchPolicy
 from ingest.pipeline import IngestReport, ingest_articles
+from ingest.subscriptions import FeedRegistry
 from retrieval.index import NewsIndex
 from retrieval.models import Article, ArticleInfo, Passage
 

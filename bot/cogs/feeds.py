@@ -20,8 +20,9 @@ from discord.ext import commands, tasks
 
 from bot.discord_app import admins_only
 from bot.texts import interval
-from ingest.feeds import Feed, FeedRegistry, PollLimits, PollReport, parse_interval, poll_feed
+from ingest.feeds import PollLimits, PollReport, poll_feed
 from ingest.fetch import FetchPolicy
+from ingest.subscriptions import Feed, FeedRegistry, parse_interval
 
 if TYPE_CHECKING:
     from bot.discord_app import NewsBot

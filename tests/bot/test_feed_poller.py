@@ -28,8 +28,9 @@ from bot.cogs.feeds import FeedsCog
 from bot.config import BotConfig
 from bot.discord_app import NewsBot
 from bot.feedback import FeedbackStore
-from ingest.feeds import FeedRegistry, PollLimits
+from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
+from ingest.subscriptions import FeedRegistry
 from retrieval.index import NewsIndex
 from tests.bot.conftest import GUILD_ID
 from tests.helpers import FakeSink

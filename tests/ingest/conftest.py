@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from ingest.feeds import FeedRegistry
 from ingest.fetch import FetchPolicy
+from ingest.subscriptions import FeedRegistry
 
 
 @pytest.fixture(scope="module")

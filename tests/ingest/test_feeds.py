@@ -11,14 +11,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from ingest.chunk import ChunkLimits
-from ingest.feeds import (
-    Feed,
-    FeedRegistry,
-    entry_token,
-    parse_interval,
-    poll_feed,
-)
+from ingest.feeds import poll_feed
 from ingest.fetch import Fetched, FetchPolicy, fetch
+from ingest.subscriptions import Feed, FeedRegistry, entry_token, parse_interval
 from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, poll
 
 NOW, LIMITS = FEED_NOW, FEED_LIMITS

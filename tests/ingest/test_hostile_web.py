@@ -20,11 +20,12 @@ from werkzeug import Request, Response
 from bot.discord_render import passages_pages, source_field
 from bot.render import answer_text
 from ingest.chunk import ChunkLimits
-from ingest.feeds import SEEN_KEEP_DAYS, Feed, FeedRegistry, PollLimits, entry_token
+from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.formats import parse_html
 from ingest.parse import ParseError, parse_source
 from ingest.pipeline import ingest_articles, ingest_urls
+from ingest.subscriptions import SEEN_KEEP_DAYS, Feed, FeedRegistry, entry_token
 from retrieval.models import Answer, Citation, Passage
 from retrieval.urls import same_site, web_url
 from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, article, poll
