@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from retrieval.answer.prompts import NOT_FOUND
 from retrieval.models import Answer, Citation, Passage, SearchHit
 from retrieval.question.speakers import (
     ATTRIBUTION,
@@ -244,7 +245,7 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _not_found(hits: Sequence[SearchHit]) -> Answer:
-        text = "The coverage I have doesn't say."
+        text = NOT_FOUND
         nearest = _distinct_articles([h.passage for h in hits])[:3]
         if nearest:
             names = "; ".join(

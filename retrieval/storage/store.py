@@ -356,15 +356,7 @@ class PassageStore:
         return bool(got["ids"]) and bool(got["metadatas"][0].get("clean"))
 
     def list_articles(self) -> list[ArticleInfo]:
-        infos = []
-        offset = 0
-        while True:
-            got = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                infos.append(_info_from_record(aid, dict(meta)))
-            if len(got["ids"]) < _PAGE:
-                return infos
-            offset += _PAGE
+        return [_info_from_record(aid, record) for aid, record in self._catalogue_records()]
 
     def _catalogue_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         offset = 0
