@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from ingest.chunk import ChunkLimits, chunk_article
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
-from retrieval import Article, ArticleInfo, Passage, StoreUnavailable
+from retrieval import Article, ArticleInfo, Passage, StoreUnavailable, first_line
 
 if TYPE_CHECKING:
     from ingest.fetch import Fetched, FetchPolicy
@@ -143,7 +143,7 @@ class Ingester:
             raise  # every later batch would wait for the same server: stop here
         except Exception as exc:
             logger.exception("storing a batch failed")
-            reason = f"could not store the article: {_one_line(exc)}"
+            reason = f"could not store the article: {first_line(exc)}"
             self.report.failed.extend((a.origin, reason) for a, _ in batch)
             return
         for status in statuses:
@@ -192,7 +192,7 @@ def _ingest_file(path: Path, max_bytes: int, ingester: Ingester) -> None:
     except Exception as exc:  # one odd file must never stop the batch
         logger.exception("reading %s failed", name)
         report.failed.append(
-            (name, f"cannot read the file: {type(exc).__name__}: {_one_line(exc)}")
+            (name, f"cannot read the file: {type(exc).__name__}: {first_line(exc)}")
         )
     else:
         report.failed.extend(parsed.errors)
@@ -266,8 +266,3 @@ def ingest_urls(
     report.failed[:0] = failed
     report.files = len(failed) + len(articles)
     return report
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

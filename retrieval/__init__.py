@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         RetrievalError,
         StoreError,
         StoreUnavailable,
+        first_line,
     )
     from retrieval.evaluation import Summary, evaluate, score_query
     from retrieval.index import CopyFinder, IndexConfig, NewsIndex
@@ -66,6 +67,7 @@ _EXPORTS = {
         "RetrievalError",
         "StoreError",
         "StoreUnavailable",
+        "first_line",
     ),
     "retrieval.storage.store": ("ChromaLocation",),
     "retrieval.storage.signatures": ("SIGNATURE_LENGTH", "best_match"),
@@ -106,6 +108,7 @@ __all__ = [
     "Turn",
     "best_match",
     "evaluate",
+    "first_line",
     "iso_date",
     "normalize_url",
     "option_filters",

@@ -6,6 +6,13 @@ Front ends catch `RetrievalError` (or one of its kinds) and print the message as
 from __future__ import annotations
 
 
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """Return an exception's first line (its type's name when it has no text), cut to `limit`."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class RetrievalError(RuntimeError):
     """The index cannot do what was asked, for a reason the user can act on."""
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from retrieval.errors import StoreUnavailable
+from retrieval.errors import StoreUnavailable, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +136,6 @@ def _unavailable(where: str, timeout: httpx.Timeout, error: Exception) -> StoreU
 
 
 def _reason(error: Exception) -> str:
-    """Return the exception's first line, at most 120 characters."""
-    lines = str(error).strip().splitlines()
-    text = lines[0] if lines else type(error).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return text if len(text) <= 120 else text[:119] + "…"
+    """Return the exception's first line, short ("connection refused" for any refusal)."""
+    text = first_line(error, 120)
+    return "connection refused" if "refused" in text.lower() else text
