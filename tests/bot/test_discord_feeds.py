@@ -89,12 +89,17 @@ async def env(
         env.raise_errors()
 
 
+def manager(env: simcord.Env) -> simcord.MemberActor:
+    """Return a member with Manage Server (who sees and may run the admin commands)."""
+    managers = env.guild.create_role("Managers", permissions=discord.Permissions(manage_guild=True))
+    return env.guild.add_member(env.create_user("mod"), roles=[managers])
+
+
 async def test_an_admin_ingests_a_url_and_subscribes_to_a_feed(
     env: simcord.Env, site: HTTPServer
 ) -> None:
     guild = env.guild
-    managers = guild.create_role("Managers", permissions=discord.Permissions(manage_guild=True))
-    mod = guild.add_member(env.create_user("mod"), roles=[managers])
+    mod = manager(env)
     alice = guild.add_member(env.create_user("alice"))
     desk = guild.create_text_channel("desk")
     bot = env.bot
@@ -123,10 +128,8 @@ async def test_an_admin_ingests_a_url_and_subscribes_to_a_feed(
 async def test_feeds_add_without_every_uses_the_configured_default(
     env: simcord.Env, site: HTTPServer
 ) -> None:
-    guild = env.guild
-    managers = guild.create_role("Managers", permissions=discord.Permissions(manage_guild=True))
-    mod = guild.add_member(env.create_user("mod"), roles=[managers])
-    desk = guild.create_text_channel("desk")
+    mod = manager(env)
+    desk = env.guild.create_text_channel("desk")
 
     added = await mod.slash(desk, "feeds add", url=site.url_for("/feed.xml"))
 

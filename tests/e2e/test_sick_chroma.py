@@ -156,15 +156,18 @@ def test_a_server_stopped_mid_ingest_keeps_what_was_stored_and_a_rerun_finishes(
     first = json.loads(stdout)
     assert first["error"] and "Chroma server" in first["error"]
     assert "run the same command again" in first["error"]
-    assert 0 < first["added"] < total
+    assert first["added"] < total and first["failed"]  # cut short, the rest listed
 
     own_chroma.start()  # the server is back: the same command finishes the job
     second = newsbot("ingest", str(folder), "--json")
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout)
     assert report["error"] is None and report["failed"] == []
-    assert first["added"] + report["added"] == total
-    assert report["unchanged"] == first["added"]  # what was committed was whole
+    # Every article is stored once: what the first run committed is found whole ("unchanged";
+    # that can be more than it reported if the server died between a batch's commit and its
+    # clean-up), the rest is added now.
+    assert report["added"] + report["unchanged"] == total
+    assert report["unchanged"] >= first["added"]
     listed = json.loads(newsbot("sources", "--json").stdout)
     assert len(listed) == total
 
