@@ -2,7 +2,7 @@
 
 Only loopback traffic is allowed here. `_loopback_only` fails any test that looks up a name or
 connects anywhere else; names that should resolve to other addresses come from a patched
-`ingest.fetch.resolve`, never from DNS.
+`ingest.fetch_guard.resolve`, never from DNS.
 """
 
 from __future__ import annotations

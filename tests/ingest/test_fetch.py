@@ -2,7 +2,7 @@
 
 Only loopback traffic is allowed from these tests. The guard must refuse every other address
 before connecting; `_loopback_only` fails any test that tries, and names that should resolve to
-other addresses come from a patched `ingest.fetch.resolve`, never from DNS.
+other addresses come from a patched `ingest.fetch_guard.resolve`, never from DNS.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from ingest import fetch as fetch_module
+from ingest import fetch_guard
 from ingest.fetch import FetchError, FetchPolicy, FetchRefused, check_address, fetch, resolve
 
 HTML = "text/html"
@@ -272,13 +273,13 @@ def test_a_document_declaring_a_charset_that_is_not_allowed_is_refused(
 def test_decoding_counts_towards_the_time_limit(
     httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_decode = fetch_module._decode
+    real_decode = fetch_module.decode
 
     def slow_decode(*args: Any) -> tuple[str, str]:
         time.sleep(0.6)
         return real_decode(*args)
 
-    monkeypatch.setattr(fetch_module, "_decode", slow_decode)
+    monkeypatch.setattr(fetch_module, "decode", slow_decode)
     httpserver.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
 
     reason = refusal(httpserver.url_for("/page"), replace(policy, total_timeout=0.5))
@@ -606,7 +607,7 @@ def test_a_name_with_any_private_address_is_refused_without_connecting(
     monkeypatch: pytest.MonkeyPatch, policy: FetchPolicy
 ) -> None:
     dialled: list[str] = []
-    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["93.184.216.34", "10.1.2.3"])
+    monkeypatch.setattr(fetch_guard, "resolve", lambda host, port: ["93.184.216.34", "10.1.2.3"])
     monkeypatch.setattr(
         httpcore.SyncBackend, "connect_tcp", lambda self, host, *a, **k: dialled.append(host)
     )
@@ -651,7 +652,7 @@ def silent_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         release.wait(30)
         return ["127.0.0.1"]
 
-    monkeypatch.setattr(fetch_module, "resolve", hang)
+    monkeypatch.setattr(fetch_guard, "resolve", hang)
     yield asked
     release.set()
 
@@ -687,8 +688,8 @@ def test_a_fetch_waiting_for_a_free_lookup_slot_times_out_too(
     httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slots = threading.BoundedSemaphore(1)
-    monkeypatch.setattr(fetch_module, "_LOOKUPS", slots)
-    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(fetch_guard, "_LOOKUPS", slots)
+    monkeypatch.setattr(fetch_guard, "resolve", lambda host, port: ["127.0.0.1"])
     url = f"http://news.example.test:{httpserver.port}/"
     assert slots.acquire(blocking=False)  # every slot is taken by hung lookups
     try:
@@ -724,7 +725,7 @@ def test_a_lookup_error_in_the_resolver_thread_is_the_usual_reason(
 def test_refusals_by_policy_are_fetch_refused(
     httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["10.1.2.3"])
+    monkeypatch.setattr(fetch_guard, "resolve", lambda host, port: ["10.1.2.3"])
     httpserver.expect_request("/gone").respond_with_data("no", status=404, content_type=HTML)
 
     for url, reason in [
@@ -755,7 +756,7 @@ def test_a_name_is_resolved_once_and_its_checked_address_dialled_with_the_origin
         lookups.append((host, port))
         return next(answers)
 
-    monkeypatch.setattr(fetch_module, "resolve", resolve)
+    monkeypatch.setattr(fetch_guard, "resolve", resolve)
     httpserver.expect_request("/page").respond_with_data(PAGE, content_type=HTML)
     url = f"http://news.example.test:{httpserver.port}/page"
 
@@ -792,9 +793,9 @@ def https_server(
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert, key)
     monkeypatch.setattr(
-        fetch_module, "_ssl_context", lambda: ssl.create_default_context(cafile=cert)
+        fetch_guard, "_ssl_context", lambda: ssl.create_default_context(cafile=cert)
     )
-    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(fetch_guard, "resolve", lambda host, port: ["127.0.0.1"])
     server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_context)
     server.start()
     yield server
