@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from retrieval import normalize_url
+
 logger = logging.getLogger(__name__)
 
 MIN_INTERVAL = 60
@@ -91,12 +93,6 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.astimezone()
 
 
-def _key(url: str) -> str:
-    # Trailing slashes and host case do not make a second subscription to the same feed.
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}?{parts.query}"
-
-
 class FeedRegistry:
     """The subscriptions, kept in a JSON file that every change rewrites atomically.
 
@@ -122,7 +118,7 @@ class FeedRegistry:
             with contextlib.suppress(OSError):
                 self.path.replace(aside)
             return {}
-        return {_key(feed.url): feed for feed in feeds}
+        return {normalize_url(feed.url): feed for feed in feeds}
 
     @contextlib.contextmanager
     def _editing(self) -> Iterator[dict[str, Feed]]:
@@ -152,14 +148,14 @@ class FeedRegistry:
         if every_seconds < MIN_INTERVAL:
             raise ValueError(f"the interval must be at least 1 minute, not {every_seconds} s")
         with self._editing() as feeds:
-            feed = feeds.setdefault(_key(url), Feed(url=url))
+            feed = feeds.setdefault(normalize_url(url), Feed(url=url))
             feed.every_seconds = every_seconds
         return dataclasses.replace(feed, seen=dict(feed.seen), retries=dict(feed.retries))
 
     def remove(self, url: str) -> bool:
         """Unsubscribe; return whether the feed was subscribed."""
         with self._editing() as feeds:
-            return feeds.pop(_key(url.strip()), None) is not None
+            return feeds.pop(normalize_url(url.strip()), None) is not None
 
     def list(self) -> list[Feed]:
         with self._lock:
@@ -167,7 +163,7 @@ class FeedRegistry:
 
     def get(self, url: str) -> Feed | None:
         with self._lock:
-            return self._read().get(_key(url.strip()))
+            return self._read().get(normalize_url(url.strip()))
 
     def due(self, now: datetime) -> builtins.list[Feed]:
         """Return the feeds to poll (never polled, or an interval ago), most overdue first."""
@@ -190,7 +186,7 @@ class FeedRegistry:
         broken feed waits its interval like any other, but nothing is forgotten.
         """
         with self._editing() as feeds:
-            feed = feeds.get(_key(url))
+            feed = feeds.get(normalize_url(url))
             if feed is None:  # unsubscribed during the poll
                 return
             feed.last_polled = now.isoformat(timespec="seconds")
@@ -215,10 +211,10 @@ class FeedRegistry:
     def save_feed(self, feed: Feed) -> None:
         """Store the feed's state; a feed unsubscribed meanwhile is not brought back."""
         with self._editing() as feeds:
-            if _key(feed.url) not in feeds:
+            if normalize_url(feed.url) not in feeds:
                 logger.info("not saving %s: no longer subscribed", feed.url)
             else:
-                feeds[_key(feed.url)] = feed
+                feeds[normalize_url(feed.url)] = feed
 
 
 @dataclass

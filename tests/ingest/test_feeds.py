@@ -330,6 +330,21 @@ def test_registry_add_list_remove_and_persistence(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["feeds"][0]["seen"] == {"guid-1": "2024-06-01"}
 
 
+def test_registry_knows_a_feed_by_the_same_address_as_its_articles(tmp_path: Path) -> None:
+    # One normalisation (retrieval's normalize_url) for feeds and article ids: case of scheme
+    # and host, a trailing slash and a fragment don't make a second feed; a query does.
+    registry = FeedRegistry(tmp_path / "feeds.json")
+    registry.add("https://news.example.com/rss?section=world", 1800)
+    registry.add("HTTPS://News.Example.com/rss?section=world#top", 3600)
+    registry.add("https://news.example.com/rss?section=sport", 1800)
+
+    assert [(f.url, f.every_seconds) for f in registry.list()] == [
+        ("https://news.example.com/rss?section=world", 3600),
+        ("https://news.example.com/rss?section=sport", 1800),
+    ]
+    assert registry.remove("https://NEWS.example.com/rss?section=sport") is True
+
+
 def test_registries_on_one_file_never_lose_each_others_changes(tmp_path: Path) -> None:
     # The bot's poller and a `newsbot feeds add` in another process each hold a registry.
     path = tmp_path / "feeds.json"
