@@ -443,9 +443,8 @@ def feeds_poll() -> None:
                 poll_limits=poll_limits(settings),
             )
             out.print(
-                f"{feed.url}: {report.added} added, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {report.skipped} seen before, "
-                f"{report.deferred} left for later, {len(report.failed)} failed",
+                f"{feed.url}: {ingest_counts(report)}, {report.skipped} seen before, "
+                f"{report.deferred} left for later",
                 markup=False,
             )
             for note in report.notes:

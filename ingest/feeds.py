@@ -38,7 +38,7 @@ from ingest.article import ParseError, build_article, clean_paragraphs, clean_te
 from ingest.chunk import ChunkLimits
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
 from ingest.formats import host_name
-from ingest.pipeline import ArticleSink, fetch_article, ingest_articles
+from ingest.pipeline import ArticleSink, IngestReport, fetch_article, ingest_articles
 from ingest.subscriptions import (
     Feed,
     FeedRegistry,
@@ -72,18 +72,25 @@ class PollLimits:
     max_new_entries: int = 25  # new entries read per poll; the rest wait for the next one
 
 
-@dataclass
-class PollReport:
+@dataclass(kw_only=True)
+class PollReport(IngestReport):
+    """An ingest report for one poll of one feed, with what only a poll has to say."""
+
     feed: str
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
     skipped: int = 0  # entries seen in an earlier poll
     deferred: int = 0  # new entries left for a later poll (limits, or waiting to be retried)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (link or feed url, reason)
     notes: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)  # headlines of the added articles
     title: str | None = None  # the feed's title, as read in this poll (for announcements)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "feed": self.feed,
+            **super().as_dict(),
+            "skipped": self.skipped,
+            "deferred": self.deferred,
+            "notes": self.notes,
+        }
 
 
 # fetch(url, policy, *, kind="html" | "feed") -> Fetched; replaceable for tests.
@@ -255,8 +262,8 @@ def poll_feed(
     deadline = time.monotonic() + poll_limits.budget_seconds
     feed = registry.get(feed_url)
     if feed is None:
-        return PollReport(feed_url, failed=[(feed_url, "not subscribed to this feed")])
-    report = PollReport(feed.url, title=feed.title)
+        return PollReport(feed=feed_url, failed=[(feed_url, "not subscribed to this feed")])
+    report = PollReport(feed=feed.url, title=feed.title)
     outcome = None
     try:
         parsed = _parse_feed(fetcher(feed.url, _within(policy, deadline), kind="feed"))
@@ -365,8 +372,7 @@ def _ingest(
     """Ingest the new articles in one batch; return the tokens of the entries stored."""
     recorder = _RecordingSink(sink)
     result = ingest_articles(recorder, [article for _, article in articles], limits=limits)
-    report.added, report.updated, report.unchanged = result.added, result.updated, result.unchanged
-    report.failed.extend(result.failed)
+    report.merge(result)
     if result.error:
         report.failed.append((report.feed, result.error))
     report.titles = [info.title for info, status in recorder.statuses if status == "added"]
