@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -54,13 +55,15 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _index(settings: Settings, *, as_json: bool = False) -> Iterator[NewsIndex]:
+def _index(
+    settings: Settings, *, as_json: bool = False, as_of: date | None = None
+) -> Iterator[NewsIndex]:
     """Open the index, turning the errors a user can fix into one clear line (exit code 2);
     with `as_json` that line is printed as {"error": ...}, so a script always gets JSON."""
     from retrieval import DataDirBusyError, EmbedderError, StoreError
 
     try:
-        index = open_index(settings)
+        index = open_index(settings, as_of=as_of)
     except (DataDirBusyError, StoreError, EmbedderError) as exc:
         _fail(str(exc), as_json=as_json, cause=exc)
     try:
@@ -81,7 +84,6 @@ def _fail(message: str, *, as_json: bool, cause: BaseException | None = None) ->
 
 
 def _filters(outlet: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
-    from datetime import date
 
     from retrieval import option_filters
 
@@ -237,8 +239,7 @@ def run(
     point_at(settings.discord_api_base, settings.discord_gateway_url)
     config = bot_config(settings)
     with _index(settings) as index:
-        index.embedder.embed(["warm up"])  # load the model before the first question arrives
-        index.refresh()
+        index.warm_up()  # the model and the keyword index, before the first question
         feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
         bot = NewsBot(index, feedback, config, feeds=feed_registry(settings))
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)
@@ -319,7 +320,6 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     """Score the bot's search on MultiHop-RAG with the authors' rules (Hits@k, MRR, MAP)."""
     import tempfile
     import time
-    from datetime import date
 
     from ingest.pipeline import ingest_paths
     from retrieval import evaluate, iso_date
@@ -334,8 +334,7 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
         update={"data_dir": data_dir, "chroma_path": None, "chroma_host": None}
     )
     items = json.loads(queries.read_text(encoding="utf-8"))
-    with _index(settings) as index:
-        index.resolve_dates_as_of(date.fromisoformat(day) if day else None)
+    with _index(settings, as_of=date.fromisoformat(day) if day else None) as index:
         started = time.perf_counter()
         report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
         err.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
@@ -37,8 +38,9 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
-def open_index(settings: Settings) -> NewsIndex:
-    """Open the index the settings describe (embedded Chroma is locked to this process)."""
+def open_index(settings: Settings, *, as_of: date | None = None) -> NewsIndex:
+    """Open the index the settings describe (embedded Chroma is locked to this process);
+    `as_of` reads relative dates in questions as if today were that day (evaluation)."""
     from retrieval import ChatModelConfig, ChromaLocation, ExtractiveConfig, IndexConfig, NewsIndex
 
     location = ChromaLocation(
@@ -75,6 +77,7 @@ def open_index(settings: Settings) -> NewsIndex:
             min_relevance=settings.answer_min_relevance,
         ),
         chat=chat,
+        as_of=as_of,
     )
     from ingest.syndication import Syndication
 

@@ -65,6 +65,9 @@ class IndexConfig:
     candidates: int = 50
     extractive: ExtractiveConfig = field(default_factory=ExtractiveConfig)
     chat: ChatModelConfig | None = None  # None: the extractive answerer answers
+    # Read "last week" and "October 5" in questions as if today were this day (evaluation on a
+    # dated corpus); None: the real today.
+    as_of: date | None = None
 
 
 class NewsIndex:
@@ -82,6 +85,7 @@ class NewsIndex:
         chat: ChatModelConfig | None = None,
         lock: DataDirLock | None = None,
         copies: CopyFinder | None = None,
+        as_of: date | None = None,
     ):
         self.store = store
         self.lexical = lexical
@@ -92,7 +96,13 @@ class NewsIndex:
         # One writer at a time: the bot's commands and its feed poller share this index.
         self._writing = threading.Lock()
         self._owns_client = False  # set by open(): close() then stops the client too
-        self.searcher = HybridSearch(store, lexical, embedder.embed, candidates=candidates)
+        self.searcher = HybridSearch(
+            store,
+            lexical,
+            embedder.embed,
+            candidates=candidates,
+            today=(lambda: as_of) if as_of else None,
+        )
         self.answerer = ExtractiveAnswerer(
             embedder.embed, lexical.tokenize, lexical.idf, split_sentences, extractive
         )
@@ -140,6 +150,7 @@ class NewsIndex:
             chat=config.chat,
             lock=lock,
             copies=copies,
+            as_of=config.as_of,
         )
         index._owns_client = True
         return index
@@ -302,11 +313,13 @@ class NewsIndex:
         """Catch up with other processes' writes (searches do this by themselves)."""
         self.searcher.refresh()
 
-    # -- reading ----------------------------------------------------------------------------
-    def resolve_dates_as_of(self, day: date | None) -> None:
-        """Read "last week" and "October 5" in questions as if today were `day` (None: today)."""
-        self.searcher.today = (lambda: day) if day else date.today
+    def warm_up(self) -> None:
+        """Load the embedding model and catch up with the store, so that a long-running front
+        end's first question costs what every later one does."""
+        self.embedder.embed(["warm up"])
+        self.refresh()
 
+    # -- reading ----------------------------------------------------------------------------
     def search(
         self, question: str, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchHit]:

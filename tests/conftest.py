@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -162,12 +163,13 @@ def make_index(
         *,
         data_dir: Path | None = None,
         chat: ChatModelConfig | None = None,
+        as_of: date | None = None,
     ) -> NewsIndex:
         store = PassageStore(
             open_client(location), prefix=prefix, embedding_model=embedder.model_name
         )
         lexical = LexicalIndex((data_dir or tmp_path / "data") / "lexical" / prefix)
-        index = NewsIndex(store, lexical, embedder, chat=chat, copies=Syndication())
+        index = NewsIndex(store, lexical, embedder, chat=chat, copies=Syndication(), as_of=as_of)
         opened.append(index)
         return index
 

@@ -64,9 +64,8 @@ PROMISE = article(
 
 @pytest.fixture
 def index(make_index: IndexFactory, tmp_path: Path) -> NewsIndex:
-    idx = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    idx = make_index(ChromaLocation(path=tmp_path / "chroma"), as_of=date(2023, 11, 24))
     put(idx, CLOSURE, REOPENING, TOLLS, VISIT, PROMISE)
-    idx.resolve_dates_as_of(date(2023, 11, 24))
     return idx
 
 
