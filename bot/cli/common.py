@@ -1,0 +1,84 @@
+"""What every `newsbot` command shares: the app, the consoles, settings, opening the index.
+
+Only typer, rich and the settings load at start-up; each command imports the heavy libraries
+(torch, sentence-transformers, chromadb) it needs, so `newsbot --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bot.settings import Settings
+from bot.wiring import configure_logging, open_index
+
+if TYPE_CHECKING:
+    from retrieval import NewsIndex, SearchFilters
+
+app = typer.Typer(
+    help="Answer questions about news coverage, quoting and citing the articles it has read.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's ValidationError lists every bad setting
+        err.print(f"[red]Invalid settings:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    configure_logging(settings)
+    return settings
+
+
+@contextmanager
+def open_cli_index(
+    settings: Settings, *, as_json: bool = False, as_of: date | None = None
+) -> Iterator[NewsIndex]:
+    """Open the index, turning the errors a user can fix into one clear line (exit code 2);
+    with `as_json` that line is printed as {"error": ...}, so a script always gets JSON."""
+    from retrieval import DataDirBusyError, EmbedderError, StoreError
+
+    try:
+        index = open_index(settings, as_of=as_of)
+    except (DataDirBusyError, StoreError, EmbedderError) as exc:
+        fail(str(exc), as_json=as_json, cause=exc)
+    try:
+        yield index
+    except (StoreError, EmbedderError) as exc:
+        fail(str(exc), as_json=as_json, cause=exc)
+    finally:
+        index.close()
+
+
+def fail(message: str, *, as_json: bool, cause: BaseException | None = None) -> NoReturn:
+    """Print an error the user can act on, as JSON or as one line, and exit with code 2."""
+    if as_json:
+        out.print_json(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(2) from cause
+
+
+def parse_filters(outlet: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
+
+    from retrieval import option_filters
+
+    try:
+        return option_filters(
+            outlet or (), since, until, date.today(), names=("--since", "--until")
+        )
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc

@@ -1,0 +1,112 @@
+"""`newsbot feeds`: subscribe to RSS/Atom feeds and poll them."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from bot.cli.common import app, err, load_settings, open_cli_index, out
+from bot.texts import ingest_counts, interval
+from bot.wiring import chunk_limits, feed_registry, fetch_policy, poll_limits
+
+feeds_app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries are fetched and ingested.")
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's URL (RSS or Atom).")],
+    every: Annotated[
+        str | None, typer.Option(help="How often to poll: 30m, 2h, 1d (default: setting).")
+    ] = None,
+) -> None:
+    """Subscribe to a feed (re-adding changes its interval)."""
+    from ingest.subscriptions import parse_interval
+
+    settings = load_settings()
+    try:
+        seconds = parse_interval(every or settings.feed_default_every)
+        feed = feed_registry(settings).add(url, seconds)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    out.print(
+        f"Subscribed to {feed.url}, polled every {interval(feed.every_seconds)}.", markup=False
+    )
+
+
+@feeds_app.command("list")
+def feeds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the subscribed feeds."""
+    feeds = feed_registry(load_settings()).list()
+    if as_json:
+        rows = [
+            {
+                "url": f.url,
+                "title": f.title,
+                "every_seconds": f.every_seconds,
+                "last_polled": f.last_polled,
+                "seen": len(f.seen),
+            }
+            for f in feeds
+        ]
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("url", "title", "every", "last polled", "entries seen")
+    for f in feeds:
+        table.add_row(
+            Text(f.url),
+            Text(f.title or ""),  # a feed's own title: shown as written, never as markup
+            interval(f.every_seconds),
+            f.last_polled or "never",
+            str(len(f.seen)),
+        )
+    out.print(table)
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL.")]) -> None:
+    """Unsubscribe from a feed (its articles stay in the index)."""
+    if not feed_registry(load_settings()).remove(url):
+        err.print(f"[red]error:[/red] not subscribed to {escape(url)} (see `newsbot feeds list`)")
+        raise typer.Exit(1)
+    out.print(f"Unsubscribed from {url}.", markup=False)
+
+
+@feeds_app.command("poll")
+def feeds_poll() -> None:
+    """Poll every subscribed feed once, now, and ingest the new entries."""
+    from ingest.feeds import poll_feed
+
+    settings = load_settings()
+    registry = feed_registry(settings)
+    failed = False
+    with open_cli_index(settings) as index:
+        for feed in registry.list():
+            report = poll_feed(
+                registry,
+                feed.url,
+                sink=index,
+                limits=chunk_limits(settings),
+                policy=fetch_policy(settings),
+                poll_limits=poll_limits(settings),
+            )
+            out.print(
+                f"{feed.url}: {ingest_counts(report)}, {report.skipped} seen before, "
+                f"{report.deferred} left for later",
+                markup=False,
+            )
+            for note in report.notes:
+                out.print(f"  note: {note}", markup=False, highlight=False)
+            for origin, reason in report.failed:
+                out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
+            failed = failed or bool(report.failed)
+    if failed:
+        raise typer.Exit(1)
