@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import BotConfig
+from bot.follows import MAX_PER_USER
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
@@ -201,6 +202,9 @@ class Settings(BaseSettings):
     )
     feed_default_every: str = Field(
         DEFAULT_EVERY, description="How often a feed is polled when `feeds add` gives no --every."
+    )
+    follow_max_per_user: int = Field(
+        MAX_PER_USER, ge=1, description="Topics one Discord user may follow at once."
     )
     feed_poll_budget: float = Field(
         PollLimits.budget_seconds,

@@ -11,6 +11,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.config import BotConfig
+    from bot.follows import FollowStore
     from ingest.chunk import ChunkLimits
     from ingest.feeds import PollLimits
     from ingest.fetch import FetchPolicy
@@ -117,6 +118,14 @@ def feed_registry(settings: Settings) -> FeedRegistry:
     from ingest.subscriptions import FeedRegistry
 
     return FeedRegistry(settings.data_dir / "feeds.json")
+
+
+def follow_store(settings: Settings) -> FollowStore:
+    from bot.follows import FollowStore
+
+    return FollowStore(
+        settings.data_dir / "follows.sqlite3", max_per_user=settings.follow_max_per_user
+    )
 
 
 def bot_config(settings: Settings) -> BotConfig:

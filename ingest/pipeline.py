@@ -54,6 +54,7 @@ class IngestReport:
     files: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (origin, what was repaired)
     error: str | None = None  # why the batch stopped early: the index stopped answering
+    added_ids: list[str] = field(default_factory=list)  # the articles added, for follows
 
     def count(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -64,6 +65,7 @@ class IngestReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failed.extend(other.failed)
         self.warnings.extend(other.warnings)
+        self.added_ids.extend(other.added_ids)
         self.error = self.error or other.error
         return self
 
@@ -146,8 +148,10 @@ class Ingester:
             reason = f"could not store the article: {first_line(exc)}"
             self.report.failed.extend((a.origin, reason) for a, _ in batch)
             return
-        for status in statuses:
+        for (article, _), status in zip(batch, statuses, strict=True):
             self.report.count(status)
+            if status == "added":
+                self.report.added_ids.append(article.article_id)
         if self.on_stored:
             self.on_stored(len(statuses))
 

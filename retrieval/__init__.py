@@ -45,6 +45,17 @@ if TYPE_CHECKING:
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
     from retrieval.storage.signatures import SIGNATURE_LENGTH, best_match
     from retrieval.storage.store import ChromaLocation
+    from retrieval.stories.models import (
+        Brief,
+        BriefStory,
+        Comparison,
+        FollowMatch,
+        OutletReport,
+        Timeline,
+        TimelineEvent,
+        Topic,
+    )
+    from retrieval.stories.views import StoryConfig
     from retrieval.urls import normalize_url, same_site, web_url
 
 _EXPORTS = {
@@ -79,6 +90,17 @@ _EXPORTS = {
     "retrieval.days": ("iso_date", "utc_now"),
     "retrieval.urls": ("normalize_url", "same_site", "web_url"),
     "retrieval.evaluation": ("Summary", "evaluate", "score_query"),
+    "retrieval.stories.models": (
+        "Brief",
+        "BriefStory",
+        "Comparison",
+        "FollowMatch",
+        "OutletReport",
+        "Timeline",
+        "TimelineEvent",
+        "Topic",
+    ),
+    "retrieval.stories.views": ("StoryConfig",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
@@ -88,15 +110,20 @@ __all__ = [
     "Answer",
     "Article",
     "ArticleInfo",
+    "Brief",
+    "BriefStory",
     "ChatModelConfig",
     "ChromaLocation",
     "Citation",
+    "Comparison",
     "CopyFinder",
     "DataDirBusyError",
     "EmbedderError",
     "ExtractiveConfig",
+    "FollowMatch",
     "IndexConfig",
     "NewsIndex",
+    "OutletReport",
     "Passage",
     "Publication",
     "RetrievalError",
@@ -104,7 +131,11 @@ __all__ = [
     "SearchHit",
     "StoreError",
     "StoreUnavailable",
+    "StoryConfig",
     "Summary",
+    "Timeline",
+    "TimelineEvent",
+    "Topic",
     "Turn",
     "best_match",
     "evaluate",

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -32,6 +32,8 @@ from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.signatures import encode
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
+from retrieval.stories.views import Stories
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,13 @@ class NewsIndex:
         )
         self.answerer = ExtractiveAnswerer(
             embedder.embed, lexical.tokenize, lexical.idf, split_sentences, extractive
+        )
+        self.stories = Stories(
+            store,
+            self.search,
+            self.answerer,
+            embedder.embed,
+            outlet_names=self.searcher.outlet_names,
         )
         self.chat: ChatAnswerer | None = None
         if chat is not None:
@@ -346,6 +355,28 @@ class NewsIndex:
             with self.embedder.answering_question():  # an ingest's embedding gives way
                 answer = self.answerer.answer(question, self.search(question, filters=filters))
         return self._with_publications(answer)
+
+    # -- a story across articles (retrieval/stories) -----------------------------------------
+    def timeline(self, topic: str, filters: SearchFilters | None = None) -> Timeline:
+        with self.embedder.answering_question():
+            return self.stories.timeline(topic.strip(), filters)
+
+    def compare(
+        self, topic: str, outlets: Sequence[str] = (), filters: SearchFilters | None = None
+    ) -> Comparison:
+        with self.embedder.answering_question():
+            return self.stories.compare(topic.strip(), outlets, filters)
+
+    def brief(self, since: datetime, *, by_published: bool = False) -> Brief:
+        self.refresh()
+        return self.stories.brief(since, by_published=by_published)
+
+    def match_follows(
+        self, topics: Sequence[Topic], article_ids: Sequence[str]
+    ) -> list[FollowMatch]:
+        """Which newly committed articles match which followed topics (per article, no
+        search over the whole index)."""
+        return self.stories.match(topics, article_ids)
 
     def _with_publications(self, answer: Answer) -> Answer:
         """Add to each citation the other outlets that published the same story."""

@@ -91,9 +91,9 @@ class HybridSearch:
 
     def plan(self, question: str) -> QueryPlan:
         """Return the parts of the question to search (outlets and dates it names)."""
-        return plan_query(question, self._outlet_names(), self.today())
+        return plan_query(question, self.outlet_names(), self.today())
 
-    def _outlet_names(self) -> OutletNames:
+    def outlet_names(self) -> OutletNames:
         outlets = self.store.outlets()
         if self._outlets is None or self._outlets[0] != outlets:
             self._outlets = (outlets, OutletNames(outlets))

@@ -11,7 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.common import app, err, load_settings, open_cli_index, out
+from bot.cli.common import (
+    app,
+    err,
+    follows_json,
+    load_settings,
+    notice_follows,
+    open_cli_index,
+    out,
+    print_follows,
+)
 from bot.texts import ingest_counts
 from bot.wiring import chunk_limits, fetch_policy
 
@@ -66,8 +75,9 @@ def ingest(
                 "run the same command again to finish the rest."
             )
             raise typer.Exit(130) from None
+        posts = [] if report.error else notice_follows(settings, index, report.added_ids)
     if as_json:
-        out.print_json(json.dumps(report.as_dict()))
+        out.print_json(json.dumps({**report.as_dict(), "follows": follows_json(posts)}))
     else:
         style = "red" if report.failed else "green"
         out.print(f"{report.files} file(s): {ingest_counts(report)}", style=style, highlight=False)
@@ -77,6 +87,7 @@ def ingest(
             out.print(f"  [yellow]![/yellow] {escape(f'{origin}: {note}')}", highlight=False)
         if report.error:
             err.print(f"[red]error:[/red] {escape(report.error)}", highlight=False)
+        print_follows(posts)
     if report.error:
         raise typer.Exit(2)
     if report.failed:

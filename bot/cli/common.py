@@ -7,6 +7,7 @@ Only typer, rich and the settings load at start-up; each command imports the hea
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -20,7 +21,12 @@ from bot.settings import Settings
 from bot.wiring import configure_logging, open_index
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bot.follows import FollowPost
     from retrieval import NewsIndex, SearchFilters
+
+logger = logging.getLogger(__name__)
 
 app = typer.Typer(
     help="Answer questions about news coverage, quoting and citing the articles it has read.",
@@ -82,3 +88,41 @@ def parse_filters(outlet: list[str] | None, since: str | None, until: str | None
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
+
+
+def notice_follows(
+    settings: Settings, index: NewsIndex, article_ids: Sequence[str]
+) -> list[FollowPost]:
+    """Match newly added articles against the followed topics and queue the bot's posts."""
+    from bot.wiring import follow_store
+
+    if not article_ids:
+        return []
+    try:
+        return follow_store(settings).notice(index, article_ids)
+    except Exception as exc:  # the articles are stored; a failed match must not hide that
+        logger.exception("matching followed topics failed")
+        err.print(f"[yellow]warning:[/yellow] followed topics not checked: {escape(str(exc))}")
+        return []
+
+
+def follows_json(posts: Sequence[FollowPost]) -> list[dict[str, object]]:
+    """The "follows" list of `ingest --json` and `feeds poll --json`."""
+    return [
+        {
+            "topic": p.follow.topic,
+            "article_id": p.article_id,
+            "follow_id": p.follow.id,
+            "text": p.text,
+        }
+        for p in posts
+    ]
+
+
+def print_follows(posts: Sequence[FollowPost]) -> None:
+    for post in posts:
+        out.print(
+            f"  followed #{post.follow.id} ({post.follow.topic}): {post.text}",
+            markup=False,
+            highlight=False,
+        )

@@ -10,7 +10,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.common import app, err, load_settings, open_cli_index, out
+from bot.cli.common import (
+    app,
+    err,
+    follows_json,
+    load_settings,
+    notice_follows,
+    open_cli_index,
+    out,
+    print_follows,
+)
 from bot.texts import ingest_counts, interval
 from bot.wiring import chunk_limits, feed_registry, fetch_policy, poll_limits
 
@@ -81,14 +90,17 @@ def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL.")]) ->
 
 
 @feeds_app.command("poll")
-def feeds_poll() -> None:
+def feeds_poll(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+) -> None:
     """Poll every subscribed feed once, now, and ingest the new entries."""
-    from ingest.feeds import poll_feed
+    from ingest.feeds import PollReport, poll_feed
 
     settings = load_settings()
     registry = feed_registry(settings)
     failed = False
-    with open_cli_index(settings) as index:
+    reports: list[PollReport] = []
+    with open_cli_index(settings, as_json=as_json) as index:
         for feed in registry.list():
             report = poll_feed(
                 registry,
@@ -98,6 +110,10 @@ def feeds_poll() -> None:
                 policy=fetch_policy(settings),
                 poll_limits=poll_limits(settings),
             )
+            reports.append(report)
+            failed = failed or bool(report.failed)
+            if as_json:
+                continue
             out.print(
                 f"{feed.url}: {ingest_counts(report)}, {report.skipped} seen before, "
                 f"{report.deferred} left for later",
@@ -107,6 +123,12 @@ def feeds_poll() -> None:
                 out.print(f"  note: {note}", markup=False, highlight=False)
             for origin, reason in report.failed:
                 out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
-            failed = failed or bool(report.failed)
+        added = [aid for report in reports if not report.error for aid in report.added_ids]
+        posts = notice_follows(settings, index, added)
+    if as_json:
+        feeds = [report.as_dict() for report in reports]
+        out.print_json(json.dumps({"feeds": feeds, "follows": follows_json(posts)}))
+    else:
+        print_follows(posts)
     if failed:
         raise typer.Exit(1)

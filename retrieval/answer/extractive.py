@@ -130,6 +130,26 @@ class ExtractiveAnswerer:
             return self._not_found(top)
         return self._compose(chosen, relevant, speaker)
 
+    def relevance(self, question: str, hits: Sequence[SearchHit]) -> float:
+        """Return how well the best of these passages match the question; `answer` refuses
+        below `ExtractiveConfig.min_relevance`."""
+        coverage = _Coverage(question, self.tokenize, self.term_weight)
+        return self._relevance(coverage, list(hits[: self.config.passages]))
+
+    def quotes(
+        self, question: str, hits: Sequence[SearchHit], limit: int = 1
+    ) -> list[tuple[str, Passage]]:
+        """Return up to `limit` sentences (or whole quotations) of these passages that best
+        answer the question, best first, each with its passage; no relevance gate (the caller
+        has one). Used to pick one line per article for timelines, comparisons and briefs."""
+        top = list(hits[: self.config.passages])
+        if not top:
+            return []
+        coverage = _Coverage(question, self.tokenize, self.term_weight)
+        speaker = speaker_of(question)
+        chosen = self._choose(question, coverage, speaker, top, limit=limit)
+        return [(_attributed(unit, speaker), top[unit.hit].passage) for unit, _ in chosen]
+
     def _units(self, hits: list[SearchHit]) -> list[_Unit]:
         """Return the quotable units of the passages: sentences, with cut quotes made whole."""
         units = []
@@ -154,7 +174,12 @@ class ExtractiveAnswerer:
         return units
 
     def _choose(
-        self, question: str, coverage: _Coverage, speaker: str | None, hits: list[SearchHit]
+        self,
+        question: str,
+        coverage: _Coverage,
+        speaker: str | None,
+        hits: list[SearchHit],
+        limit: int | None = None,
     ) -> list[tuple[_Unit, float]]:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -208,7 +233,7 @@ class ExtractiveAnswerer:
             scored.append((unit, score + w.meaning * similarity))
         scored.sort(key=lambda us: -us[1])
         best = scored[0][1]
-        return [us for us in scored if us[1] >= best - cfg.margin][: cfg.max_sentences]
+        return [us for us in scored if us[1] >= best - cfg.margin][: limit or cfg.max_sentences]
 
     def _compose(
         self, chosen: list[tuple[_Unit, float]], hits: list[SearchHit], speaker: str | None

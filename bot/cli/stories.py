@@ -1,0 +1,100 @@
+"""A story across articles: newsbot timeline, compare, brief."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import app, fail, load_settings, open_cli_index, out, parse_filters
+
+_AGO = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+SINCE_HELP = "Published on or after: 2025-12-06, 'November 2023', 'last week'…"
+UNTIL_HELP = "Published on or before: 2025-12-06, 'November 2023'…"
+
+
+@app.command()
+def timeline(
+    topic: Annotated[str, typer.Argument(help="The story, e.g. 'Riverside dam repairs'.")],
+    since: Annotated[str | None, typer.Option(help=SINCE_HELP)] = None,
+    until: Annotated[str | None, typer.Option(help=UNTIL_HELP)] = None,
+    outlet: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+) -> None:
+    """The dated developments of a story, oldest first, each line cited."""
+    from bot.render import timeline_text
+
+    filters = parse_filters(outlet, since, until)
+    with open_cli_index(load_settings(), as_json=as_json) as index:
+        result = index.timeline(topic, filters if not filters.empty else None)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        out.print(timeline_text(result), markup=False, highlight=False)
+
+
+@app.command()
+def compare(
+    topic: Annotated[str, typer.Argument(help="The story, or 'Did both X and Y report …?'")],
+    outlet: Annotated[
+        list[str] | None, typer.Option(help="An outlet to compare (repeatable).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help=SINCE_HELP)] = None,
+    until: Annotated[str | None, typer.Option(help=UNTIL_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Per outlet, what it reported or quoted on a story; what only one carried is marked."""
+    from bot.render import comparison_text
+
+    filters = parse_filters(None, since, until)
+    with open_cli_index(load_settings(), as_json=as_json) as index:
+        result = index.compare(topic, outlet or (), filters if not filters.empty else None)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        out.print(comparison_text(result), markup=False, highlight=False)
+
+
+@app.command()
+def brief(
+    since: Annotated[
+        str, typer.Option(help="From when: 24h, 3d, 90m, or a date/time like 2025-12-06T08:00.")
+    ] = "24h",
+    published: Annotated[
+        bool,
+        typer.Option("--published", help="By publication date instead of when articles came in."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the brief as JSON.")] = False,
+) -> None:
+    """The stories that came in since a time, grouped, biggest first, one cited line each."""
+    from bot.render import brief_text
+
+    start = parse_since(since)
+    if start is None:
+        fail(
+            f"--since wants 24h, 3d, 90m or a date like 2025-12-06, not {since!r}", as_json=as_json
+        )
+    with open_cli_index(load_settings(), as_json=as_json) as index:
+        result = index.brief(start, by_published=published)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        out.print(brief_text(result), markup=False, highlight=False)
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime | None:
+    """Return the moment "24h" / "3d" / "90m" ago, or the given ISO date or time (UTC when it
+    names no zone); None when it is neither."""
+    now = now or datetime.now(UTC)
+    if match := _AGO.match(text):
+        return now - timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

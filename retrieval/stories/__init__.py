@@ -1,0 +1,1 @@
+"""Views of a story across articles: timeline, comparison of outlets, brief, follows."""

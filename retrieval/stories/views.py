@@ -1,0 +1,370 @@
+"""A story seen whole: its timeline, how outlets covered it, the day's brief, followed topics.
+
+Each view is built from the same parts as an answer: the hybrid search finds the articles, the
+extractive answerer's relevance gate decides whether the coverage is about the topic at all,
+and its sentence scorer picks the one line of each article that speaks to the topic. Stored
+passage vectors (no model call) tell which articles are one story; the model embeds only the
+chosen lines, to merge the same development reported by several outlets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+from retrieval.answer.extractive import ExtractiveAnswerer
+from retrieval.answer.prompts import NOT_FOUND
+from retrieval.models import (
+    ArticleInfo,
+    Publication,
+    SearchFilters,
+    SearchHit,
+    passage_id,
+)
+from retrieval.question.outlets import OutletNames
+from retrieval.storage.store import PassageStore
+from retrieval.stories.models import (
+    Brief,
+    BriefStory,
+    Comparison,
+    FollowMatch,
+    Numbering,
+    OutletReport,
+    Timeline,
+    TimelineEvent,
+    Topic,
+    cited,
+)
+
+logger = logging.getLogger(__name__)
+
+# The words around outlet names in "Did both X and Y report …" that are not the topic.
+_FRAMING = re.compile(
+    r"\b(?:did|does|do|have|has|both|either|all|and|or|report(?:ed|s|ing)?|cover(?:ed|s)?|"
+    r"mention(?:ed|s)?|write|wrote|written|say|said)\b",
+    re.IGNORECASE,
+)
+
+Search = Callable[[str, int, SearchFilters | None], list[SearchHit]]
+
+
+@dataclass(frozen=True)
+class StoryConfig:
+    """How the story views choose and merge; hand-set on the tests' small corpora and checked
+    on MultiHop-RAG (README, "Stories")."""
+
+    pool: int = 40  # passages searched for a timeline or a comparison
+    band: float = 0.15  # an article counts when its best cosine is within this of the best one
+    max_events: int = 15
+    merge_days: int = 3  # reports this close in time, saying the same, are one development
+    same_line: float = 0.8  # cosine of two lines that say the same thing
+    max_outlets: int = 6
+    compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off
+    same_story: float = 0.6  # cosine of two articles' leads that tell one story (brief)
+    max_stories: int = 10
+    follow_bar: float = 0.7  # relevance a new article needs to be posted to a follower
+    follow_min_cosine: float = 0.35  # topics further than this from every passage: not scored
+
+
+class Stories:
+    """The story views over one index's store, search, answerer and model."""
+
+    def __init__(
+        self,
+        store: PassageStore,
+        search: Search,
+        answerer: ExtractiveAnswerer,
+        embed: Callable[[list[str]], np.ndarray],
+        *,
+        outlet_names: Callable[[], OutletNames],
+        config: StoryConfig | None = None,
+    ):
+        self.store = store
+        self.search = search
+        self.answerer = answerer
+        self.embed = embed
+        self.outlet_names = outlet_names
+        self.config = config or StoryConfig()
+        self._topic_vectors: dict[str, np.ndarray] = {}
+
+    # -- timeline ---------------------------------------------------------------------------
+    def timeline(self, topic: str, filters: SearchFilters | None = None) -> Timeline:
+        """The dated developments of a story, oldest first, one line per development."""
+        cfg = self.config
+        hits = self.search(topic, cfg.pool, filters)
+        if not self._about(topic, hits):
+            return Timeline(topic, note=NOT_FOUND)
+        lines = []  # (date, sentence, passage)
+        for article_hits in self._articles(hits)[: cfg.max_events * 2]:
+            date = article_hits[0].passage.published_date
+            quoted = self.answerer.quotes(topic, article_hits, 1)
+            if date and quoted:
+                lines.append((date, *quoted[0]))
+        if not lines:
+            return Timeline(topic, note="None of the articles on this topic is dated.")
+        lines.sort(key=lambda line: line[0])
+        vectors = self.embed([text for _, text, _ in lines])
+        groups: list[list[int]] = []  # indexes into lines, merged developments
+        for i, (date, _, passage) in enumerate(lines):
+            for group in groups:
+                first = lines[group[0]]
+                if (
+                    _days_between(first[0], date) <= cfg.merge_days
+                    and passage.outlet not in {lines[j][2].outlet for j in group}
+                    and max(float(vectors[i] @ vectors[j]) for j in group) >= cfg.same_line
+                ):
+                    group.append(i)
+                    break
+            else:
+                groups.append([i])
+        numbering = Numbering(self._also_published)
+        events = []
+        for group in groups[: cfg.max_events]:
+            date, text, _ = lines[group[0]]
+            citations = tuple(numbering.cite(lines[j][2]) for j in group)
+            events.append(TimelineEvent(date, cited(text, citations), citations))
+        return Timeline(topic, tuple(events))
+
+    # -- compare ----------------------------------------------------------------------------
+    def compare(
+        self,
+        topic: str,
+        outlets: Sequence[str] = (),
+        filters: SearchFilters | None = None,
+    ) -> Comparison:
+        """Per outlet, what it reported or quoted on the topic; what only one carried is marked.
+
+        The outlets are those given, else those the topic names ("Did both The Verge and
+        TechCrunch…", searched without the names), else the outlets of the articles most about
+        the topic. An outlet with nothing on the topic is listed as missing."""
+        cfg = self.config
+        named, subject = self._named_outlets(topic)
+        chosen = self._resolve_outlets(outlets) or named
+        if not chosen:
+            hits = self.search(subject, cfg.pool, filters)
+            if not self._about(subject, hits):
+                return Comparison(topic, note=NOT_FOUND)
+            found = [g[0].passage.outlet for g in self._articles(hits, cfg.compare_band)]
+            chosen = list(dict.fromkeys(o for o in found if o))[: cfg.max_outlets]
+        base = filters or SearchFilters()
+        found_hits: dict[str, list[SearchHit]] = {}
+        for outlet in chosen:
+            own = self.search(subject, 10, replace(base, outlets=(outlet,)))
+            if self._about(subject, own):
+                found_hits[outlet] = own
+        lines = {o: self.answerer.quotes(subject, hits, 2) for o, hits in found_hits.items()}
+        numbering = Numbering(self._also_published)
+        reports = []
+        for outlet in chosen:
+            if not lines.get(outlet):
+                reports.append(OutletReport(outlet, "", missing=True))
+                continue
+            others = {o: h for o, h in found_hits.items() if o != outlet}
+            texts, citations, unique = [], [], []
+            for text, passage in lines[outlet]:
+                citation = numbering.cite(passage)
+                citations.append(citation)
+                alone = len(chosen) > 1 and not self._carried_by_others(text, others)
+                unique.append(alone)
+                mark = f" (only {outlet})" if alone else ""
+                texts.append(cited(text, (citation,)) + mark)
+            reports.append(
+                OutletReport(outlet, "\n".join(texts), tuple(citations), only=all(unique))
+            )
+        return Comparison(topic, tuple(reports))
+
+    def _carried_by_others(self, line: str, others: dict[str, list[SearchHit]]) -> bool:
+        """Whether another outlet has a sentence saying what `line` says."""
+        counterparts = [
+            quoted[0][0] for hits in others.values() if (quoted := self.answerer.quotes(line, hits))
+        ]
+        if not counterparts:
+            return False
+        vectors = self.embed([line, *counterparts])
+        return bool(float((vectors[1:] @ vectors[0]).max()) >= self.config.same_line)
+
+    def _resolve_outlets(self, given: Sequence[str]) -> list[str]:
+        stored = {o.casefold(): o for o in self.store.outlets()}
+        names = self.outlet_names()
+        resolved = []
+        for name in given:
+            if name.casefold() in stored:
+                resolved.append(stored[name.casefold()])
+            elif mentions := names.find(name) or names.find(name.title()):
+                resolved.extend(mentions[0].outlets)
+            else:
+                resolved.append(name)  # reported as having nothing on the topic
+        return list(dict.fromkeys(resolved))
+
+    def _named_outlets(self, topic: str) -> tuple[list[str], str]:
+        """The outlets a topic names, and the topic without their names (what to search)."""
+        mentions = self.outlet_names().find(topic)
+        found = [o for mention in mentions for o in mention.outlets]
+        subject = topic
+        for mention in reversed(mentions):
+            subject = subject[: mention.start] + subject[mention.end :]
+        if mentions:  # "Did both X and Y report …": what is left of the framing is not the topic
+            subject = _FRAMING.sub(" ", subject)
+        return list(dict.fromkeys(found)), " ".join(subject.split()) or topic
+
+    # -- brief ------------------------------------------------------------------------------
+    def brief(self, since: datetime, *, by_published: bool = False) -> Brief:
+        """The stories that came in since `since`, grouped, biggest first, one cited sentence
+        each. `by_published`: by publication date instead of when they were ingested."""
+        cfg = self.config
+        cutoff = since.isoformat()
+        day = since.date().isoformat()
+        articles = [
+            a
+            for a in self.store.list_articles()
+            if (
+                (a.published_at or "")[:10] >= day
+                if by_published
+                else (a.ingested_at or "") >= cutoff
+            )
+        ]
+        if not articles:
+            return Brief(cutoff)
+        leads = self.store.get_passages(
+            [passage_id(a.article_id, a.revision, 0) for a in articles], with_embeddings=True
+        )
+        by_id = {p.article_id: (p, v) for p, v in leads.values() if v is not None}
+        articles = [a for a in articles if a.article_id in by_id]
+        articles.sort(key=lambda a: a.published_at or a.ingested_at)
+        stories: list[list[ArticleInfo]] = []
+        for article in articles:
+            vector = np.asarray(by_id[article.article_id][1])
+            for story in stories:
+                if any(
+                    float(vector @ np.asarray(by_id[other.article_id][1])) >= cfg.same_story
+                    for other in story
+                ):
+                    story.append(article)
+                    break
+            else:
+                stories.append([article])
+        stories.sort(key=lambda s: (-_size(s), -max(_stamp(a) for a in s)))
+        numbering = Numbering(self._also_published)
+        result = []
+        for story in stories[: cfg.max_stories]:
+            lead = story[0]
+            passage = by_id[lead.article_id][0]
+            quoted = self.answerer.quotes(lead.title, [SearchHit(passage, 1.0, dense=1.0)], 1) or [
+                (passage.text.split("\n")[0][:300], passage)
+            ]
+            text, source = quoted[0]
+            citation = numbering.cite(source)
+            outlets = [a.outlet for a in story] + [
+                p.outlet for a in story for p in a.also_published
+            ]
+            result.append(
+                BriefStory(
+                    lead.title,
+                    tuple(dict.fromkeys(o for o in outlets if o)),
+                    cited(text, (citation,)),
+                    (citation,),
+                    tuple(a.article_id for a in story),
+                )
+            )
+        return Brief(cutoff, tuple(result))
+
+    # -- follow -----------------------------------------------------------------------------
+    def match(self, topics: Sequence[Topic], article_ids: Sequence[str]) -> list[FollowMatch]:
+        """Which of these newly committed articles match which followed topics.
+
+        Each article is scored against each topic from its stored passage vectors (one matrix
+        product, no search): relevance = best cosine + the share of the topic's words in its
+        best passages, as the answer's gate; above `follow_bar` it is a match, with its best
+        sentence for the topic."""
+        cfg = self.config
+        if not topics or not article_ids:
+            return []
+        texts = list(dict.fromkeys(t.text for t in topics))
+        missing = [t for t in texts if t not in self._topic_vectors]
+        if missing:
+            self._topic_vectors.update(zip(missing, self.embed(missing), strict=True))
+        topic_matrix = np.stack([self._topic_vectors[t.text] for t in topics])
+        infos = self.store.records(article_ids)
+        matches = []
+        for article_id in dict.fromkeys(article_ids):
+            stored = infos.get(article_id)
+            if stored is None:
+                continue
+            info = stored.info
+            ids = [passage_id(article_id, info.revision, i) for i in range(info.passages)]
+            found = [(p, v) for p, v in self.store.get_passages(ids, with_embeddings=True).values()]
+            if not found:
+                continue
+            passages = [p for p, _ in found]
+            cosines = np.stack([np.asarray(v) for _, v in found]) @ topic_matrix.T
+            for t, topic in enumerate(topics):
+                if topic.outlets and (info.outlet or "").casefold() not in {
+                    o.casefold() for o in topic.outlets
+                }:
+                    continue
+                if float(cosines[:, t].max()) < cfg.follow_min_cosine:
+                    continue
+                order = np.argsort(-cosines[:, t])
+                hits = [
+                    SearchHit(passages[i], float(cosines[i, t]), dense=float(cosines[i, t]))
+                    for i in order
+                ]
+                score = self.answerer.relevance(topic.text, hits)
+                if score < cfg.follow_bar:
+                    continue
+                quoted = self.answerer.quotes(topic.text, hits, 1)
+                if not quoted:
+                    continue
+                citation = Numbering(self._also_published).cite(quoted[0][1])
+                matches.append(
+                    FollowMatch(
+                        topic.key, article_id, score, cited(quoted[0][0], (citation,)), (citation,)
+                    )
+                )
+        return matches
+
+    # -- shared -----------------------------------------------------------------------------
+    def _also_published(self, article_id: str) -> tuple[Publication, ...]:
+        info = self.store.article(article_id)
+        return info.also_published if info else ()
+
+    def _about(self, topic: str, hits: Sequence[SearchHit]) -> bool:
+        """Whether these passages are about the topic at all (the answer's relevance gate)."""
+        relevance = self.answerer.relevance(topic, hits)
+        logger.info("topic %r: relevance %.2f", topic[:80], relevance)
+        return bool(hits) and relevance >= self.answerer.config.min_relevance
+
+    def _articles(
+        self, hits: Sequence[SearchHit], band: float | None = None
+    ) -> list[list[SearchHit]]:
+        """The hits grouped by article, best article first, keeping articles whose best passage
+        is within `band` of the best one."""
+        band = self.config.band if band is None else band
+        if not hits:
+            return []
+        best = max(h.dense for h in hits)
+        grouped: dict[str, list[SearchHit]] = {}
+        for hit in hits:
+            grouped.setdefault(hit.passage.article_id, []).append(hit)
+        return [g for g in grouped.values() if max(h.dense for h in g) >= best - band]
+
+
+def _days_between(first: str, second: str) -> int:
+    return abs((datetime.fromisoformat(second) - datetime.fromisoformat(first)).days)
+
+
+def _size(story: list[ArticleInfo]) -> int:
+    return sum(1 + len(a.also_published) for a in story)
+
+
+def _stamp(article: ArticleInfo) -> float:
+    when = article.ingested_at or article.published_at or ""
+    try:
+        return datetime.fromisoformat(when).timestamp()
+    except ValueError:
+        return 0.0
