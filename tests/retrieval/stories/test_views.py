@@ -1,0 +1,153 @@
+"""Timeline, compare, brief and follow matching on a small story with known dates and outlets,
+with the real model and embedded Chroma."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from retrieval import Citation, NewsIndex, Topic
+from retrieval.answer.prompts import NOT_FOUND
+from retrieval.models import SearchFilters
+from retrieval.storage.store import ChromaLocation
+from tests.conftest import IndexFactory
+from tests.helpers import put
+from tests.retrieval.stories.corpus import (
+    ALL,
+    BAKERY,
+    CRACKS_TIMES,
+    CRACKS_WIRE,
+    DAM_STORY,
+    DRAIN,
+    FINE,
+    FOOTBALL,
+    REOPENED,
+    REPAIRS,
+)
+
+
+@pytest.fixture
+def index(make_index: IndexFactory, tmp_path: Path) -> NewsIndex:
+    idx = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    put(idx, *ALL)
+    return idx
+
+
+def _marks(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def _titles(citations: tuple[Citation, ...]) -> set[str]:
+    return {c.passage.title for c in citations}
+
+
+def test_timeline_is_oldest_first_merges_one_development_and_cites_every_line(
+    index: NewsIndex,
+) -> None:
+    timeline = index.timeline("Riverside dam spillway")
+
+    dates = [e.date for e in timeline.events]
+    assert dates == sorted(dates)
+    cited = [_titles(e.citations) for e in timeline.events]
+    # The cracks, reported by City Wire and the Harbour Times a day apart: one line citing both.
+    assert {CRACKS_WIRE.title, CRACKS_TIMES.title} in cited
+    assert timeline.events[0].date == "2024-03-01"
+    for title in (DRAIN.title, REPAIRS.title, REOPENED.title):
+        assert any(title in titles for titles in cited), title
+    everything = set().union(*cited)
+    assert FOOTBALL.title not in everything and BAKERY.title not in everything
+    numbers = [c.n for e in timeline.events for c in e.citations]
+    assert numbers == list(range(1, len(numbers) + 1))  # numbered across the timeline
+    for event in timeline.events:
+        assert event.citations and _marks(event.text) == {c.n for c in event.citations}
+
+
+def test_timeline_keeps_to_the_dates_asked_and_refuses_an_unknown_story(index: NewsIndex) -> None:
+    late = index.timeline(
+        "Riverside dam spillway", SearchFilters(since="2024-03-10", until="2024-03-31")
+    )
+    unknown = index.timeline("volcanic eruption in Iceland")
+
+    assert late.events and all("2024-03-10" <= e.date <= "2024-03-31" for e in late.events)
+    assert unknown.events == () and unknown.note == NOT_FOUND
+
+
+def test_compare_gives_each_named_outlet_its_own_cited_lines_and_marks_the_missing(
+    index: NewsIndex,
+) -> None:
+    result = index.compare(
+        "Did both City Wire and Valley Post report the Riverside dam spillway problems?"
+    )
+    by_outlet = {r.outlet: r for r in result.outlets}
+
+    assert list(by_outlet) == ["City Wire", "Valley Post"]
+    for outlet, report in by_outlet.items():
+        assert not report.missing and report.citations
+        assert {c.passage.outlet for c in report.citations} == {outlet}
+        assert _marks(report.text) == {c.n for c in report.citations}
+    # Only Valley Post reported the operator's fine.
+    assert FINE.title in _titles(by_outlet["Valley Post"].citations)
+    fine_line = next(line for line in by_outlet["Valley Post"].text.split("\n") if "fined" in line)
+    assert "(only Valley Post)" in fine_line
+
+    missing = index.compare("Riverside dam", ["city wire", "Daily Planet"])
+    assert [(r.outlet, r.missing) for r in missing.outlets] == [
+        ("City Wire", False),
+        ("Daily Planet", True),
+    ]
+    assert missing.outlets[1].citations == () and missing.outlets[1].text == ""
+
+
+def test_compare_without_outlets_takes_those_that_covered_the_story(index: NewsIndex) -> None:
+    result = index.compare("Riverside dam repairs")
+
+    assert {r.outlet for r in result.outlets} == {"City Wire", "Harbour Times", "Valley Post"}
+    assert all(r.citations for r in result.outlets)
+
+
+def test_brief_groups_a_story_biggest_first_each_with_its_outlets_and_one_cited_line(
+    index: NewsIndex,
+) -> None:
+    brief = index.brief(datetime.now(UTC) - timedelta(days=1))
+
+    assert len({a for s in brief.stories for a in s.articles}) == len(ALL)
+    biggest = brief.stories[0]
+    assert len(biggest.articles) >= 3
+    assert set(biggest.articles) <= {a.article_id for a in DAM_STORY}
+    assert len(biggest.outlets) >= 2
+    alone = {s.articles: s for s in brief.stories if len(s.articles) == 1}
+    assert (FOOTBALL.article_id,) in alone and (BAKERY.article_id,) in alone
+    for story in brief.stories:
+        assert len(story.citations) == 1 and _marks(story.text) == {story.citations[0].n}
+        assert story.citations[0].passage.article_id in story.articles
+
+    assert index.brief(datetime.now(UTC) + timedelta(minutes=1)).stories == ()
+    recent = index.brief(datetime(2024, 3, 12, tzinfo=UTC), by_published=True)
+    assert {a for s in recent.stories for a in s.articles} == {
+        REPAIRS.article_id,
+        FINE.article_id,
+        REOPENED.article_id,
+    }
+
+
+def test_a_followed_topic_matches_its_story_not_unrelated_or_other_outlets_articles(
+    index: NewsIndex,
+) -> None:
+    topics = [
+        Topic("dam", "Riverside dam repairs"),
+        Topic("dam-post", "Riverside dam", ("Valley Post",)),
+        Topic("bread", "bread prices"),
+    ]
+    matches = index.match_follows(topics, [a.article_id for a in ALL])
+    by_topic: dict[str, set[str]] = {}
+    for match in matches:
+        by_topic.setdefault(match.topic, set()).add(match.article_id)
+        assert match.citations and match.citations[0].passage.article_id == match.article_id
+
+    assert by_topic["dam"] == {a.article_id for a in DAM_STORY}
+    assert by_topic["dam-post"] <= {FINE.article_id, REOPENED.article_id}
+    assert by_topic["dam-post"]
+    assert "bread" not in by_topic  # the bakery's centenary is not about bread prices
