@@ -2,6 +2,10 @@
 
 Everything slow (the model, Chroma, a chat model) runs in worker threads bounded by a semaphore,
 so the event loop always acknowledges interactions within Discord's three seconds.
+
+Followed topics: after every ingest the bot runs (`/ingest`, a feed poll), `notice_follows`
+checks the articles it added against the follows and delivers the posts queued for them; the
+stories cog also delivers on a timer, for posts that `newsbot ingest` queued meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import BotConfig
+from bot.discord_render import follow_post_content
 from bot.feedback import FeedbackStore
+from bot.follows import FollowPost, FollowStore
 from ingest.subscriptions import FeedRegistry
 from retrieval import NewsIndex, StoreUnavailable
 
@@ -26,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+DELIVERY_TRIES = 3  # a post that fails this often for a passing reason (5xx) is dropped
 
 
 class Cooldown:
@@ -63,6 +71,7 @@ class NewsBot(commands.Bot):
         feedback: FeedbackStore,
         config: BotConfig,
         feeds: FeedRegistry | None = None,
+        follows: FollowStore | None = None,
     ):
         intents = discord.Intents.default()
         intents.message_content = True  # questions arrive in mentions and thread messages
@@ -76,17 +85,22 @@ class NewsBot(commands.Bot):
         self.index = index
         self.feedback = feedback
         self.feeds = feeds
+        self.follows = follows
         self.config = config
         self.cooldown = Cooldown(config.cooldown_seconds)
         self._work = asyncio.Semaphore(config.max_concurrent)
+        self._delivering = asyncio.Lock()
+        self._failed_tries: dict[tuple[int, str], int] = {}
 
     async def setup_hook(self) -> None:
         from bot.cogs.admin import AdminCog
         from bot.cogs.ask import AskCog
+        from bot.cogs.stories import StoriesCog
         from bot.views import PassagesButton, VoteButton
 
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
+        await self.add_cog(StoriesCog(self))
         policy, limits = self.config.fetch_policy, self.config.poll_limits
         if self.feeds is not None and policy is not None and limits is not None:
             from bot.cogs.feeds import FeedsCog
@@ -115,6 +129,92 @@ class NewsBot(commands.Bot):
         """Run blocking work in a thread, at most `max_concurrent` at once."""
         async with self._work:
             return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # -- followed topics ---------------------------------------------------------------------
+    async def notice_follows(self, article_ids: list[str]) -> None:
+        """Queue the posts that newly added articles owe to followed topics, then deliver them.
+        A failure is logged, never raised: the ingest that called this has succeeded."""
+        if self.follows is None or not article_ids:
+            return
+        try:
+            async with self._work:
+                queued = await asyncio.to_thread(self.follows.notice, self.index, article_ids)
+            logger.info(
+                "%d follow post(s) queued for %d new article(s)", len(queued), len(article_ids)
+            )
+            await self.deliver_follows()
+        except Exception:
+            logger.exception("matching new articles against follows failed")
+
+    async def deliver_follows(self) -> int:
+        """Deliver the queued follow posts; return how many were posted.
+
+        A post whose channel or user is gone or refuses the bot is logged and marked delivered
+        (never retried); one that fails for a passing reason is tried again next time, at most
+        DELIVERY_TRIES times. One post's failure never stops the others.
+        """
+        store = self.follows
+        if store is None:
+            return 0
+        posted = 0
+        async with self._delivering:
+            batch = await asyncio.to_thread(store.pending)
+            while batch:
+                settled = 0
+                for post in batch:
+                    outcome = await self._deliver(post)
+                    if outcome is not None:
+                        await asyncio.to_thread(store.delivered, post)
+                        settled += 1
+                        posted += outcome
+                if settled < len(batch):
+                    break  # what is left waits for the next round
+                batch = await asyncio.to_thread(store.pending)
+        return posted
+
+    async def _deliver(self, post: FollowPost) -> int | None:
+        """Post one follow post: 1 if posted, 0 if dropped for good, None to try again later."""
+        follow = post.follow
+        key = (follow.id, post.article_id)
+        where = f"channel {follow.channel_id}" if follow.channel_id else f"user {follow.user_id}"
+        try:
+            target = await self._follow_target(follow.channel_id, follow.user_id)
+            if target is None:
+                logger.warning("follow #%d: %s cannot be posted to; dropped", follow.id, where)
+                return 0
+            await target.send(follow_post_content(post))
+        except (discord.NotFound, discord.Forbidden) as error:
+            logger.warning("follow #%d: %s refused the post (%s); dropped", follow.id, where, error)
+            return 0
+        except Exception as error:
+            tries = self._failed_tries.get(key, 0) + 1
+            if tries >= DELIVERY_TRIES:
+                self._failed_tries.pop(key, None)
+                logger.warning(
+                    "follow #%d: posting to %s failed %d times (%s); dropped",
+                    follow.id,
+                    where,
+                    tries,
+                    error,
+                )
+                return 0
+            self._failed_tries[key] = tries
+            logger.warning(
+                "follow #%d: posting to %s failed (%s); tried again later", follow.id, where, error
+            )
+            return None
+        self._failed_tries.pop(key, None)
+        logger.info("follow #%d: posted article %s to %s", follow.id, post.article_id, where)
+        return 1
+
+    async def _follow_target(
+        self, channel_id: int | None, user_id: int
+    ) -> discord.abc.Messageable | None:
+        """Return the channel or thread a follow posts to, or its follower for DMs."""
+        if channel_id is None:
+            return self.get_user(user_id) or await self.fetch_user(user_id)
+        channel = self.get_channel(channel_id) or await self.fetch_channel(channel_id)
+        return channel if isinstance(channel, discord.abc.Messageable) else None
 
     # -- who may do what ---------------------------------------------------------------------
     def is_admin(self, user: discord.abc.User) -> bool:

@@ -2,17 +2,24 @@
 
 Pure data (dicts in Discord's embed JSON shape), so the splitting is testable without Discord:
 the answer goes in embed descriptions, each source in an embed field, and whatever does not fit
-one message (10 embeds, 6000 characters) spills into further messages.
+one message (10 embeds, 6000 characters) spills into further messages. The story views
+(timeline, comparison, brief) are laid out the same way, and a followed topic's post is one
+plain message.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.texts import publications
 from retrieval import Answer, Citation, web_url
+
+if TYPE_CHECKING:
+    from bot.follows import FollowPost
+    from retrieval import Brief, Comparison, Timeline
 
 CONTENT = 2000
 DESCRIPTION = 4096
@@ -29,6 +36,7 @@ COLOUR = 0x2B6CB0
 # become a masked link, and a quoted passage could hide one.
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#<])")
 _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(")  # the start of [text](url)
+_ESCAPED_MARK = re.compile(r"\\\[(\d+)\\\]")  # \[3\] as plain() writes a citation mark
 
 
 @dataclass
@@ -97,20 +105,29 @@ def source_field(citation: Citation) -> dict[str, Any]:
 
 def answer_pages(answer: Answer) -> list[Page]:
     """Return the messages that carry an answer and its sources, each within Discord's limits."""
-    embeds: list[dict[str, Any]] = []
     # The answer may quote (or a chat model may write) link syntax: never a live masked link.
     text = _MASKED_LINK.sub(r"\\[\1\\](", answer.text or "…")
+    title = "Answer" if answer.grounded else "Not in the coverage"
+    return view_pages(title, text, answer.citations, answer.notes)
+
+
+def view_pages(
+    title: str, text: str, citations: Sequence[Citation], notes: Sequence[str] = ()
+) -> list[Page]:
+    """Return the messages for a titled text (markdown, safe already) and its numbered sources:
+    the text in embed descriptions split at line breaks, the sources in fields."""
+    embeds: list[dict[str, Any]] = []
     for i, part in enumerate(split_text(text, DESCRIPTION)):
         embed: dict[str, Any] = {"description": part, "color": COLOUR}
         if i == 0:
-            embed["title"] = "Answer" if answer.grounded else "Not in the coverage"
+            embed["title"] = clip(title, TITLE)
         embeds.append(embed)
-    fields = [source_field(c) for c in answer.citations]
+    fields = [source_field(c) for c in citations]
     for start in range(0, len(fields), FIELDS):
-        title = "Sources" if start == 0 else "Sources (continued)"
-        embeds.append({"title": title, "fields": fields[start : start + FIELDS], "color": COLOUR})
-    if answer.notes:
-        embeds[-1]["footer"] = {"text": clip("; ".join(answer.notes), FOOTER)}
+        heading = "Sources" if start == 0 else "Sources (continued)"
+        embeds.append({"title": heading, "fields": fields[start : start + FIELDS], "color": COLOUR})
+    if notes:
+        embeds[-1]["footer"] = {"text": clip("; ".join(notes), FOOTER)}
     return _pack(embeds)
 
 
@@ -161,3 +178,100 @@ def passages_pages(answer_citations: list[dict[str, Any]]) -> list[Page]:
                 embed["footer"] = {"text": where}
             embeds.append(embed)
     return _pack(embeds) if embeds else [Page(content="No passages were cited.")]
+
+
+# -- story views ----------------------------------------------------------------------------------
+NOT_FOUND_TITLE = "Not in the coverage"
+
+
+def cited_plain(text: str) -> str:
+    """Return article text escaped like `plain`, its [n] citation marks kept readable."""
+    return _ESCAPED_MARK.sub(r"[\1]", plain(text))
+
+
+def view_citations(groups: Iterable[Sequence[Citation]]) -> list[Citation]:
+    """Return the citations of a view's lines once each, by number."""
+    seen: dict[int, Citation] = {}
+    for group in groups:
+        for citation in group:
+            seen.setdefault(citation.n, citation)
+    return [seen[n] for n in sorted(seen)]
+
+
+def timeline_lines(timeline: Timeline) -> list[str]:
+    return [f"**{event.date}** — {cited_plain(event.text)}" for event in timeline.events]
+
+
+def timeline_pages(timeline: Timeline) -> list[Page]:
+    """Return a timeline as messages: "date — what happened [n]" lines, then the sources."""
+    if not timeline.events:
+        return view_pages(
+            NOT_FOUND_TITLE, plain(timeline.note or "No dated developments found."), []
+        )
+    cites = view_citations(e.citations for e in timeline.events)
+    return view_pages(f"Timeline: {timeline.topic}", "\n".join(timeline_lines(timeline)), cites)
+
+
+def comparison_lines(comparison: Comparison) -> list[str]:
+    lines: list[str] = []
+    for report in comparison.outlets:
+        lines.append(f"**{plain(report.outlet)}**")  # what only it carried says so itself
+        if report.missing:
+            lines.append("*nothing on this in the coverage I have*")
+        lines.extend(cited_plain(line) for line in report.text.split("\n") if line.strip())
+    return lines
+
+
+def comparison_pages(comparison: Comparison) -> list[Page]:
+    """Return a comparison as messages: each outlet's cited lines under its name, the sources."""
+    if not comparison.outlets:
+        text = plain(comparison.note or "No outlet has coverage of this.")
+        return view_pages(NOT_FOUND_TITLE, text, [])
+    cites = view_citations(r.citations for r in comparison.outlets)
+    title = f"Compared: {comparison.topic}"
+    return view_pages(title, "\n".join(comparison_lines(comparison)), cites)
+
+
+def brief_since(brief: Brief) -> str:
+    return brief.since[:16].replace("T", " ")
+
+
+def brief_lines(brief: Brief) -> list[str]:
+    lines: list[str] = []
+    for i, story in enumerate(brief.stories, 1):
+        outlets = plain(", ".join(story.outlets) or "unknown outlet")
+        lines.append(f"**{i}. {plain(story.title)}** ({outlets})")
+        lines.append(cited_plain(story.text))
+    return lines
+
+
+def brief_pages(brief: Brief) -> list[Page]:
+    """Return a brief as messages: the stories biggest first, one cited line each, the sources."""
+    if not brief.stories:
+        return view_pages("Brief", f"Nothing came in since {brief_since(brief)} UTC.", [])
+    cites = view_citations(s.citations for s in brief.stories)
+    title = f"Brief: since {brief_since(brief)} UTC"
+    return view_pages(title, "\n".join(brief_lines(brief)), cites)
+
+
+# -- followed topics ------------------------------------------------------------------------------
+def follow_post_content(post: FollowPost) -> str:
+    """Return the message for a followed topic's new article: headline, outlet and date, the
+    matched sentence with its [n], and the link — one message within the content limit."""
+    first = post.citations[0] if post.citations else {}
+    headline = clip(str(first.get("title") or "New article"), TITLE)
+    where = " · ".join(
+        x for x in (first.get("outlet"), str(first.get("published_at") or "")[:10]) if x
+    )
+    lines = [f"🔔 **{plain(headline)}**"]
+    if where:
+        lines.append(plain(where))
+    lines.append(f"> {cited_plain(clip(' '.join(post.text.split()), 1200))}")
+    for c in post.citations:
+        if url := web_url(c.get("url")):
+            lines.append(f"[{c['n']}] <{url.replace('>', '%3E')}>")
+    topic = clip(post.follow.topic, 200)
+    lines.append(
+        f"-# Following #{post.follow.id}: “{plain(topic)}” · /unfollow id:{post.follow.id}"
+    )
+    return clip("\n".join(lines), CONTENT)

@@ -1,13 +1,19 @@
-"""Words the CLI and Discord both print: ingest reports, poll intervals, other publications."""
+"""Words the CLI and Discord both print or read: ingest reports, poll intervals, other
+publications, and the `since` of a brief (24h, 3d, 2025-12-06)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
     from retrieval import Publication
+
+_AGO = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 def ingest_counts(report: IngestReport) -> str:
@@ -32,3 +38,16 @@ def publications(others: Iterable[Publication]) -> str:
         f"{p.outlet or p.url}" + (f" ({p.as_dict()['published_at']})" if p.published_at else "")
         for p in others
     )
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime | None:
+    """Return the moment "24h" / "3d" / "90m" ago, or the given ISO date or time (UTC when it
+    names no zone); None when it is neither."""
+    now = now or datetime.now(UTC)
+    if match := _AGO.match(text):
+        return now - timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         StoreUnavailable,
         first_line,
     )
-    from retrieval.evaluation import Summary, evaluate, score_query
+    from retrieval.evaluation import AnswerScores, Summary, evaluate, evaluate_answers, score_query
     from retrieval.index import CopyFinder, IndexConfig, NewsIndex
     from retrieval.models import (
         Answer,
@@ -89,7 +89,13 @@ _EXPORTS = {
     "retrieval.question.dates": ("option_filters",),
     "retrieval.days": ("iso_date", "utc_now"),
     "retrieval.urls": ("normalize_url", "same_site", "web_url"),
-    "retrieval.evaluation": ("Summary", "evaluate", "score_query"),
+    "retrieval.evaluation": (
+        "AnswerScores",
+        "Summary",
+        "evaluate",
+        "evaluate_answers",
+        "score_query",
+    ),
     "retrieval.stories.models": (
         "Brief",
         "BriefStory",
@@ -108,6 +114,7 @@ __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "SIGNATURE_LENGTH",
     "Answer",
+    "AnswerScores",
     "Article",
     "ArticleInfo",
     "Brief",
@@ -139,6 +146,7 @@ __all__ = [
     "Turn",
     "best_match",
     "evaluate",
+    "evaluate_answers",
     "first_line",
     "iso_date",
     "normalize_url",

@@ -106,3 +106,111 @@ def evaluate(index: NewsIndex, queries: Sequence[dict[str, Any]], *, k: int = 10
         summary.scores.append(score_query(passages, facts, item["question_type"]))
     per_query = (time.perf_counter() - started) / max(1, len(queries))
     return Run(summary, retrieved, per_query)
+
+
+# -- answers and story views ------------------------------------------------------------------
+@dataclass
+class AnswerScores:
+    """How much of each query's gold evidence the answers cite (not only retrieve)."""
+
+    evidence: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    all_outlets: list[float] = field(default_factory=list)  # comparison queries
+    compare_evidence: list[float] = field(default_factory=list)
+    compare_all_outlets: list[float] = field(default_factory=list)
+    timeline_found: list[float] = field(default_factory=list)  # ≥ 2 gold articles on the timeline
+    timeline_ordered: list[float] = field(default_factory=list)  # …and in publication order
+    timeline_cited_lines: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def table(self) -> list[tuple[str, int, float]]:
+        """Rows (measure, n, value)."""
+        every = [v for values in self.evidence.values() for v in values]
+        rows = [("ask: share of gold evidence articles cited, all", len(every), _mean(every))]
+        rows += [
+            (f"ask: share of gold evidence articles cited, {kind}", len(v), _mean(v))
+            for kind, v in sorted(self.evidence.items())
+        ]
+        rows += [
+            ("ask: comparison queries citing every outlet named", *_n_mean(self.all_outlets)),
+            ("compare: share of gold evidence articles cited", *_n_mean(self.compare_evidence)),
+            ("compare: queries citing every outlet named", *_n_mean(self.compare_all_outlets)),
+            ("timeline: temporal queries with ≥ 2 gold articles", *_n_mean(self.timeline_found)),
+            ("timeline: … of those, in publication order", *_n_mean(self.timeline_ordered)),
+            ("timeline: share of lines with a citation", *_n_mean(self.timeline_cited_lines)),
+        ]
+        return rows
+
+
+def _n_mean(values: list[float]) -> tuple[int, float]:
+    return len(values), _mean(values)
+
+
+def _gold(item: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Gold evidence articles: url → (outlet, published_at)."""
+    return {
+        _squash(e["url"]): (e.get("source", ""), e.get("published_at", ""))
+        for e in item["evidence_list"]
+    }
+
+
+def _share_cited(urls: set[str], gold: dict[str, tuple[str, str]]) -> tuple[float, float]:
+    """(share of gold articles cited, whether every gold outlet is cited)."""
+    if not gold:
+        return 0.0, 0.0
+    cited = [u for u in gold if u in urls]
+    outlets = {o for o, _ in gold.values()}
+    cited_outlets = {gold[u][0] for u in cited}
+    return len(cited) / len(gold), float(outlets <= cited_outlets)
+
+
+def evaluate_answers(
+    index: NewsIndex, queries: Sequence[dict[str, Any]], *, views: bool = True
+) -> AnswerScores:
+    """Score what the answers cite on the answerable queries; with `views`, also `compare` on
+    comparison queries and `timeline` on temporal ones."""
+    scores = AnswerScores()
+    started = time.perf_counter()
+    for item in queries:
+        kind = item["question_type"]
+        if kind == "null_query":
+            continue
+        gold = _gold(item)
+        answer = index.ask(item["query"])
+        urls = {_squash(c.passage.url or "") for c in answer.citations}
+        share, every_outlet = _share_cited(urls, gold)
+        scores.evidence[kind].append(share)
+        if kind == "comparison_query":
+            scores.all_outlets.append(every_outlet)
+        if not views:
+            continue
+        if kind == "comparison_query":
+            comparison = index.compare(item["query"])
+            urls = {_squash(c.passage.url or "") for r in comparison.outlets for c in r.citations}
+            share, every_outlet = _share_cited(urls, gold)
+            scores.compare_evidence.append(share)
+            scores.compare_all_outlets.append(every_outlet)
+        elif kind == "temporal_query":
+            _score_timeline(index, item["query"], gold, scores)
+    scores.seconds = time.perf_counter() - started
+    return scores
+
+
+def _score_timeline(
+    index: NewsIndex, query: str, gold: dict[str, tuple[str, str]], scores: AnswerScores
+) -> None:
+    timeline = index.timeline(query)
+    if timeline.events:
+        cited = sum(1 for e in timeline.events if e.citations)
+        scores.timeline_cited_lines.append(cited / len(timeline.events))
+    first_line: dict[str, int] = {}
+    for line, event in enumerate(timeline.events):
+        for citation in event.citations:
+            url = _squash(citation.passage.url or "")
+            if url in gold:
+                first_line.setdefault(url, line)
+    found = len(first_line) >= 2
+    scores.timeline_found.append(float(found))
+    if found:
+        by_line = sorted(first_line, key=lambda u: first_line[u])
+        published = [gold[u][1][:10] for u in by_line]
+        scores.timeline_ordered.append(float(published == sorted(published)))

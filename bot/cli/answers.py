@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import app, err, load_settings, open_cli_index, out, parse_filters
-from bot.wiring import bot_config, feed_registry
+from bot.wiring import bot_config, feed_registry, follow_store
 
 
 @app.command()
@@ -90,5 +90,7 @@ def run(
     with open_cli_index(settings) as index:
         index.warm_up()  # the model and the keyword index, before the first question
         feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-        bot = NewsBot(index, feedback, config, feeds=feed_registry(settings))
+        bot = NewsBot(
+            index, feedback, config, feeds=feed_registry(settings), follows=follow_store(settings)
+        )
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)

@@ -34,11 +34,23 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Resolve relative dates against this day.")
     ] = None,
+    answers: Annotated[
+        bool,
+        typer.Option(
+            "--answers",
+            help="Also score what the answers cite: the share of each query's gold evidence "
+            "articles cited by `ask`, and by `compare` (comparison queries) and `timeline` "
+            "(temporal queries).",
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(help="Score only the first N queries (a quick look).")
+    ] = None,
 ) -> None:
     """Score the bot's search on MultiHop-RAG with the authors' rules (Hits@k, MRR, MAP)."""
 
     from ingest.pipeline import ingest_paths
-    from retrieval import evaluate, iso_date
+    from retrieval import evaluate, evaluate_answers, iso_date
 
     base = load_settings()
     day = iso_date(as_of) if as_of else None
@@ -49,7 +61,7 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     settings = base.model_copy(
         update={"data_dir": data_dir, "chroma_path": None, "chroma_host": None}
     )
-    items = json.loads(queries.read_text(encoding="utf-8"))
+    items = json.loads(queries.read_text(encoding="utf-8"))[:limit]
     with open_cli_index(settings, as_of=date.fromisoformat(day) if day else None) as index:
         started = time.perf_counter()
         report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
@@ -58,6 +70,7 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
             f"{len(report.failed)} failed ({time.perf_counter() - started:.0f} s)"
         )
         run = evaluate(index, items, k=k)
+        answer_scores = evaluate_answers(index, items) if answers else None
     if out_file:
         lines = [json.dumps(line) for line in run.retrieved]
         out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -71,3 +84,8 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
         f"null queries answered 'the coverage doesn't say': {summary.null_refused}/"
         f"{summary.null_total} ({refused:.0%}); {per_query * 1000:.0f} ms per query"
     )
+    if answer_scores is not None:
+        out.print("What the answers cite:")
+        for measure, n, value in answer_scores.table():
+            out.print(f"  {measure}: {value:.3f} (n={n})", markup=False, highlight=False)
+        out.print(f"answers scored in {answer_scores.seconds:.0f} s")

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
 from bot.cli.common import app, fail, load_settings, open_cli_index, out, parse_filters
-
-_AGO = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+from bot.texts import parse_since
 
 SINCE_HELP = "Published on or after: 2025-12-06, 'November 2023', 'last week'…"
 UNTIL_HELP = "Published on or before: 2025-12-06, 'November 2023'…"
@@ -85,16 +81,3 @@ def brief(
         out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
         out.print(brief_text(result), markup=False, highlight=False)
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime | None:
-    """Return the moment "24h" / "3d" / "90m" ago, or the given ISO date or time (UTC when it
-    names no zone); None when it is neither."""
-    now = now or datetime.now(UTC)
-    if match := _AGO.match(text):
-        return now - timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

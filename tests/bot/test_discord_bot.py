@@ -351,7 +351,15 @@ async def test_plain_members_are_refused_admin_commands_and_nothing_changes(
 ) -> None:
     (seed,) = world.index.articles()
     # Discord shows the admin commands to server managers only...
-    assert set(world.alice.available_commands(world.general)) == {"ask"}
+    assert set(world.alice.available_commands(world.general)) == {
+        "ask",
+        "timeline",
+        "compare",
+        "brief",
+        "follow",
+        "follows",
+        "unfollow",
+    }
     assert {"ingest", "sources", "forget", "stats"} < set(
         world.mod.available_commands(world.general)
     )

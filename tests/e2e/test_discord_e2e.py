@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -116,3 +117,56 @@ def test_twenty_concurrent_questions_are_all_acknowledged_in_time(
         fake.wait_for(embeds_of(interaction), 120)
 
     assert max(fake.ack_latency[i] for i in asked) < 3
+
+
+def test_a_follow_gets_one_post_for_a_new_matching_article(discord_bot: FakeDiscord) -> None:
+    fake = discord_bot
+    topic = "Riverside dam repairs"
+    article = json.dumps(
+        {
+            "title": "Repairs begin on Riverside dam",
+            "body": [
+                "Work crews began repairing the Riverside dam spillway on Monday, pouring new "
+                "concrete into the cracks.",
+                "“We will not refill the reservoir until every crack is sealed,” Mayor Anna Lind "
+                "said at the dam.",
+            ],
+            "outlet": "Harbour Times",
+            "published_at": "2024-03-12",
+            "url": "https://harbour.example/riverside-repairs",
+        }
+    ).encode()
+
+    followed = fake.slash("follow", {"topic": topic}, user="user")
+    reply = fake.wait_for(lambda: fake.original_response(followed), 30)
+    assert f"Following “{topic}” (#1)" in reply["content"]
+    assert reply["flags"] & 64  # ephemeral
+
+    def ingest() -> str:
+        file = fake.add_attachment("repairs.json", article, "application/json")
+        asked = fake.slash("ingest", {"file": file}, user="admin")
+        return fake.wait_for(
+            lambda: next(
+                (m["content"] for m in fake.followups(asked) if "added" in m["content"]), None
+            ),
+            120,
+        )
+
+    def posts() -> list[dict[str, Any]]:
+        return [
+            m
+            for m in fake.messages(fake.channel_id)
+            if m["author"]["id"] == fake.bot_id and m["content"].startswith("🔔")
+        ]
+
+    assert "1 added" in ingest()
+    (post,) = fake.wait_for(posts, 30)
+    assert post["content"].split("\n")[:2] == [
+        "🔔 **Repairs begin on Riverside dam**",
+        "Harbour Times · 2024-03-12",
+    ]
+    assert "[1] <https://harbour.example/riverside-repairs>" in post["content"]
+    assert post["allowed_mentions"] == {"parse": []}
+
+    assert "1 unchanged" in ingest()  # the same article again: no second post
+    assert posts() == [post]
