@@ -275,58 +275,67 @@ class Stories:
 
     # -- follow -----------------------------------------------------------------------------
     def match(self, topics: Sequence[Topic], article_ids: Sequence[str]) -> list[FollowMatch]:
-        """Which of these newly committed articles match which followed topics.
+        """Which of these newly committed articles match which followed topics: those scoring
+        at least `follow_bar` (see `scores`), each with its best sentence for the topic."""
+        matches = []
+        for topic, article_id, score, hits in self.scores(topics, article_ids):
+            if score < self.config.follow_bar:
+                continue
+            quoted = self.answerer.quotes(topic.text, hits, 1)
+            if not quoted:
+                continue
+            citation = Numbering(self._also_published).cite(quoted[0][1])
+            text = cited(quoted[0][0], (citation,))
+            matches.append(FollowMatch(topic.key, article_id, score, text, (citation,)))
+        return matches
 
-        Each article is scored against each topic from its stored passage vectors (one matrix
-        product, no search): relevance = best cosine + the share of the topic's words in its
-        best passages, as the answer's gate; above `follow_bar` it is a match, with its best
-        sentence for the topic."""
-        cfg = self.config
-        if not topics or not article_ids:
-            return []
+    def prepare(self, topics: Sequence[Topic]) -> None:
+        """Embed the topics not embedded yet (kept for the life of the index)."""
         texts = list(dict.fromkeys(t.text for t in topics))
         missing = [t for t in texts if t not in self._topic_vectors]
         if missing:
             self._topic_vectors.update(zip(missing, self.embed(missing), strict=True))
+
+    def scores(
+        self, topics: Sequence[Topic], article_ids: Sequence[str]
+    ) -> list[tuple[Topic, str, float, list[SearchHit]]]:
+        """Score each new article against each topic: (topic, article id, relevance, the
+        article's passages as hits, best first), for the pairs whose best passage is within
+        `follow_min_cosine` of the topic.
+
+        From the article's stored passage vectors (one matrix product, no search): relevance =
+        best cosine + the share of the topic's words in its best passages, as the answer's
+        relevance gate computes it."""
+        if not topics or not article_ids:
+            return []
+        self.prepare(topics)
         topic_matrix = np.stack([self._topic_vectors[t.text] for t in topics])
+        wanted = [{o.casefold() for o in t.outlets} for t in topics]
         infos = self.store.records(article_ids)
-        matches = []
+        scored = []
         for article_id in dict.fromkeys(article_ids):
             stored = infos.get(article_id)
             if stored is None:
                 continue
             info = stored.info
             ids = [passage_id(article_id, info.revision, i) for i in range(info.passages)]
-            found = [(p, v) for p, v in self.store.get_passages(ids, with_embeddings=True).values()]
+            found = list(self.store.get_passages(ids, with_embeddings=True).values())
             if not found:
                 continue
             passages = [p for p, _ in found]
             cosines = np.stack([np.asarray(v) for _, v in found]) @ topic_matrix.T
-            for t, topic in enumerate(topics):
-                if topic.outlets and (info.outlet or "").casefold() not in {
-                    o.casefold() for o in topic.outlets
-                }:
-                    continue
-                if float(cosines[:, t].max()) < cfg.follow_min_cosine:
+            near = np.flatnonzero(cosines.max(axis=0) >= self.config.follow_min_cosine).tolist()
+            for t in near:
+                topic = topics[t]
+                if wanted[t] and (info.outlet or "").casefold() not in wanted[t]:
                     continue
                 order = np.argsort(-cosines[:, t])
                 hits = [
                     SearchHit(passages[i], float(cosines[i, t]), dense=float(cosines[i, t]))
                     for i in order
                 ]
-                score = self.answerer.relevance(topic.text, hits)
-                if score < cfg.follow_bar:
-                    continue
-                quoted = self.answerer.quotes(topic.text, hits, 1)
-                if not quoted:
-                    continue
-                citation = Numbering(self._also_published).cite(quoted[0][1])
-                matches.append(
-                    FollowMatch(
-                        topic.key, article_id, score, cited(quoted[0][0], (citation,)), (citation,)
-                    )
-                )
-        return matches
+                scored.append((topic, article_id, self.answerer.relevance(topic.text, hits), hits))
+        return scored
 
     # -- shared -----------------------------------------------------------------------------
     def _also_published(self, article_id: str) -> tuple[Publication, ...]:
