@@ -7,6 +7,7 @@ defaults from here without loading Discord's library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits
@@ -29,3 +30,4 @@ class BotConfig:
     announce_channel_id: int | None = None
     feed_check_seconds: float = 60.0  # how often due feeds are looked for
     feed_default_every: str = DEFAULT_EVERY  # `/feeds add` without `every`
+    brief_at: time | None = None  # the daily brief in the announce channel (a zone-aware time)

@@ -5,7 +5,7 @@ so the event loop always acknowledges interactions within Discord's three second
 
 Followed topics: after every ingest the bot runs (`/ingest`, a feed poll), `notice_follows`
 checks the articles it added against the follows and delivers the posts queued for them; the
-stories cog also delivers on a timer, for posts that `newsbot ingest` queued meanwhile.
+follows cog also delivers on a timer, for posts that `newsbot ingest` queued meanwhile.
 """
 
 from __future__ import annotations
@@ -95,12 +95,14 @@ class NewsBot(commands.Bot):
     async def setup_hook(self) -> None:
         from bot.cogs.admin import AdminCog
         from bot.cogs.ask import AskCog
+        from bot.cogs.follows import FollowsCog
         from bot.cogs.stories import StoriesCog
         from bot.views import PassagesButton, VoteButton
 
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
         await self.add_cog(StoriesCog(self))
+        await self.add_cog(FollowsCog(self))
         policy, limits = self.config.fetch_policy, self.config.poll_limits
         if self.feeds is not None and policy is not None and limits is not None:
             from bot.cogs.feeds import FeedsCog
@@ -129,6 +131,32 @@ class NewsBot(commands.Bot):
         """Run blocking work in a thread, at most `max_concurrent` at once."""
         async with self._work:
             return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def announce(
+        self,
+        content: str | None = None,
+        *,
+        embeds: list[discord.Embed] | None = None,
+        view: discord.ui.View | None = None,
+    ) -> bool:
+        """Post in the announce channel; return whether it was posted. A failure (no channel
+        configured or found, the bot may not post) is logged, never raised."""
+        channel_id = self.config.announce_channel_id
+        if channel_id is None:
+            return False
+        channel = self.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            logger.warning("announce channel %s not found", channel_id)
+            return False
+        try:
+            await channel.send(content, embeds=embeds or [], view=view or discord.utils.MISSING)
+        except discord.HTTPException as error:  # Forbidden among them: the bot may not post
+            logger.warning("cannot announce in channel %s: %s", channel_id, error)
+            return False
+        except Exception:
+            logger.warning("cannot announce in channel %s", channel_id, exc_info=True)
+            return False
+        return True
 
     # -- followed topics ---------------------------------------------------------------------
     async def notice_follows(self, article_ids: list[str]) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import BotConfig
 from bot.follows import MAX_PER_USER
+from bot.texts import parse_clock
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
@@ -218,7 +220,17 @@ class Settings(BaseSettings):
         description="New entries read from one feed per poll; the rest wait their turn.",
     )
     discord_announce_channel_id: int | None = Field(
-        None, description="Channel that gets a one-line note per feed poll that added articles."
+        None,
+        description="Channel that gets a one-line note per feed poll that added articles, and "
+        "the daily brief.",
+    )
+    brief_at: str | None = Field(
+        None,
+        description="Post the brief of the last 24 hours in the announce channel every day at "
+        "this time (HH:MM, 24-hour, in NEWSBOT_BRIEF_TIMEZONE); blank: no daily brief.",
+    )
+    brief_timezone: str = Field(
+        "UTC", description="Time zone of NEWSBOT_BRIEF_AT, an IANA name such as Europe/Berlin."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
@@ -233,6 +245,7 @@ class Settings(BaseSettings):
         "discord_api_base",
         "discord_gateway_url",
         "discord_announce_channel_id",
+        "brief_at",
         mode="before",
     )
     @classmethod
@@ -246,6 +259,17 @@ class Settings(BaseSettings):
             if part and not part.isdigit():
                 raise ValueError(f"expected comma-separated numeric ids, got {part!r}")
         return value
+
+    @model_validator(mode="after")
+    def _brief_time_is_readable(self) -> Settings:
+        if self.brief_at is not None:
+            parse_clock(self.brief_at, self.brief_timezone)
+        return self
+
+    @property
+    def brief_time(self) -> time | None:
+        """When the daily brief is posted (a time of day in its zone), or None."""
+        return None if self.brief_at is None else parse_clock(self.brief_at, self.brief_timezone)
 
     @staticmethod
     def _ids(value: str) -> frozenset[int]:

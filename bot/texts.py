@@ -1,11 +1,11 @@
 """Words the CLI and Discord both print or read: ingest reports, poll intervals, other
-publications, and the `since` of a brief (24h, 3d, 2025-12-06)."""
+publications, the `since` of a brief (24h, 3d, 2025-12-06) and the time of day it is posted."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 _AGO = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
 
 def ingest_counts(report: IngestReport) -> str:
@@ -51,3 +52,18 @@ def parse_since(text: str, now: datetime | None = None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_clock(text: str, zone: str = "UTC") -> time:
+    """Return "08:00" in an IANA time zone ("Europe/Berlin") as a time of day that knows its
+    zone (daylight saving included); ValueError, saying what is expected, otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    match = _CLOCK.match(text)
+    if not match:
+        raise ValueError(f"expected a time of day like 08:00 (24-hour HH:MM), got {text!r}")
+    try:
+        tz = ZoneInfo(zone.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r} (use a name like Europe/Berlin)") from None
+    return time(int(match[1]), int(match[2]), tzinfo=tz)

@@ -145,4 +145,5 @@ def bot_config(settings: Settings) -> BotConfig:
         poll_limits=poll_limits(settings),
         announce_channel_id=settings.discord_announce_channel_id,
         feed_default_every=settings.feed_default_every,
+        brief_at=settings.brief_time,
     )

@@ -130,7 +130,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
         logger.info("polled %s: %d added, %d failed", feed.url, report.added, len(report.failed))
         await self.bot.notice_follows(report.added_ids)
         if report.added and self.bot.config.announce_channel_id:
-            await self._announce(announce_line(report.title or feed.title or feed.url, report))
+            await self.bot.announce(announce_line(report.title or feed.title or feed.url, report))
 
     @poller.before_loop
     async def _wait_until_ready(self) -> None:
@@ -141,18 +141,3 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
         # Not reached while `poller` catches every Exception; kept so that, should one ever
         # escape, the log says the poller stopped (discord.py ends the loop after this).
         logger.error("feed poller stopped", exc_info=error)
-
-    async def _announce(self, line: str) -> None:
-        """Post the line in the announce channel; a failure is logged, never raised."""
-        channel_id = self.bot.config.announce_channel_id
-        assert channel_id is not None
-        channel = self.bot.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            logger.warning("announce channel %s not found", channel_id)
-            return
-        try:
-            await channel.send(line)
-        except discord.HTTPException as error:  # Forbidden among them: the bot may not post
-            logger.warning("cannot announce in channel %s: %s", channel_id, error)
-        except Exception:
-            logger.warning("cannot announce in channel %s", channel_id, exc_info=True)

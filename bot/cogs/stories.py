@@ -1,18 +1,16 @@
-"""/timeline, /compare, /brief — a story across articles — and /follow, /follows, /unfollow.
+"""/timeline, /compare, /brief — a story across articles — and the daily brief.
 
 The story views answer like /ask: acknowledged at once, the index called in a worker thread, the
 lines (each cited) and their sources within Discord's limits, a Passages button for the cited
-passages. A follow posts each new matching article where it was made (a channel or thread) or
-in the follower’s DMs; the bot delivers after its own ingests (`NewsBot.notice_follows`) and, for
-posts that `newsbot ingest` queued, on a timer that no single failure stops.
+passages. With `NEWSBOT_BRIEF_AT` set, the brief of the last 24 hours is posted in the announce
+channel every day at that time, by a timer that no failure stops.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -23,11 +21,9 @@ from bot.discord_render import (
     Page,
     brief_pages,
     comparison_pages,
-    plain,
     timeline_pages,
     view_citations,
 )
-from bot.follows import Follow, FollowLimitError
 from bot.texts import parse_since
 from bot.views import answer_view, embeds_of
 from retrieval import Answer, Citation, SearchFilters, option_filters
@@ -37,8 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_SECONDS = 60.0  # how often posts queued by `newsbot ingest` are looked for
-NOT_SET_UP = "Following topics is not set up on this bot."
+BRIEF_SPAN = timedelta(hours=24)  # what the daily brief covers
 DATE_NAMES = ("`since`", "`until`")
 
 
@@ -47,38 +42,21 @@ def outlet_list(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(o.strip() for o in (text or "").split(",") if o.strip()))
 
 
-def follow_line(follow: Follow, *, owner: bool) -> str:
-    """Return "#3 “Riverside dam” (Valley Post) → #general" for /follows."""
-    outlets = f" ({plain(', '.join(follow.outlets))})" if follow.outlets else ""
-    where = f"<#{follow.channel_id}>" if follow.channel_id else "DMs"
-    line = f"`#{follow.id}` “{plain(follow.topic)}”{outlets} → {where}"
-    return line + (f" · <@{follow.user_id}>" if owner else "")
-
-
-def fit_lines(lines: list[str], limit: int = 1900) -> str:
-    """Join lines within `limit` characters, saying how many did not fit."""
-    shown: list[str] = []
-    used = 0
-    for i, line in enumerate(lines):
-        if used + len(line) + 1 > limit - 30:
-            shown.append(f"… and {len(lines) - i} more")
-            break
-        shown.append(line)
-        used += len(line) + 1
-    return "\n".join(shown)
-
-
 class StoriesCog(commands.Cog):
     def __init__(self, bot: NewsBot):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        if self.bot.follows is not None:
-            self.deliverer.change_interval(seconds=DELIVERY_SECONDS)
-            self.deliverer.start()
+        config = self.bot.config
+        if config.brief_at is not None and config.announce_channel_id is None:
+            logger.warning("NEWSBOT_BRIEF_AT is set but no announce channel: no daily brief")
+        elif config.brief_at is not None:
+            self.briefer.change_interval(time=config.brief_at)
+            self.briefer.start()
+            logger.info("the daily brief is posted at %s", config.brief_at)
 
     async def cog_unload(self) -> None:
-        self.deliverer.cancel()
+        self.briefer.cancel()
 
     # -- the story views -----------------------------------------------------------------------
     async def _may_run(self, interaction: discord.Interaction) -> bool:
@@ -223,107 +201,40 @@ class StoriesCog(commands.Cog):
 
         await self._run_view(interaction, f"/brief {since}", build)
 
-    # -- follows -------------------------------------------------------------------------------
-    @app_commands.command(
-        name="follow", description="Get new articles on a topic posted here (or in your DMs)."
-    )
-    @app_commands.describe(
-        topic="The topic, e.g. Riverside dam repairs",
-        outlet="Only articles from this outlet",
-        dm="Send them to your DMs instead of this channel",
-    )
-    async def follow(
-        self,
-        interaction: discord.Interaction,
-        topic: app_commands.Range[str, 1, 300],
-        outlet: str | None = None,
-        dm: bool = False,
-    ) -> None:
-        store = self.bot.follows
-        if store is None:
-            await interaction.response.send_message(NOT_SET_UP, ephemeral=True)
-            return
-        in_dm = dm or interaction.guild is None
-        if not in_dm and not self.bot.allowed_channel(interaction.channel):
-            await interaction.response.send_message(
-                "I don't post in this channel; use `dm:true` to get them in your DMs.",
-                ephemeral=True,
-            )
-            return
+    # -- the daily brief -----------------------------------------------------------------------
+    @tasks.loop(hours=24)  # cog_load sets the time of day (NEWSBOT_BRIEF_AT)
+    async def briefer(self) -> None:
+        """Post the day's brief. No exception ends the loop (a failure is logged)."""
         try:
-            follow = await asyncio.to_thread(
-                store.add,
-                interaction.user.id,
-                topic,
-                outlets=(outlet,) if outlet else (),
-                guild_id=interaction.guild_id,
-                channel_id=None if in_dm else interaction.channel_id,
-            )
-        except ValueError as exc:  # FollowLimitError among them
-            text = str(exc)
-            if not isinstance(exc, FollowLimitError):
-                text = f"Can't follow that: {text}."
-            await interaction.response.send_message(text[:1].upper() + text[1:], ephemeral=True)
-            return
-        logger.info("user %s follows #%d %r", interaction.user.id, follow.id, follow.topic)
-        where = "in your DMs" if in_dm else "here"
-        only = f" from {follow.outlets[0]}" if follow.outlets else ""
-        await interaction.response.send_message(
-            f"Following “{follow.topic}” (#{follow.id}): new articles{only} on it are posted "
-            f"{where}. `/unfollow id:{follow.id}` stops it.",
-            ephemeral=True,
-        )
+            await self.post_brief(discord.utils.utcnow() - BRIEF_SPAN)
+        except Exception:  # whatever it was, tomorrow's brief must still come
+            logger.exception("the daily brief failed; the next one comes tomorrow")
 
-    @app_commands.command(name="follows", description="The topics you follow (admins: everyone's).")
-    async def list_follows(self, interaction: discord.Interaction) -> None:
-        store = self.bot.follows
-        if store is None:
-            await interaction.response.send_message(NOT_SET_UP, ephemeral=True)
-            return
-        admin = self.bot.is_admin(interaction.user)
-        follows = await asyncio.to_thread(store.follows, None if admin else interaction.user.id)
-        lines = [follow_line(f, owner=admin) for f in follows]
-        empty = "Nobody follows a topic yet." if admin else "You follow no topics yet (/follow)."
-        await interaction.response.send_message(fit_lines(lines) or empty, ephemeral=True)
-
-    @app_commands.command(name="unfollow", description="Stop following a topic (see /follows).")
-    @app_commands.rename(follow_id="id")
-    @app_commands.describe(follow_id="The number shown by /follows")
-    async def unfollow(self, interaction: discord.Interaction, follow_id: int) -> None:
-        store = self.bot.follows
-        if store is None:
-            await interaction.response.send_message(NOT_SET_UP, ephemeral=True)
-            return
-        admin = self.bot.is_admin(interaction.user)
-        owner = None if admin else interaction.user.id
-        removed = await asyncio.to_thread(store.remove, follow_id, owner)
-        logger.info("user %s unfollowed #%d: %s", interaction.user.id, follow_id, removed)
-        if removed:
-            text = f"Stopped following #{follow_id}."
-        elif admin:
-            text = f"There is no follow #{follow_id}."
-        else:
-            text = f"You have no follow #{follow_id} (see /follows)."
-        await interaction.response.send_message(text, ephemeral=True)
-
-    # -- delivery ------------------------------------------------------------------------------
-    @tasks.loop(seconds=DELIVERY_SECONDS)
-    async def deliverer(self) -> None:
-        """Deliver queued follow posts. No exception ends the loop (a failure is logged)."""
-        try:
-            await self.bot.deliver_follows()
-        except Exception:  # whatever it was, the next round must still come
-            logger.exception("delivering follow posts failed; trying again next round")
-
-    @deliverer.before_loop
-    async def _wait_until_ready(self) -> None:
+    @briefer.before_loop
+    async def _brief_when_ready(self) -> None:
         await self.bot.wait_until_ready()
 
-    @deliverer.error
-    async def _deliverer_failed(self, error: BaseException) -> None:
-        # Not reached while `deliverer` catches every Exception; should one ever escape, the
-        # log says the delivery stopped (discord.py ends the loop after this).
-        logger.error("follow delivery stopped", exc_info=error)
+    async def post_brief(self, since: datetime) -> bool:
+        """Post the brief of what came in since `since` in the announce channel, with its
+        Passages button; nothing when nothing came in. Return whether it was posted."""
+        from bot.render import brief_text
+
+        result = await self.bot.work(self.bot.index.brief, since)
+        if not result.stories:
+            logger.info("daily brief: nothing came in since %s", result.since)
+            return False
+        pages = brief_pages(result)
+        citations = view_citations(s.citations for s in result.stories)
+        answer = Answer(brief_text(result), tuple(citations), grounded=True)
+        answer_id = await self.bot.work(
+            self.bot.feedback.save_answer, f"daily brief since {result.since}", answer, None
+        )
+        posted = await self.bot.announce(embeds=embeds_of(pages[0]), view=answer_view(answer_id))
+        if posted:
+            for page in pages[1:]:
+                await self.bot.announce(embeds=embeds_of(page))
+        logger.info("daily brief: %d stories, posted: %s", len(result.stories), posted)
+        return posted
 
 
 def _or_none(filters: SearchFilters) -> SearchFilters | None:

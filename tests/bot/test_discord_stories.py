@@ -13,22 +13,28 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import simcord
+from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from simcord import assert_responded
 
-from bot.cogs import stories
+from bot.cogs import follows
 from bot.cogs.feeds import FeedsCog
+from bot.cogs.follows import FollowsCog
 from bot.cogs.stories import StoriesCog
 from bot.config import BotConfig
 from bot.discord_app import NewsBot
 from bot.discord_render import CONTENT, brief_pages, timeline_pages
 from bot.feedback import FeedbackStore
 from bot.follows import FollowStore
+from bot.settings import Settings
+from bot.wiring import bot_config
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry
@@ -105,7 +111,7 @@ async def env(
     index: NewsIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[simcord.Env]:
     # The delivery timer's rounds are run by the tests themselves, when they choose.
-    monkeypatch.setattr(stories, "DELIVERY_SECONDS", 3600.0)
+    monkeypatch.setattr(follows, "DELIVERY_SECONDS", 3600.0)
     env = simcord.Env(story_bot(index, tmp_path), settle_timeout=60.0)
     env.create_guild("Newsroom", id=GUILD_ID)
     await env.start()
@@ -122,11 +128,11 @@ def bot_messages(world: World, channel: simcord.ChannelHandle) -> list[str]:
     return [m.content for m in channel.history() if m.author.id == world.env.bot.user.id]
 
 
-def cog(world: World) -> StoriesCog:
+def cog(world: World) -> FollowsCog:
     bot = world.env.bot
     assert isinstance(bot, NewsBot)
-    found = bot.get_cog("StoriesCog")
-    assert isinstance(found, StoriesCog)
+    found = bot.get_cog("FollowsCog")
+    assert isinstance(found, FollowsCog)
     return found
 
 
@@ -483,7 +489,7 @@ async def test_a_refused_delivery_is_dropped_and_delivery_goes_on(
 
     monkeypatch.setattr(store, "pending", flaky_pending)
     assert len(store.notice(world.index, put(world.index, REOPENED).added_ids)) == 2
-    with caplog.at_level(logging.ERROR, logger="bot.cogs.stories"):
+    with caplog.at_level(logging.ERROR, logger="bot.cogs.follows"):
         await cog(world).deliverer()
     assert any("delivering follow posts failed" in r.getMessage() for r in caplog.records)
     assert cog(world).deliverer.is_running()
@@ -497,3 +503,60 @@ async def test_a_refused_delivery_is_dropped_and_delivery_goes_on(
     assert [p.split("\n")[0] for p in bot_messages(world, world.general)] == [
         f"🔔 **{REOPENED.title}**"
     ]
+
+
+# -- the daily brief ------------------------------------------------------------------------------
+async def test_the_daily_brief_is_posted_in_the_announce_channel_at_its_time(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    at = time(8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    bot = story_bot(world.index, tmp_path, announce_channel_id=world.other.id, brief_at=at)
+    await world.env.restart_bot(bot)
+    briefs = bot.get_cog("StoriesCog")
+    assert isinstance(briefs, StoriesCog)
+    assert briefs.briefer.is_running()
+    now = world.env.now()
+    next_at = datetime.combine(now.astimezone(at.tzinfo).date(), at).astimezone(UTC)
+    if next_at <= now:
+        next_at += timedelta(days=1)
+
+    await world.env.advance_time((next_at - now).total_seconds() - 60)
+    assert world.other.history() == []  # not yet
+    await world.env.advance_time(120)
+
+    (message,) = world.other.history()
+    assert (message.embeds[0].title or "").startswith("Brief: since ")
+    lines = lines_of(message)
+    heads = [line for line in lines if re.match(r"\*\*\d+\. ", line)]
+    assert len(heads) >= 2 and any(FOOTBALL.title in h for h in heads)
+    assert all(markers(line) for line in lines if line not in heads)
+    assert await click_passages(world, message)
+    assert world.general.history() == []
+
+    # An announce channel that refuses: logged, and tomorrow's brief still comes.
+    world.env.inject_error(
+        "POST",
+        f"/channels/{world.other.id}/messages",
+        status=403,
+        code=50013,
+        message="Missing Permissions",
+        times=1,
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.discord_app"):
+        await world.env.advance_time(86400)
+    assert any("cannot announce" in r.getMessage() for r in caplog.records)
+    assert briefs.briefer.is_running()
+    assert len(world.other.history()) == 1
+    await world.env.advance_time(86400)
+    assert len(world.other.history()) == 2
+
+
+def test_the_brief_time_is_read_in_its_time_zone() -> None:
+    settings = Settings(brief_at="08:30", brief_timezone="America/New_York")
+    assert settings.brief_time == time(8, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert bot_config(settings).brief_at == settings.brief_time
+    assert Settings(brief_at="").brief_time is None
+    with pytest.raises(ValidationError, match="like 08:00"):
+        Settings(brief_at="8am")
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings(brief_at="08:00", brief_timezone="Mars/Olympus")

@@ -24,6 +24,7 @@ from simcord import assert_responded
 from werkzeug import Request, Response
 
 import bot.cogs.feeds as feeds_module
+import bot.discord_app as app_module
 from bot.cogs.feeds import FeedsCog
 from bot.config import BotConfig
 from bot.discord_app import NewsBot
@@ -180,10 +181,11 @@ async def world(httpserver: HTTPServer, tmp_path: Path) -> AsyncIterator[World]:
 
 
 def cog_logs(caplog: pytest.LogCaptureFixture, level: int = logging.WARNING) -> list[str]:
+    """What the poller logged, its announcements (posted by the bot) included."""
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == feeds_module.__name__ and record.levelno >= level
+        if record.name in (feeds_module.__name__, app_module.__name__) and record.levelno >= level
     ]
 
 
