@@ -34,6 +34,7 @@ from retrieval.storage.signatures import encode
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
 from retrieval.stories.views import Stories
+from retrieval.stories.written import written_brief, written_comparison, written_timeline
 
 logger = logging.getLogger(__name__)
 
@@ -357,19 +358,24 @@ class NewsIndex:
         return self._with_publications(answer)
 
     # -- a story across articles (retrieval/stories) -----------------------------------------
+    # With a chat model configured, it writes each line again from the line's own passages
+    # (retrieval/stories/written.py); the choice, dates, grouping and citations stay the same.
     def timeline(self, topic: str, filters: SearchFilters | None = None) -> Timeline:
         with self.embedder.answering_question():
-            return self.stories.timeline(topic.strip(), filters)
+            view = self.stories.timeline(topic.strip(), filters)
+        return written_timeline(view, self.chat) if self.chat else view
 
     def compare(
         self, topic: str, outlets: Sequence[str] = (), filters: SearchFilters | None = None
     ) -> Comparison:
         with self.embedder.answering_question():
-            return self.stories.compare(topic.strip(), outlets, filters)
+            view = self.stories.compare(topic.strip(), outlets, filters)
+        return written_comparison(view, self.chat) if self.chat else view
 
     def brief(self, since: datetime, *, by_published: bool = False) -> Brief:
         self.refresh()
-        return self.stories.brief(since, by_published=by_published)
+        view = self.stories.brief(since, by_published=by_published)
+        return written_brief(view, self.chat) if self.chat else view
 
     def match_follows(
         self, topics: Sequence[Topic], article_ids: Sequence[str]

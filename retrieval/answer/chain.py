@@ -20,8 +20,11 @@ from retrieval.answer.prompts import (
     ANSWER_SYSTEM,
     CONDENSE_HUMAN,
     CONDENSE_SYSTEM,
+    LINE_HUMAN,
+    LINE_SYSTEM,
     NOT_FOUND,
 )
+from retrieval.errors import first_line
 from retrieval.models import Answer, Citation, Passage, SearchFilters, SearchHit, Turn
 
 logger = logging.getLogger(__name__)
@@ -76,11 +79,10 @@ def make_chat_model(config: ChatModelConfig) -> Any:
     return init_chat_model(model, **kwargs)
 
 
-def format_passages(hits: Sequence[SearchHit]) -> str:
+def format_passages(passages: Sequence[Passage]) -> str:
     """Return the passages numbered and delimited, so their text reads as data, not orders."""
     blocks = []
-    for n, hit in enumerate(hits, start=1):
-        p = hit.passage
+    for n, p in enumerate(passages, start=1):
         meta = " | ".join(x for x in (p.title, p.outlet, p.published_date) if x)
         # Neutralised, so no passage can close its own tag or open another.
         blocks.append(f'<passage n="{n}">\n{_neutral(meta)}\n\n{_neutral(p.text)}\n</passage>')
@@ -154,6 +156,11 @@ class ChatAnswerer:
             | model
             | StrOutputParser()
         )
+        self.line = (
+            ChatPromptTemplate.from_messages([("system", LINE_SYSTEM), ("human", LINE_HUMAN)])
+            | model
+            | StrOutputParser()
+        )
         self.chain = self._build()
         self._pool = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="chat-model")
 
@@ -178,7 +185,10 @@ class ChatAnswerer:
                 return NOT_FOUND
             return str(
                 self.generate.invoke(
-                    {"passages": format_passages(inputs["hits"]), "question": inputs["standalone"]}
+                    {
+                        "passages": format_passages([h.passage for h in inputs["hits"]]),
+                        "question": inputs["standalone"],
+                    }
                 )
             )
 
@@ -203,7 +213,7 @@ class ChatAnswerer:
             logger.warning("chat model gave no answer within %.0f s", self.timeout)
             return self._fallback(question, filters, UNAVAILABLE)
         except Exception as exc:
-            logger.warning("chat model failed: %s: %s", type(exc).__name__, _first_line(exc))
+            logger.warning("chat model failed: %s: %s", type(exc).__name__, first_line(exc))
             return self._fallback(question, filters, UNAVAILABLE)
         hits: list[SearchHit] = result["hits"]
         reply = str(result["reply"]).strip()
@@ -216,11 +226,39 @@ class ChatAnswerer:
         logger.warning("chat model answer had no valid citation; using the extractive answer")
         return replace(self.fallback(result["standalone"], hits), notes=(UNCITED,))
 
+    def write_lines(
+        self, tasks: Sequence[tuple[str, Sequence[Passage]]]
+    ) -> list[tuple[str, list[Passage]] | None]:
+        """Write each task's line from its own passages only, all within one `timeout`.
+
+        Each line comes back with its citations checked (renumbered 1…m by first use, with the
+        passages they point to), or None where the model failed, was late, refused, or cited
+        none of its passages: the caller keeps its own (extractive) line there.
+        """
+        futures = [
+            self._pool.submit(
+                self.line.invoke, {"passages": format_passages(passages), "task": task}
+            )
+            for task, passages in tasks
+        ]
+        done, late = concurrent.futures.wait(futures, timeout=self.timeout)
+        for future in late:
+            future.cancel()
+        if late:
+            logger.warning("chat model wrote %d of %d lines in time", len(done), len(futures))
+        lines: list[tuple[str, list[Passage]] | None] = []
+        for future, (_, passages) in zip(futures, tasks, strict=True):
+            error = future.exception() if future in done else None
+            if error is not None:
+                logger.warning("chat model failed on a line: %s", first_line(error))
+            if future not in done or error is not None:
+                lines.append(None)
+                continue
+            reply = str(future.result()).strip()
+            text, cited = check_citations(reply, passages)
+            lines.append((text, cited) if cited and not is_refusal(reply) else None)
+        return lines
+
     def _fallback(self, question: str, filters: SearchFilters | None, note: str) -> Answer:
         answer = self.fallback(question, self.search(question, filters))
         return replace(answer, notes=(*answer.notes, note))
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else ""
