@@ -219,6 +219,11 @@ class Settings(BaseSettings):
         ge=1,
         description="New entries read from one feed per poll; the rest wait their turn.",
     )
+    feed_check_seconds: float = Field(
+        BotConfig.feed_check_seconds,
+        gt=0,
+        description="How often the Discord bot looks for feeds that are due a poll (seconds).",
+    )
     discord_announce_channel_id: int | None = Field(
         None,
         description="Channel that gets a one-line note per feed poll that added articles, and "

@@ -143,6 +143,7 @@ def bot_config(settings: Settings) -> BotConfig:
         chunk_limits=chunk_limits(settings),
         fetch_policy=fetch_policy(settings),
         poll_limits=poll_limits(settings),
+        feed_check_seconds=settings.feed_check_seconds,
         announce_channel_id=settings.discord_announce_channel_id,
         feed_default_every=settings.feed_default_every,
         brief_at=settings.brief_time,

@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.runner import NEWSBOT
@@ -18,8 +20,9 @@ pytestmark = pytest.mark.model
 QUESTION = "what did Putin say about India's oil?"
 
 
-@pytest.fixture
-def discord_bot(seeded: Path, tmp_path: Path) -> Iterator[FakeDiscord]:
+@contextmanager
+def running_bot(tmp_path: Path, **settings: str) -> Iterator[FakeDiscord]:
+    """The fake Discord and `newsbot run` logged in to it, with extra NEWSBOT_ settings."""
     fake = FakeDiscord().start()
     env = os.environ | {
         "NEWSBOT_DISCORD_TOKEN": "test-token",
@@ -29,6 +32,7 @@ def discord_bot(seeded: Path, tmp_path: Path) -> Iterator[FakeDiscord]:
         "NEWSBOT_DISCORD_COOLDOWN_SECONDS": "0",
         "NEWSBOT_LOG_LEVEL": "INFO",
     }
+    env |= {f"NEWSBOT_{name.upper()}": value for name, value in settings.items()}
     log = (tmp_path / "bot.log").open("w")
     bot = subprocess.Popen([*NEWSBOT, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -42,6 +46,12 @@ def discord_bot(seeded: Path, tmp_path: Path) -> Iterator[FakeDiscord]:
         log.close()
         fake.stop()
         print((tmp_path / "bot.log").read_text())
+
+
+@pytest.fixture
+def discord_bot(seeded: Path, tmp_path: Path) -> Iterator[FakeDiscord]:
+    with running_bot(tmp_path) as fake:
+        yield fake
 
 
 def test_the_bot_logs_in_syncs_its_commands_and_answers_ask(discord_bot: FakeDiscord) -> None:
@@ -170,3 +180,83 @@ def test_a_follow_gets_one_post_for_a_new_matching_article(discord_bot: FakeDisc
 
     assert "1 unchanged" in ingest()  # the same article again: no second post
     assert posts() == [post]
+
+
+REPAIRS = (
+    "Repairs begin on Riverside dam",
+    "Work crews began repairing the Riverside dam spillway on Monday, pouring new concrete into "
+    "the cracks.",
+    "“We will not refill the reservoir until every crack is sealed,” Mayor Anna Lind said at "
+    "the dam.",
+)
+BAKERY = (
+    "Old town bakery wins national bread prize",
+    "A family bakery in the old town won the national bread prize on Sunday for its sourdough "
+    "rye, beating more than two hundred entries.",
+    "The owners said they would keep their prices as they are and open a second oven.",
+)
+
+
+def page(title: str, *paragraphs: str, site: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html><head><title>{title}</title><meta property='og:site_name' content='{site}'>"
+        "<meta property='article:published_time' content='2024-03-12T08:00:00Z'></head>"
+        f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+    )
+
+
+def test_a_feed_poll_posts_a_followed_topics_article_once(
+    seeded: Path, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """The bot's own poller (every second here) ingests a feed holding an article on the
+    followed topic, an unrelated one and a syndicated copy of the first: one post."""
+    pages = {
+        "/repairs": page(*REPAIRS, site="Harbour Times"),
+        "/bakery": page(*BAKERY, site="Harbour Times"),
+        "/copy": page(*REPAIRS, site="Valley Post"),
+    }
+    for path, html in pages.items():
+        httpserver.expect_request(path).respond_with_data(html, content_type="text/html")
+    items = "".join(
+        f"<item><title>{title}</title><link>{httpserver.url_for(path)}</link>"
+        f"<guid>{path}</guid></item>"
+        # Newest first, as feeds list them: the copy came last, and is read last.
+        for path, title in (("/copy", REPAIRS[0]), ("/bakery", BAKERY[0]), ("/repairs", REPAIRS[0]))
+    )
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Times</title>'
+        f"<link>http://example.invalid/</link><description>d</description>{items}"
+        "</channel></rss>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        feed, content_type="application/rss+xml"
+    )
+
+    with running_bot(tmp_path, fetch_allow_loopback="true", feed_check_seconds="1") as fake:
+        followed = fake.slash("follow", {"topic": "Riverside dam repairs"}, user="user")
+        assert "Following" in fake.wait_for(lambda: fake.original_response(followed), 30)["content"]
+        added = fake.slash(
+            "feeds add", {"url": httpserver.url_for("/feed.xml"), "every": "1d"}, user="admin"
+        )
+        assert "Subscribed" in fake.wait_for(lambda: fake.original_response(added), 30)["content"]
+
+        def posts() -> list[dict[str, Any]]:
+            return [
+                m
+                for m in fake.messages(fake.channel_id)
+                if m["author"]["id"] == fake.bot_id and m["content"].startswith("🔔")
+            ]
+
+        (post,) = fake.wait_for(posts, 120)
+        assert post["content"].split("\n")[:2] == [
+            f"🔔 **{REPAIRS[0]}**",
+            "Harbour Times · 2024-03-12",
+        ]
+        assert f"<{httpserver.url_for('/repairs')}>" in post["content"]
+        assert post["allowed_mentions"] == {"parse": []}
+        # The poll added the article and the bakery's; the copy was folded into the first.
+        log = tmp_path / "bot.log"
+        fake.wait_for(lambda: "follow post(s) queued" in log.read_text(), 30)
+        assert "1 follow post(s) queued for 2 new article(s)" in log.read_text()
+        assert posts() == [post]
