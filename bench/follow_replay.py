@@ -94,16 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 spent = 0.0
                 for day in sorted(days):
                     batch = [
-                        (
-                            info,
-                            snap.passages[info.article_id],
-                            __import__("numpy").stack(
-                                [
-                                    snap.embeddings[p.passage_id]
-                                    for p in snap.passages[info.article_id]
-                                ]
-                            ),
-                        )
+                        (info, snap.passages[info.article_id], vectors(snap, info.article_id))
                         for info in days[day]
                     ]
                     index.put_embedded(batch)
@@ -128,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0
+
+
+def vectors(snap: Any, article_id: str) -> Any:
+    """The stored vectors of an article's passages, in passage order."""
+    import numpy as np
+
+    return np.stack([snap.embeddings[p.passage_id] for p in snap.passages[article_id]])
 
 
 def _quality(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -22,6 +22,9 @@ from bot.cli.common import (
 )
 from bot.texts import ingest_counts, interval
 from bot.wiring import chunk_limits, feed_registry, fetch_policy, poll_limits
+
+if TYPE_CHECKING:
+    from ingest.feeds import PollReport
 
 feeds_app = typer.Typer(help="Subscribe to RSS/Atom feeds; new entries are fetched and ingested.")
 app.add_typer(feeds_app, name="feeds")
@@ -94,7 +97,7 @@ def feeds_poll(
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
     """Poll every subscribed feed once, now, and ingest the new entries."""
-    from ingest.feeds import PollReport, poll_feed
+    from ingest.feeds import poll_feed
 
     settings = load_settings()
     registry = feed_registry(settings)
@@ -112,23 +115,35 @@ def feeds_poll(
             )
             reports.append(report)
             failed = failed or bool(report.failed)
-            if as_json:
-                continue
-            out.print(
-                f"{feed.url}: {ingest_counts(report)}, {report.skipped} seen before, "
-                f"{report.deferred} left for later",
-                markup=False,
-            )
-            for note in report.notes:
-                out.print(f"  note: {note}", markup=False, highlight=False)
-            for origin, reason in report.failed:
-                out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)
-        added = [aid for report in reports if not report.error for aid in report.added_ids]
-        posts = notice_follows(settings, index, added)
+            if not as_json:
+                print_poll(feed.url, report)
+            if report.error:  # the index stopped answering: the other feeds wait their turn
+                break
+        stopped = next((report.error for report in reports if report.error), None)
+        # With the index gone nothing can be matched: as for `ingest`, the articles committed
+        # before it stopped trigger no follow posts.
+        added = [aid for report in reports for aid in report.added_ids]
+        posts = [] if stopped else notice_follows(settings, index, added)
     if as_json:
         feeds = [report.as_dict() for report in reports]
         out.print_json(json.dumps({"feeds": feeds, "follows": follows_json(posts)}))
     else:
         print_follows(posts)
+    if stopped:
+        if not as_json:
+            err.print(f"[red]error:[/red] {escape(stopped)}", highlight=False)
+        raise typer.Exit(2)
     if failed:
         raise typer.Exit(1)
+
+
+def print_poll(url: str, report: PollReport) -> None:
+    out.print(
+        f"{url}: {ingest_counts(report)}, {report.skipped} seen before, "
+        f"{report.deferred} left for later",
+        markup=False,
+    )
+    for note in report.notes:
+        out.print(f"  note: {note}", markup=False, highlight=False)
+    for origin, reason in report.failed:
+        out.print(f"  [red]✗[/red] {escape(f'{origin}: {reason}')}", highlight=False)

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from tests.conftest import ChromaProcess
 from tests.e2e.runner import NEWSBOT, newsbot
@@ -186,3 +188,54 @@ def _wait_until_some_are_committed(server: ChromaProcess, ingest: subprocess.Pop
             pass
         time.sleep(0.1)
     raise AssertionError("nothing was committed in time")
+
+
+def test_a_server_stopped_mid_poll_is_one_line_exit_2_and_the_next_feeds_wait(
+    own_chroma: ChromaProcess, monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer
+) -> None:
+    """`feeds poll` as `ingest`: the server stops while the first feed's article is fetched
+    (the page's handler stops it), so that feed reports the error, the second feed is not
+    polled (it stays due), and the command ends with the one-line error and exit code 2."""
+    _point_at(monkeypatch, own_chroma.port, timeout=5)
+    monkeypatch.setenv("NEWSBOT_FETCH_ALLOW_LOOPBACK", "true")
+
+    def stop_then_page(request: Request) -> Response:
+        own_chroma.stop()
+        html = (
+            "<html><head><title>Harbour dredging starts</title></head><body><article>"
+            "<h1>Harbour dredging starts</h1><p>Dredgers began deepening the harbour channel on "
+            "Monday so that larger ferries can dock, the port authority said.</p><p>The work "
+            "will last six weeks and the channel stays open to fishing boats in the mornings, "
+            "when the dredgers stop to let them through.</p><p>Residents near the quay were "
+            "warned of noise at night while the deepest stretch is dug.</p></article>"
+            "</body></html>"
+        )
+        return Response(html, content_type="text/html")
+
+    httpserver.expect_request("/dredging").respond_with_handler(stop_then_page)
+    for name in ("first", "second"):
+        item = (
+            f"<item><title>Harbour dredging starts</title>"
+            f"<link>{httpserver.url_for('/dredging')}</link><guid>{name}-1</guid></item>"
+        )
+        httpserver.expect_request(f"/{name}.xml").respond_with_data(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Port news</title>'
+            f"<link>http://example.invalid/</link><description>d</description>{item}"
+            "</channel></rss>",
+            content_type="application/rss+xml",
+        )
+    for name in ("first", "second"):
+        added = newsbot("feeds", "add", httpserver.url_for(f"/{name}.xml"))
+        assert added.returncode == 0, added.stderr
+
+    result = newsbot("feeds", "poll")
+
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    line = result.stderr.strip().splitlines()[-1]  # after the pipeline's logged error, as ingest
+    assert line.startswith("error: cannot reach the Chroma server"), result.stderr
+    assert "run the same command again" in line
+    assert f"{httpserver.url_for('/first.xml')}: 0 added" in result.stdout
+    assert "second.xml" not in result.stdout
+    polled = [r.path for r, _ in httpserver.log]
+    assert polled.count("/first.xml") == 1 and "/second.xml" not in polled
