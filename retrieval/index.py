@@ -28,7 +28,7 @@ from retrieval.models import (
 )
 from retrieval.search import HybridSearch
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
-from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.lexical import LexicalIndex, remove_bm25s_leftovers
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.signatures import encode
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
@@ -143,7 +143,9 @@ class NewsIndex:
                 lock.release()
             raise
         where = hashlib.sha256(config.chroma.describe().encode()).hexdigest()[:8]
-        lexical = LexicalIndex(config.data_dir / "lexical" / f"{config.collection}-{where}.tantivy")
+        keywords = config.data_dir / "lexical"
+        remove_bm25s_leftovers(keywords, f"{config.collection}-{where}")
+        lexical = LexicalIndex(keywords / f"{config.collection}-{where}.tantivy")
         embedder = Embedder(
             config.embedding_model,
             device=config.device,
