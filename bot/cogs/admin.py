@@ -234,6 +234,7 @@ class AdminCog(commands.Cog):
             f"Passages: {sum(i.passages for i in infos)}",
             f"Outlets: {len(outlets)}",
             f"Oldest: {dates[0] if dates else '—'} · Newest: {dates[-1] if dates else '—'}",
-            f"Answers given: {votes['answers']} · 👍 {votes['up']} · 👎 {votes['down']}",
+            f"Answers given (story views and briefs included): {votes['answers']} · "
+            f"👍 {votes['up']} · 👎 {votes['down']}",
         ]
         await interaction.followup.send("\n".join(lines), ephemeral=True)
