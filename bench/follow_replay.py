@@ -45,6 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--topic-scales", default="1,10", help="topics x the dev queries")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument(
+        "--posts-out",
+        type=Path,
+        help="write the 1x posts at the lowest bar tried as JSON lines (topic, headline, "
+        "score, gold), to read samples by hand",
+    )
     return parser.parse_args(argv)
 
 
@@ -108,17 +114,48 @@ def main(argv: list[str] | None = None) -> int:
                 results[f"score_ms_per_article_{scale}x"] = round(ms, 2)
                 if scale == 1:
                     results["bars"] = _quality(scored, gold)
+                    if args.posts_out:
+                        _write_posts(
+                            args.posts_out,
+                            scored=scored,
+                            gold=gold,
+                            topics=topics,
+                            snap=snap,
+                        )
             finally:
                 index.close()
     for row in results.get("bars", []):
         log(
             f"bar {row['bar']:.2f}: recall {row['recall']:.3f}, precision {row['precision']:.3f}, "
-            f"{row['posts']} posts"
+            f"{row['posts']} posts ({row['posts_to_null_topics']} to null topics)"
         )
     print(json.dumps(results, indent=1))
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0
+
+
+def _write_posts(
+    path: Path,
+    *,
+    scored: list[tuple[str, str, float]],
+    gold: dict[str, set[str]],
+    topics: list[Any],
+    snap: Any,
+) -> None:
+    bar = min(BARS)
+    texts = {t.key: t.text for t in topics}
+    titles = {a.article_id: a.title for a in snap.articles}
+    with path.open("w", encoding="utf-8") as out:
+        for key, article_id, score in scored:
+            if score >= bar:
+                row = {
+                    "topic": texts[key],
+                    "headline": titles.get(article_id),
+                    "score": round(score, 3),
+                    "gold": article_id in gold.get(key, set()),
+                }
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def vectors(snap: Any, article_id: str) -> Any:
@@ -142,6 +179,8 @@ def _quality(
                 "posts": len(posts),
                 "recall": right / pairs if pairs else 0.0,
                 "precision": right / len(posts) if posts else 0.0,
+                # Topics with no evidence (MultiHop-RAG's null queries) should get nothing.
+                "posts_to_null_topics": sum(1 for t, _ in posts if not gold.get(t)),
             }
         )
     return rows
