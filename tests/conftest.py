@@ -21,6 +21,7 @@ from retrieval.index import NewsIndex
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -199,3 +200,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture in getattr(item, "fixturenames", ()):
             if marker := _MARK_BY_FIXTURE.get(fixture):
                 item.add_marker(marker)
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeOpenAI]:
+    """A scripted OpenAI-compatible chat server on 127.0.0.1 (see tests/fake_openai.py)."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from retrieval.answer.chain import ChatModelConfig
+
 
 @dataclass
 class Step:
@@ -89,6 +91,12 @@ class FakeOpenAI:
         host, port = self.server.server_address[:2]
         assert isinstance(host, str)  # an AF_INET server's address: (host, port)
         return f"http://{host}:{port}/v1"
+
+    def config(self, *, api_key: str = "sk-test", **options: Any) -> ChatModelConfig:
+        """The chat model configuration that points newsbot at this server."""
+        return ChatModelConfig(
+            model="openai:gpt-test", base_url=self.base_url, api_key=api_key, **options
+        )
 
     def start(self) -> FakeOpenAI:
         self.thread.start()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -28,10 +29,7 @@ def timeline(
     filters = parse_filters(outlet, since, until)
     with open_cli_index(load_settings(), as_json=as_json) as index:
         result = index.timeline(topic, filters if not filters.empty else None)
-    if as_json:
-        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
-    else:
-        out.print(timeline_text(result), markup=False, highlight=False)
+    show(result, timeline_text, as_json=as_json)
 
 
 @app.command()
@@ -50,10 +48,7 @@ def compare(
     filters = parse_filters(None, since, until)
     with open_cli_index(load_settings(), as_json=as_json) as index:
         result = index.compare(topic, outlet or (), filters if not filters.empty else None)
-    if as_json:
-        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
-    else:
-        out.print(comparison_text(result), markup=False, highlight=False)
+    show(result, comparison_text, as_json=as_json)
 
 
 @app.command()
@@ -77,7 +72,12 @@ def brief(
         )
     with open_cli_index(load_settings(), as_json=as_json) as index:
         result = index.brief(start, by_published=published)
+    show(result, brief_text, as_json=as_json)
+
+
+def show(view: Any, text: Callable[[Any], str], *, as_json: bool) -> None:
+    """Print a story view as JSON (its `as_dict`) or as the text the terminal shows."""
     if as_json:
-        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
+        out.print_json(json.dumps(view.as_dict(), ensure_ascii=False))
     else:
-        out.print(brief_text(result), markup=False, highlight=False)
+        out.print(text(view), markup=False, highlight=False)

@@ -74,6 +74,18 @@ class StoriesCog(commands.Cog):
             return False
         return True
 
+    async def _dates_if_may_run(
+        self, interaction: discord.Interaction, since: str | None, until: str | None
+    ) -> SearchFilters | None:
+        """Return the dates as filters, or None when refused (unreadable dates, a channel the
+        bot doesn't answer in, the cooldown): the user was told why, privately."""
+        try:
+            filters = option_filters((), since, until, date.today(), names=DATE_NAMES)
+        except ValueError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return None
+        return filters if await self._may_run(interaction) else None
+
     async def _reply(
         self,
         interaction: discord.Interaction,
@@ -120,12 +132,8 @@ class StoriesCog(commands.Cog):
         since: str | None = None,
         until: str | None = None,
     ) -> None:
-        try:
-            filters = option_filters((), since, until, date.today(), names=DATE_NAMES)
-        except ValueError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
-            return
-        if not await self._may_run(interaction):
+        filters = await self._dates_if_may_run(interaction, since, until)
+        if filters is None:
             return
 
         def build() -> tuple[list[Page], str, list[Citation]]:
@@ -154,12 +162,8 @@ class StoriesCog(commands.Cog):
         since: str | None = None,
         until: str | None = None,
     ) -> None:
-        try:
-            filters = option_filters((), since, until, date.today(), names=DATE_NAMES)
-        except ValueError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
-            return
-        if not await self._may_run(interaction):
+        filters = await self._dates_if_may_run(interaction, since, until)
+        if filters is None:
             return
         names = outlet_list(outlets)
 

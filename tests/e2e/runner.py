@@ -7,6 +7,18 @@ import subprocess
 import sys
 
 NEWSBOT = [sys.executable, "-m", "bot.cli"]
+# The keys of every citation in `--json` output (`ask`, `timeline`, `compare`, `brief`).
+CITATION_KEYS = {
+    "n",
+    "article_id",
+    "title",
+    "outlet",
+    "published_at",
+    "url",
+    "passage_id",
+    "text",
+    "also_published",
+}
 
 
 def newsbot(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -12,22 +12,10 @@ import pytest
 
 from retrieval import Article
 from tests.conftest import CORPUS, QUERIES
-from tests.e2e.runner import newsbot
+from tests.e2e.runner import CITATION_KEYS, newsbot
 from tests.retrieval.stories.corpus import BAKERY, CRACKS_WIRE, DAM_STORY, FOOTBALL, REPAIRS
 
 pytestmark = pytest.mark.model
-
-CITATION_KEYS = {
-    "n",
-    "article_id",
-    "title",
-    "outlet",
-    "published_at",
-    "url",
-    "passage_id",
-    "text",
-    "also_published",
-}
 
 
 def _write(path: Path, *articles: Article) -> Path:

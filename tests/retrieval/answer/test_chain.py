@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingest.parse import parse_source
-from retrieval.answer.chain import UNAVAILABLE, UNCITED, ChatModelConfig, check_citations
+from retrieval.answer.chain import UNAVAILABLE, UNCITED, check_citations
 from retrieval.index import NewsIndex
 from retrieval.storage.store import ChromaLocation
 from tests.conftest import EXAMPLE_SEED, IndexFactory
@@ -24,17 +23,8 @@ DEPRIVED = "why should India be deprived of this right?"
 
 
 @pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def index(make_index: IndexFactory, llm: FakeOpenAI, tmp_path: Path) -> NewsIndex:
-    config = ChatModelConfig(
-        model="openai:gpt-test", base_url=llm.base_url, api_key=API_KEY, timeout=4, max_retries=1
-    )
+    config = llm.config(api_key=API_KEY, timeout=4, max_retries=1)
     news = make_index(ChromaLocation(path=tmp_path / "chroma"), chat=config)
     put(news, *parse_source(EXAMPLE_SEED.read_bytes(), EXAMPLE_SEED.name).articles)
     return news

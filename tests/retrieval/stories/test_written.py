@@ -9,7 +9,6 @@ and a line it cannot write (uncited, refused, late) keeps its quoted text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 
 from retrieval import NewsIndex
-from retrieval.answer.chain import ChatModelConfig
 from retrieval.answer.prompts import NOT_FOUND
 from retrieval.storage.store import ChromaLocation
 from tests.conftest import IndexFactory
@@ -30,17 +28,8 @@ TOPIC = "Riverside dam spillway"
 
 
 @pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def index(make_index: IndexFactory, llm: FakeOpenAI, tmp_path: Path) -> NewsIndex:
-    config = ChatModelConfig(
-        model="openai:gpt-test", base_url=llm.base_url, api_key="sk-test", timeout=3
-    )
+    config = llm.config(timeout=3)
     idx = make_index(ChromaLocation(path=tmp_path / "chroma"), chat=config)
     put(idx, *ALL)
     return idx
