@@ -21,9 +21,9 @@ QUESTION = "what did Putin say about India's oil?"
 
 
 @contextmanager
-def running_bot(tmp_path: Path, **settings: str) -> Iterator[FakeDiscord]:
-    """The fake Discord and `newsbot run` logged in to it, with extra NEWSBOT_ settings."""
-    fake = FakeDiscord().start()
+def bot_process(fake: FakeDiscord, log: Path, **settings: str) -> Iterator[None]:
+    """`newsbot run` logged in to the fake Discord, with extra NEWSBOT_ settings; its output
+    goes to `log` (printed when it stops)."""
     env = os.environ | {
         "NEWSBOT_DISCORD_TOKEN": "test-token",
         "NEWSBOT_DISCORD_API_BASE": fake.api_base,
@@ -33,19 +33,32 @@ def running_bot(tmp_path: Path, **settings: str) -> Iterator[FakeDiscord]:
         "NEWSBOT_LOG_LEVEL": "INFO",
     }
     env |= {f"NEWSBOT_{name.upper()}": value for name, value in settings.items()}
-    log = (tmp_path / "bot.log").open("w")
-    bot = subprocess.Popen([*NEWSBOT, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    identified = len(fake.identifies)
+    with log.open("w") as out:
+        bot = subprocess.Popen([*NEWSBOT, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            fake.wait_for(
+                lambda: len(fake.identifies) > identified and fake.connected and fake.commands(),
+                timeout=120,
+            )
+            yield
+        finally:
+            bot.terminate()
+            bot.wait(30)
+            print(log.read_text())
+
+
+@contextmanager
+def running_bot(tmp_path: Path, **settings: str) -> Iterator[FakeDiscord]:
+    """The fake Discord and `newsbot run` logged in to it."""
+    fake = FakeDiscord().start()
     try:
-        fake.wait_for(lambda: fake.connected and fake.commands(guild=True), timeout=120)
-        yield fake
-        assert fake.unhandled == [], fake.unhandled
-        assert fake.rejections == [], fake.rejections
+        with bot_process(fake, tmp_path / "bot.log", **settings):
+            yield fake
+            assert fake.unhandled == [], fake.unhandled
+            assert fake.rejections == [], fake.rejections
     finally:
-        bot.terminate()
-        bot.wait(30)
-        log.close()
         fake.stop()
-        print((tmp_path / "bot.log").read_text())
 
 
 @pytest.fixture
@@ -206,11 +219,12 @@ def page(title: str, *paragraphs: str, site: str) -> str:
     )
 
 
-def test_a_feed_poll_posts_a_followed_topics_article_once(
+def test_a_follow_made_before_a_restart_gets_one_post_from_a_feed_poll(
     seeded: Path, tmp_path: Path, httpserver: HTTPServer
 ) -> None:
-    """The bot's own poller (every second here) ingests a feed holding an article on the
-    followed topic, an unrelated one and a syndicated copy of the first: one post."""
+    """A topic followed, the bot process stopped and started again; then its own poller (every
+    second here) ingests a feed holding an article on the topic, an unrelated one and a
+    syndicated copy of the first: one post."""
     pages = {
         "/repairs": page(*REPAIRS, site="Harbour Times"),
         "/bakery": page(*BAKERY, site="Harbour Times"),
@@ -233,30 +247,39 @@ def test_a_feed_poll_posts_a_followed_topics_article_once(
         feed, content_type="application/rss+xml"
     )
 
-    with running_bot(tmp_path, fetch_allow_loopback="true", feed_check_seconds="1") as fake:
-        followed = fake.slash("follow", {"topic": "Riverside dam repairs"}, user="user")
-        assert "Following" in fake.wait_for(lambda: fake.original_response(followed), 30)["content"]
-        added = fake.slash(
-            "feeds add", {"url": httpserver.url_for("/feed.xml"), "every": "1d"}, user="admin"
-        )
-        assert "Subscribed" in fake.wait_for(lambda: fake.original_response(added), 30)["content"]
+    fake = FakeDiscord().start()
+    settings = {"fetch_allow_loopback": "true", "feed_check_seconds": "1"}
+    try:
+        with bot_process(fake, tmp_path / "before.log", **settings):
+            followed = fake.slash("follow", {"topic": "Riverside dam repairs"}, user="user")
+            reply = fake.wait_for(lambda: fake.original_response(followed), 30)
+            assert "Following" in reply["content"]
+        log = tmp_path / "after.log"
+        with bot_process(fake, log, **settings):  # a restart: the follow is read from disk
+            added = fake.slash(
+                "feeds add", {"url": httpserver.url_for("/feed.xml"), "every": "1d"}, user="admin"
+            )
+            reply = fake.wait_for(lambda: fake.original_response(added), 30)
+            assert "Subscribed" in reply["content"]
 
-        def posts() -> list[dict[str, Any]]:
-            return [
-                m
-                for m in fake.messages(fake.channel_id)
-                if m["author"]["id"] == fake.bot_id and m["content"].startswith("🔔")
+            def posts() -> list[dict[str, Any]]:
+                return [
+                    m
+                    for m in fake.messages(fake.channel_id)
+                    if m["author"]["id"] == fake.bot_id and m["content"].startswith("🔔")
+                ]
+
+            (post,) = fake.wait_for(posts, 120)
+            assert post["content"].split("\n")[:2] == [
+                f"🔔 **{REPAIRS[0]}**",
+                "Harbour Times · 2024-03-12",
             ]
-
-        (post,) = fake.wait_for(posts, 120)
-        assert post["content"].split("\n")[:2] == [
-            f"🔔 **{REPAIRS[0]}**",
-            "Harbour Times · 2024-03-12",
-        ]
-        assert f"<{httpserver.url_for('/repairs')}>" in post["content"]
-        assert post["allowed_mentions"] == {"parse": []}
-        # The poll added the article and the bakery's; the copy was folded into the first.
-        log = tmp_path / "bot.log"
-        fake.wait_for(lambda: "follow post(s) queued" in log.read_text(), 30)
-        assert "1 follow post(s) queued for 2 new article(s)" in log.read_text()
-        assert posts() == [post]
+            assert f"<{httpserver.url_for('/repairs')}>" in post["content"]
+            assert post["allowed_mentions"] == {"parse": []}
+            # The poll added the article and the bakery's; the copy was folded into the first.
+            fake.wait_for(lambda: "follow post(s) queued" in log.read_text(), 30)
+            assert "1 follow post(s) queued for 2 new article(s)" in log.read_text()
+            assert posts() == [post]
+        assert fake.unhandled == [] and fake.rejections == []
+    finally:
+        fake.stop()
