@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -57,20 +58,24 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
     if as_of and not day:
         err.print(f"[red]error:[/red] --as-of wants a date like 2023-12-31, not {as_of!r}")
         raise typer.Exit(2)
-    data_dir = index_dir or Path(tempfile.mkdtemp(prefix="newsbot-eval-"))
-    settings = base.model_copy(
-        update={"data_dir": data_dir, "chroma_path": None, "chroma_host": None}
-    )
     items = json.loads(queries.read_text(encoding="utf-8"))[:limit]
-    with open_cli_index(settings, as_of=date.fromisoformat(day) if day else None) as index:
-        started = time.perf_counter()
-        report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
-        err.print(
-            f"index {data_dir}: {report.added} added, {report.unchanged} unchanged, "
-            f"{len(report.failed)} failed ({time.perf_counter() - started:.0f} s)"
+    with ExitStack() as cleanup:
+        if index_dir is None:  # a temporary index goes when the scores are in
+            index_dir = Path(
+                cleanup.enter_context(tempfile.TemporaryDirectory(prefix="newsbot-eval-"))
+            )
+        settings = base.model_copy(
+            update={"data_dir": index_dir, "chroma_path": None, "chroma_host": None}
         )
-        run = evaluate(index, items, k=k)
-        answer_scores = evaluate_answers(index, items) if answers else None
+        with open_cli_index(settings, as_of=date.fromisoformat(day) if day else None) as index:
+            started = time.perf_counter()
+            report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
+            err.print(
+                f"index {index_dir}: {report.added} added, {report.unchanged} unchanged, "
+                f"{len(report.failed)} failed ({time.perf_counter() - started:.0f} s)"
+            )
+            run = evaluate(index, items, k=k)
+            answer_scores = evaluate_answers(index, items) if answers else None
     if out_file:
         lines = [json.dumps(line) for line in run.retrieved]
         out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")

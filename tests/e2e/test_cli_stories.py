@@ -126,3 +126,7 @@ def test_eval_answers_scores_what_the_answers_cite(tmp_path: Path) -> None:
     assert row[2] == "3" and 0.0 < float(row[1]) <= 1.0
     lines = re.search(r"share of lines with a citation: ([\d.]+) \(n=(\d+)\)", result.stdout)
     assert lines is not None and float(lines[1]) == 1.0
+    # Without --index the index was temporary: it is named, then removed with the run.
+    named = re.search(r"^index (\S+): ", result.stderr, re.MULTILINE)
+    assert named is not None, result.stderr
+    assert "newsbot-eval-" in named[1] and not Path(named[1]).exists()
