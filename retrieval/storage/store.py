@@ -274,17 +274,10 @@ class PassageStore:
     def changes_since(self, seq: int) -> list[Change]:
         """Return the commits and forgets stamped at or after `seq`, oldest first."""
         where = {"seq": {"$gte": int(seq)}}
-        found: list[Change] = []
-        got = self.articles.get(where=where, include=["metadatas"])
-        found += [
-            Change(aid, int(meta["seq"]), dict(meta))
-            for aid, meta in zip(got["ids"], got["metadatas"], strict=True)
+        found = [
+            Change(aid, int(meta["seq"]), dict(meta)) for aid, meta in _paged(self.articles, where)
         ]
-        got = self.changes.get(where=where, include=["metadatas"])
-        found += [
-            Change(aid, int(meta["seq"]), None)
-            for aid, meta in zip(got["ids"], got["metadatas"], strict=True)
-        ]
+        found += [Change(aid, int(meta["seq"]), None) for aid, meta in _paged(self.changes, where)]
         return sorted(found, key=lambda change: change.seq)
 
     def feed_since(self) -> int | None:
@@ -592,3 +585,16 @@ class PassageStore:
 
     def count_passages(self) -> int:
         return int(self.passages.count())
+
+
+def _paged(collection: Any, where: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Every (id, metadata) the filter matches, a page at a time: one read of tens of thousands
+    of records (another process's bulk write, 100x) fails in Chroma with "too many SQL
+    variables"."""
+    offset = 0
+    while True:
+        got = collection.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
+        yield from zip(got["ids"], got["metadatas"], strict=True)
+        if len(got["ids"]) < _PAGE:
+            return
+        offset += _PAGE

@@ -397,3 +397,23 @@ def test_opening_removes_the_keyword_folders_an_earlier_release_left(tmp_path: P
     assert sorted(p.name for p in keywords.iterdir()) == sorted(
         [current.name, "notes", f"{old_name}-other"]
     )
+
+
+def test_the_change_feed_is_read_in_pages(
+    make_index: IndexFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's bulk write can be tens of thousands of commits: read at once, Chroma
+    fails ("too many SQL variables", seen at 100x). Pages of 2 here, 5 commits."""
+    from retrieval.storage import store as store_module
+
+    index = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    articles = [
+        article(f"Harbour report {i}", [f"Vessel {i} docked at berth {i}."]) for i in range(5)
+    ]
+    assert put(index, *articles).added == 5
+    monkeypatch.setattr(store_module, "_PAGE", 2)
+
+    changes = index.store.changes_since(0)
+
+    assert len({c.article_id for c in changes}) == 5
+    assert [c.seq for c in changes] == sorted(c.seq for c in changes)
