@@ -2,18 +2,21 @@
 
     .venv/bin/python bench/live.py --quick --json-out live.json
 
-1. Ingest the corpus but its last `--ingest` articles (not timed), grown to the largest scale
-   with replicas when asked (`--scales`; bench/replicas.py, through the public API).
+1. Ingest the corpus but its last `--ingest` articles (not timed). Then, at each `--scales`
+   step (the corpus grown with replicas first; bench/replicas.py, through the public API),
+   steps 2 to 5, the live articles forgotten again before the next step:
 2. Idle: `--rate` questions a second (search + extractive answer, `NewsIndex.ask`) for
    `--seconds`; their p50 / p95 / max.
 3. Live: the held-back articles are ingested as `/ingest` does (`ingest_articles`) while the
    same stream of questions goes on; latencies of the questions answered during the ingest, and
    for each article the time from its commit (the stamp in its catalogue record) to its first
    appearance in a search for its headline.
-4. The keyword index's work for one new article at each scale (median of 50, one commit each).
-5. A cold `newsbot ask` in another process, after this one ingested (the index closed first).
+4. The keyword index's work per new article (50 articles, in ingest batches and one per commit).
+5. A cold `newsbot ask` in another process, after this one ingested (the index closed first),
+   with that process's peak memory.
 
-Progress goes to stderr, a summary to stdout; `--json-out FILE` writes the figures as JSON.
+Progress goes to stderr, a summary to stdout; `--json-out FILE` writes the figures as JSON: the
+largest scale's at the top level, every scale's under `by_scale`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
+    from ingest.chunk import ChunkLimits
     from retrieval.index import NewsIndex
     from retrieval.models import Article
 
@@ -143,14 +148,138 @@ def _committed(index: NewsIndex, pending: dict[str, str]) -> list[str]:
     return [aid for aid in pending if aid in revisions]
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one benchmark, step by step
-    args = parse_args(argv)
+def live_phase(
+    index: NewsIndex,
+    questions: list[str],
+    live: list[Article],
+    args: argparse.Namespace,
+    limits: ChunkLimits,
+) -> dict[str, Any]:
+    """Steps 2 and 3 at the index's present scale: idle questions, then questions during an
+    ingest of the `live` articles; their latencies and each article's commit-to-search time."""
+    from ingest.pipeline import ingest_articles
+
+    index.ask(questions[0])  # warm up
+    log(f"  idle: {args.rate:g} questions/s for {args.seconds:g} s")
+    with QuestionStream(index, questions, args.rate) as stream:
+        time.sleep(args.seconds)
+    idle = percentiles([ms for _, ms in stream.timings])
+    log(f"  live: ingesting {len(live)} articles while questions go on")
+    done = threading.Event()
+    commits: dict[str, float] = {}
+    watcher = threading.Thread(target=lambda: commits.update(watch_commits(index, live, done)))
+    with QuestionStream(index, questions[len(stream.timings) :], args.rate) as during:
+        began = time.perf_counter()
+        watcher.start()
+        report = ingest_articles(index, live, limits=limits)
+        ended = time.perf_counter()
+        done.set()
+        watcher.join()
+    busy = percentiles(during.between(began, ended))
+    return {
+        "scale": index.store.count_passages(),
+        "articles": len(index.store.committed_revisions()),
+        "idle": idle,
+        "during_ingest": busy,
+        "idle_p95_ms": idle["p95"],
+        "during_ingest_p95_ms": busy["p95"],
+        "during_ingest_max_ms": busy["max"],
+        "ingest_s": ended - began,
+        "ingested": {"added": report.added, "syndicated": report.syndicated},
+        "commit_to_search_s": max(commits.values()) if commits else None,
+        "commit_to_search_median_s": statistics.median(commits.values()) if commits else None,
+        "commits_seen": len(commits),
+        "rss_mb": rss_mb(),
+    }
+
+
+def cold_ask(data_dir: str, question: str) -> dict[str, Any]:
+    """Step 5: time `newsbot ask` in a fresh process on data_dir; its peak memory too."""
+    began = time.perf_counter()
+    env = {**os.environ, "NEWSBOT_DATA_DIR": data_dir, "NEWSBOT_CHROMA_HOST": ""}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ask", question, "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    assert child.stderr is not None
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        log(f"  cold ask failed ({child.returncode}): {errors.decode(errors='replace')[-500:]}")
+    return {
+        "cold_ask_s": time.perf_counter() - began,
+        "cold_ask_ok": child.returncode == 0,
+        "cold_ask_peak_rss_mb": usage.ru_maxrss / 1024,  # KB on Linux
+    }
+
+
+def rss_mb() -> float:
+    """The process's resident memory now, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_scales(
+    settings: Settings,
+    base: list[Article],
+    live: list[Article],
+    questions: list[str],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Steps 1 to 5 in settings.data_dir: keyword costs per scale, and every scale's figures."""
     from replicas import keyword_ms_per_article, read_snapshot, replicate
 
-    from bot.settings import Settings
-    from bot.wiring import chunk_limits, configure_logging, open_index
-    from ingest.parse import parse_source
+    from bot.wiring import chunk_limits, open_index
     from ingest.pipeline import ingest_articles
+
+    keyword_ms: dict[str, float] = {}
+    keyword_single: dict[str, float] = {}
+    by_scale: dict[str, dict[str, Any]] = {}
+    index = open_index(settings)
+    try:
+        log(f"ingesting {len(base)} articles (not timed)")
+        ingest_articles(index, base, limits=chunk_limits(settings))
+        snap = read_snapshot(index)
+        current = 1
+        for factor in args.scales:
+            if factor > current:
+                log(f"{factor}x: writing replicas")
+                replicate(index, snap, current, factor, jitter=args.jitter)
+                current = factor
+            cost = keyword_ms_per_article(index, snap)
+            keyword_ms[str(factor)], keyword_single[str(factor)] = cost.batched, cost.single
+            log(f"{factor}x: keyword work {cost.batched:.1f} ms per article in batches, ")
+            log(f"  {cost.single:.1f} ms one article per commit")
+            figures = live_phase(index, questions, live, args, chunk_limits(settings))
+            index.close()  # embedded Chroma: one process at a time
+            log(f"{factor}x: a cold `newsbot ask` in another process")
+            figures |= cold_ask(str(settings.data_dir), questions[0])
+            log(f"{factor}x: " + json.dumps({k: v for k, v in figures.items() if "_" in k}))
+            by_scale[str(factor)] = figures
+            index = open_index(settings)
+            if factor != args.scales[-1]:  # new again at the next scale
+                for article in live:
+                    index.forget(article.article_id)
+    finally:
+        index.close()
+    return {
+        "keyword_ms_per_article": keyword_ms,
+        "keyword_ms_per_article_single_commit": keyword_single,
+        "by_scale": by_scale,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from bot.settings import Settings
+    from bot.wiring import configure_logging
+    from ingest.parse import parse_source
 
     started_run = time.perf_counter()
     parsed = parse_source(args.corpus.read_bytes(), args.corpus.name).articles
@@ -166,77 +295,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one benchmark
             update={"data_dir": Path(tmp), "chroma_path": None, "chroma_host": None, "llm": None}
         )
         configure_logging(settings)
-        index = open_index(settings)
-        try:
-            log(f"ingesting {len(base)} articles (not timed)")
-            ingest_articles(index, base, limits=chunk_limits(settings))
-            keyword_ms: dict[str, float] = {}
-            keyword_single: dict[str, float] = {}
-            snap = read_snapshot(index)
-            current = 1
-            for factor in args.scales:
-                if factor > current:
-                    log(f"{factor}x: writing replicas")
-                    replicate(index, snap, current, factor, jitter=args.jitter)
-                    current = factor
-                cost = keyword_ms_per_article(index, snap)
-                keyword_ms[str(factor)], keyword_single[str(factor)] = cost.batched, cost.single
-                log(f"{factor}x: keyword work {cost.batched:.1f} ms per article in batches, ")
-                log(f"  {cost.single:.1f} ms one article per commit")
-            results["keyword_ms_per_article"] = keyword_ms
-            results["keyword_ms_per_article_single_commit"] = keyword_single
-            index.ask(questions[0])  # warm up
-            log(f"idle: {args.rate:g} questions/s for {args.seconds:g} s")
-            with QuestionStream(index, questions, args.rate) as stream:
-                time.sleep(args.seconds)
-            idle = percentiles([ms for _, ms in stream.timings])
-            log(f"live: ingesting {len(live)} articles while questions go on")
-            done = threading.Event()
-            commits: dict[str, float] = {}
-            watcher = threading.Thread(
-                target=lambda: commits.update(watch_commits(index, live, done))
-            )
-            with QuestionStream(index, questions[len(stream.timings) :], args.rate) as during:
-                began = time.perf_counter()
-                watcher.start()
-                report = ingest_articles(index, live, limits=chunk_limits(settings))
-                ended = time.perf_counter()
-                done.set()
-                watcher.join()
-            busy = percentiles(during.between(began, ended))
-            results |= {
-                "scale": index.store.count_passages(),
-                "articles": len(index.store.committed_revisions()),
-                "idle": idle,
-                "during_ingest": busy,
-                "idle_p95_ms": idle["p95"],
-                "during_ingest_p95_ms": busy["p95"],
-                "during_ingest_max_ms": busy["max"],
-                "ingest_s": ended - began,
-                "ingested": {"added": report.added, "syndicated": report.syndicated},
-                "commit_to_search_s": max(commits.values()) if commits else None,
-                "commit_to_search_median_s": statistics.median(commits.values())
-                if commits
-                else None,
-                "commits_seen": len(commits),
-            }
-        finally:
-            index.close()
-        log("a cold `newsbot ask` in another process")
-        began = time.perf_counter()
-        env = {**os.environ, "NEWSBOT_DATA_DIR": tmp, "NEWSBOT_CHROMA_HOST": ""}
-        cold = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "ask", questions[0], "--json"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            check=False,
-        )
-        results["cold_ask_s"] = time.perf_counter() - began
-        results["cold_ask_ok"] = cold.returncode == 0
+        measured = measure_scales(settings, base, live, questions, args)
+    by_scale = measured.pop("by_scale")
+    results |= measured | by_scale[str(args.scales[-1])]  # top level: the largest scale's
+    results["by_scale"] = by_scale
     results["total_s"] = time.perf_counter() - started_run
-    summary = {k: v for k, v in results.items() if k not in ("options", "idle", "during_ingest")}
+    shown = ("options", "idle", "during_ingest", "by_scale")
+    summary = {k: v for k, v in results.items() if k not in shown}
+    summary["by_scale"] = {
+        scale: {k: v for k, v in figures.items() if k not in shown}
+        for scale, figures in by_scale.items()
+    }
     print(json.dumps(summary, indent=2))
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
