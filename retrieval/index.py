@@ -220,7 +220,7 @@ class NewsIndex:
         keyword-searchable as soon as it is committed. One writer at a time (others wait).
         """
         with self._writing:
-            self.store.sync()
+            self.searcher.refresh()  # the keyword index open and current before writing to it
             return self._put_articles(articles)
 
     def _put_articles(
@@ -284,6 +284,7 @@ class NewsIndex:
         No syndication check and no embedding: the caller vouches for the vectors.
         """
         with self._writing:
+            self.searcher.refresh()
             self._write([(info, passages, vectors, None) for info, passages, vectors in articles])
 
     def _write(
@@ -309,6 +310,7 @@ class NewsIndex:
     def forget(self, article_id: str) -> bool:
         """Remove an article and its passages; return whether it was there."""
         with self._writing:
+            self.searcher.refresh()
             seq = self.store.delete_article(article_id)
             if seq is not None:
                 self.lexical.remove(article_id, seq)
