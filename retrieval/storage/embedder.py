@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -30,10 +31,14 @@ _BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODE
 
 _BFLOAT16_FROM = 8  # texts per call from which "auto" computes in bfloat16
 _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't embed them again
-# Bulk embedding (an ingest) runs in chunks of this many texts and, between chunks, gives way to
-# questions being answered: on two cores, an ingest's embedding would otherwise take the CPU
-# a question needs (p95 2x idle, max 1.9 s measured). A question waits at most for one chunk.
-_BULK_CHUNK = 16
+# Bulk embedding (an ingest) runs in chunks and, between chunks, gives way to questions being
+# answered: on two cores, an ingest's embedding would otherwise take the CPU a question needs.
+# A question waits at most for one chunk: while questions come (one in the last minute), chunks
+# are small (bench/live.py at 1x, 2 questions/s: 16 texts gave a p95 of 2.5x idle and a max of
+# 944 ms, 4 texts 1.7x and 626 ms, the ingest 15% slower); with none, large ones, at full speed.
+_BULK_CHUNK = 4
+_QUIET_CHUNK = 32
+_QUESTIONS_RECENT_S = 60.0
 _GIVE_WAY_S = 5.0  # the longest an ingest waits for questions before it goes on anyway
 
 
@@ -79,6 +84,7 @@ class Embedder:
         # tokenizing is serialised; the model's arithmetic still runs in parallel.
         self._tokenizing = threading.Lock()
         self._questions = 0  # questions being answered now (see answering_question)
+        self._asked_at = float("-inf")  # time.monotonic() of the latest question
         self._answering = threading.local()
         self._quiet = threading.Condition()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -160,6 +166,7 @@ class Embedder:
         self._answering.depth = depth + 1  # this thread's own embedding never waits for itself
         with self._quiet:
             self._questions += 1
+            self._asked_at = time.monotonic()
         try:
             yield
         finally:
@@ -174,22 +181,38 @@ class Embedder:
 
         # An answer's own sentences (8 or so) are not an ingest, however many they are.
         bulk = len(texts) >= _BFLOAT16_FROM and not getattr(self._answering, "depth", 0)
-        chunks = [texts[i : i + _BULK_CHUNK] for i in range(0, len(texts), _BULK_CHUNK)]
+        if not bulk:
+            return self._encode_now(texts)
+        # Longest first, as the model sorts one call's texts: small chunks of like lengths pad
+        # little, so giving way often costs the ingest little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        ordered = [texts[i] for i in order]
         vectors = []
-        for chunk in chunks if bulk else [texts]:
-            if bulk:
-                with self._quiet:
-                    self._quiet.wait_for(lambda: self._questions == 0, timeout=_GIVE_WAY_S)
-            vectors.append(
-                self.model.encode(
-                    chunk,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            )
-        return np.asarray(np.concatenate(vectors), dtype=np.float32)
+        start = 0
+        while start < len(ordered):
+            with self._quiet:
+                self._quiet.wait_for(lambda: self._questions == 0, timeout=_GIVE_WAY_S)
+                asked = time.monotonic() - self._asked_at < _QUESTIONS_RECENT_S
+            size = _BULK_CHUNK if asked else _QUIET_CHUNK
+            vectors.append(self._encode_now(ordered[start : start + size]))
+            start += size
+        result = np.empty((len(texts), vectors[0].shape[1]), dtype=np.float32)
+        result[order] = np.concatenate(vectors)
+        return result
+
+    def _encode_now(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        return np.asarray(
+            self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float32,
+        )
 
     def _remember(self, vectors: dict[str, np.ndarray]) -> None:
         with self._recent_lock:

@@ -39,3 +39,36 @@ def test_repeated_and_remembered_texts_each_get_their_own_vector() -> None:
     assert np.array_equal(again[0], first[1]) and np.array_equal(again[3], first[1])
     assert np.array_equal(again[2], first[0])
     assert float(again[1] @ first[0]) < 0.5  # the new text got its own vector, not a neighbour's
+
+
+def test_an_ingest_gets_each_passage_its_own_vector_in_its_own_place() -> None:
+    """A bulk call is embedded longest first in small chunks; the vectors come back in the
+    caller's order (a mix-up would file every passage under another's meaning)."""
+    embedder = Embedder(precision="float32")
+    texts = [f"{word} " * n + "story" for n, word in enumerate(["oil", "lava", "chess"] * 12, 1)]
+
+    together = embedder.embed(texts)
+    alone = np.vstack([Embedder(precision="float32").embed([text]) for text in texts])
+
+    assert np.sum(together * alone, axis=1).min() > 0.999
+
+
+def test_an_ingest_gives_way_while_a_question_is_answered() -> None:
+    import threading
+    import time
+
+    embedder = Embedder(precision="float32")
+    embedder.embed(["warm up"])
+    passages = [f"{text} (part {i})" for i in range(20) for text in TEXTS]
+    finished: list[float] = []
+    ingest = threading.Thread(
+        target=lambda: finished.append((embedder.embed(passages), time.monotonic())[1])
+    )
+    with embedder.answering_question():
+        ingest.start()
+        time.sleep(1.0)
+        assert not finished  # the bulk call waits at its first chunk
+        released = time.monotonic()
+    ingest.join(timeout=60)
+
+    assert finished and finished[0] >= released
