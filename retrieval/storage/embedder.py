@@ -34,8 +34,9 @@ _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't
 # Bulk embedding (an ingest) runs in chunks and, between chunks, gives way to questions being
 # answered: on two cores, an ingest's embedding would otherwise take the CPU a question needs.
 # A question waits at most for one chunk: while questions come (one in the last minute), chunks
-# are small (bench/live.py at 1x, 2 questions/s: 16 texts gave a p95 of 2.5x idle and a max of
-# 944 ms, 4 texts 1.7x and 626 ms, the ingest 15% slower); with none, large ones, at full speed.
+# are small; with none, large ones, at full speed. bench/live.py, 2 questions/s, 200 articles:
+# 16 texts gave a during-ingest p95 of 2.5x idle and a max of 944 ms, 4 texts 1.7x and 626 ms
+# (the ingest 15% slower); on the whole corpus the two were within the runs' noise (2.2-2.9x).
 _BULK_CHUNK = 4
 _QUIET_CHUNK = 32
 _QUESTIONS_RECENT_S = 60.0
