@@ -73,6 +73,15 @@ class Settings(BaseSettings):
             "else float32."
         ),
     )
+    embedding_runtime: Literal["auto", "torch", "onnx"] = Field(
+        IndexConfig.embedding_runtime,  # type: ignore[arg-type]
+        description=(
+            "What runs the embedding model on the CPU: auto uses onnxruntime (a copy exported "
+            "once into DATA_DIR/models and checked against torch; a question embeds ~3x "
+            "faster, the same vectors) and falls back to torch where the model won't export; "
+            "torch; or onnx (an error where it can't run)."
+        ),
+    )
     embedding_batch_size: int = Field(
         IndexConfig.embedding_batch_size,
         ge=1,

@@ -70,6 +70,7 @@ def open_index(settings: Settings, *, as_of: date | None = None) -> NewsIndex:
         embedding_model=settings.embedding_model,
         embedding_batch_size=settings.embedding_batch_size,
         embedding_precision=settings.embedding_precision,
+        embedding_runtime=settings.embedding_runtime,
         device=settings.embedding_device,
         top_k=settings.top_k,
         candidates=settings.search_candidates,

@@ -63,6 +63,9 @@ class IndexConfig:
     embedding_model: str = BUNDLED_MODEL
     embedding_batch_size: int = 16
     embedding_precision: str = "auto"  # auto, float32 or bfloat16 (see Embedder)
+    # auto: onnxruntime on a CPU where the model exports (kept under data_dir/models), else
+    # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
+    embedding_runtime: str = "auto"
     device: str = "cpu"
     top_k: int = 6
     candidates: int = 50
@@ -151,6 +154,8 @@ class NewsIndex:
             device=config.device,
             batch_size=config.embedding_batch_size,
             precision=config.embedding_precision,
+            runtime=config.embedding_runtime,
+            cache_dir=config.data_dir / "models",
         )
         index = cls(
             store,

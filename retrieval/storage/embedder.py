@@ -9,12 +9,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import EmbedderError
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from retrieval.storage.onnx_model import OnnxModel
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +71,27 @@ class Embedder:
         device: str = "cpu",
         batch_size: int = 16,
         precision: str = "auto",
+        runtime: str = "auto",
+        cache_dir: Path | None = None,
     ):
         if precision not in {"auto", "float32", "bfloat16"}:
             raise EmbedderError(
                 f"unknown embedding precision {precision!r}: use auto, float32 or bfloat16"
             )
+        if runtime not in {"auto", "torch", "onnx"}:
+            raise EmbedderError(f"unknown embedding runtime {runtime!r}: use auto, torch or onnx")
+        if runtime == "onnx" and (cache_dir is None or not device.startswith("cpu")):
+            raise EmbedderError("the onnx embedding runtime needs a CPU and a folder for its copy")
         self.model_name = model_name
         self.device = device
         self.batch_size = batch_size
         self.precision = precision
+        self.runtime = runtime
+        self.cache_dir = cache_dir
         self._bfloat16: bool | None = None
         self._model: Any = None
+        self._onnx: OnnxModel | None = None
+        self._onnx_tried = runtime == "torch" or cache_dir is None or not device.startswith("cpu")
         self._lock = threading.Lock()
         # The tokenizer is shared and not thread-safe (each call sets its truncation and padding):
         # a question embedded during an ingest failed with "Unable to create tensor". Only the
@@ -153,8 +166,9 @@ class Embedder:
             known = {t: self._recent[t] for t in texts if t in self._recent}
         todo = [t for t in dict.fromkeys(texts) if t not in known]
         if todo:
-            with self._arithmetic(len(todo)):
-                vectors = self._encode(todo)
+            in_bfloat16 = self._in_bfloat16(len(todo))
+            with self._arithmetic(in_bfloat16):
+                vectors = self._encode(todo, torch_only=in_bfloat16)
             known.update(zip(todo, vectors, strict=True))
             if len(todo) < _BFLOAT16_FROM:
                 self._remember({t: known[t] for t in todo})
@@ -176,14 +190,15 @@ class Embedder:
                 self._questions -= 1
                 self._quiet.notify_all()
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], *, torch_only: bool = False) -> np.ndarray:
         """Encode texts; in chunks that give way to questions when it is a bulk call."""
         import numpy as np
 
+        onnx = None if torch_only else self._onnx_model()
         # An answer's own sentences (8 or so) are not an ingest, however many they are.
         bulk = len(texts) >= _BFLOAT16_FROM and not getattr(self._answering, "depth", 0)
         if not bulk:
-            return self._encode_now(texts)
+            return self._encode_now(texts, onnx)
         # Longest first, as the model sorts one call's texts: small chunks of like lengths pad
         # little, so giving way often costs the ingest little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -195,15 +210,23 @@ class Embedder:
                 self._quiet.wait_for(lambda: self._questions == 0, timeout=_GIVE_WAY_S)
                 asked = time.monotonic() - self._asked_at < _QUESTIONS_RECENT_S
             size = _BULK_CHUNK if asked else _QUIET_CHUNK
-            vectors.append(self._encode_now(ordered[start : start + size]))
+            vectors.append(self._encode_now(ordered[start : start + size], onnx))
             start += size
         result = np.empty((len(texts), vectors[0].shape[1]), dtype=np.float32)
         result[order] = np.concatenate(vectors)
         return result
 
-    def _encode_now(self, texts: list[str]) -> np.ndarray:
+    def _encode_now(self, texts: list[str], onnx: OnnxModel | None) -> np.ndarray:
         import numpy as np
 
+        if onnx is not None:
+            # As sentence-transformers batches: longest first, so each batch pads little.
+            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+            result = np.empty((len(texts), self.dimension), dtype=np.float32)
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                result[batch] = onnx.embed(self.model.preprocess([texts[i] for i in batch]))
+            return result
         return np.asarray(
             self.model.encode(
                 texts,
@@ -214,6 +237,37 @@ class Embedder:
             ),
             dtype=np.float32,
         )
+
+    def _onnx_model(self) -> OnnxModel | None:
+        """Return the model as run by onnxruntime, exporting it on first use; None: torch.
+
+        With runtime "auto", a model that cannot be exported or run stays on torch (one
+        warning); with "onnx", that is an error.
+        """
+        if self._onnx_tried:
+            return self._onnx
+        model = self.model
+        with self._lock:
+            if not self._onnx_tried:
+                try:
+                    import torch
+
+                    from retrieval.storage.onnx_model import load_onnx_model
+
+                    assert self.cache_dir is not None  # runtime "torch" or no folder: tried
+                    self._onnx = load_onnx_model(
+                        model,
+                        self.cache_dir,
+                        name=self.model_name,
+                        threads=torch.get_num_threads(),
+                    )
+                    logger.info("embedding with onnxruntime")
+                except (EmbedderError, ImportError) as exc:
+                    if self.runtime == "onnx":
+                        raise EmbedderError(f"cannot embed with onnxruntime: {exc}") from exc
+                    logger.warning("embedding with torch: %s", exc)
+                self._onnx_tried = True
+        return self._onnx
 
     def _remember(self, vectors: dict[str, np.ndarray]) -> None:
         with self._recent_lock:
@@ -231,9 +285,13 @@ class Embedder:
             logger.info("embedding in %s", "bfloat16" if self._bfloat16 else "float32")
         return self._bfloat16
 
-    def _arithmetic(self, count: int) -> AbstractContextManager[object]:
+    def _in_bfloat16(self, count: int) -> bool:
+        """Tell whether a call of `count` texts runs in bfloat16 (on torch, not onnxruntime)."""
         # A question or two (search) is faster in float32; bfloat16 pays off from ~8 texts.
-        if not self.bfloat16 or (self.precision == "auto" and count < _BFLOAT16_FROM):
+        return self.bfloat16 and not (self.precision == "auto" and count < _BFLOAT16_FROM)
+
+    def _arithmetic(self, in_bfloat16: bool) -> AbstractContextManager[object]:
+        if not in_bfloat16:
             return nullcontext()
         import torch
 

@@ -1,0 +1,185 @@
+"""The embedding model run by onnxruntime: torch's vectors, sooner for the few texts of a question.
+
+On a CPU without bfloat16 units, onnxruntime embeds one question in 3 ms where torch takes 12,
+and an answer's 8 sentences in 40 ms where torch takes 65 (float32 both, same vectors: cosine
+0.9999999; `python bench/embedding.py`). sentence-transformers' own ONNX backend needs
+optimum-onnx, which pins transformers below the version this project runs, so the model is
+exported here with torch's exporter, once, into a cache folder (the index's data directory), and
+every later process loads that file. Each load checks the file against torch on probe texts; a
+file that is unreadable or disagrees is exported again, and a model that cannot be exported
+stays on torch (the caller decides; see `Embedder`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from retrieval.errors import EmbedderError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+logger = logging.getLogger(__name__)
+
+_FORMAT = 1  # the export's own version: a change here makes every process export again
+_PROBES = (
+    "Putin said India was free to buy oil from whoever it chose.",
+    "Oil.",
+    "The minister's remarks, reported by three outlets on Tuesday, came hours after the "
+    "central bank held rates and the currency fell to its lowest level in a decade, while "
+    "analysts warned that the new tariffs would weigh on exports well into next year.",
+)
+_TOLERANCE = 1e-4  # the largest difference allowed between the two runtimes' unit vectors
+
+
+class OnnxModel:
+    """One exported sentence-transformers model, run by onnxruntime on the CPU.
+
+    `embed` takes what the model's own tokenizer produced and returns unit vectors; sessions
+    are thread-safe, so questions and an ingest run side by side.
+    """
+
+    def __init__(self, path: Path, inputs: Sequence[str], threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Like torch's OpenMP threads (see embedder.py), onnxruntime's spin while they wait: on
+        # a busy two-core host, that takes the CPU from the other work.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Texts come in every length: the arena and the memory plans keep the largest batch's
+        # buffers for good. Without them, 400 passages in batches of 1-16 leave the process
+        # 133 MB larger instead of 384, at the same speed.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
+        self.path = path
+        self.inputs = tuple(inputs)
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def embed(self, features: dict[str, Any]) -> np.ndarray:
+        import numpy as np
+
+        feeds = {name: np.asarray(features[name], dtype=np.int64) for name in self.inputs}
+        (vectors,) = self._session.run(None, feeds)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+def load_onnx_model(model: Any, folder: Path, *, name: str, threads: int) -> OnnxModel:
+    """Return `model` (a loaded SentenceTransformer) as an ONNX model kept under `folder`.
+
+    The file is reused when present and in agreement with torch on the probe texts; else it
+    is exported (again). Raises EmbedderError when the model cannot be exported or disagrees.
+    """
+    probe = model.preprocess(["probe"])
+    inputs = tuple(name for name, value in probe.items() if hasattr(value, "dtype"))
+    constants = {name: value for name, value in probe.items() if name not in inputs}
+    path = folder / f"{_slug(name)}-{_fingerprint(model, inputs)}.onnx"
+    if path.exists():
+        try:
+            onnx = OnnxModel(path, inputs, threads)
+            _check(model, onnx)
+            return onnx
+        except Exception as exc:  # a damaged file of ours is exported again
+            logger.warning(
+                "the ONNX copy of the embedding model is unusable (%s); exporting it again", exc
+            )
+    _export(model, inputs, constants, path)
+    try:
+        onnx = OnnxModel(path, inputs, threads)
+        _check(model, onnx)
+    except EmbedderError:
+        path.unlink(missing_ok=True)
+        raise
+    except Exception as exc:
+        path.unlink(missing_ok=True)
+        raise EmbedderError(f"onnxruntime cannot run the exported model: {exc}") from exc
+    logger.info("embedding model exported to ONNX: %s", path)
+    return onnx
+
+
+def _export(model: Any, inputs: tuple[str, ...], constants: dict[str, Any], path: Path) -> None:
+    """Trace the model from token ids to its sentence embedding; `constants` are the
+    tokenizer's other outputs (such as the modality), the same for every text."""
+    import torch
+
+    class Forward(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            features = {**constants, **dict(zip(inputs, tensors, strict=True))}
+            return self.model(features)["sentence_embedding"]
+
+    sample = model.preprocess(list(_PROBES[:2]))
+    axes = {name: {0: "texts", 1: "tokens"} for name in inputs}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".onnx")
+    os.close(handle)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on what it could not see
+            torch.onnx.export(
+                Forward().eval(),
+                tuple(sample[name] for name in inputs),
+                partial,
+                input_names=list(inputs),
+                output_names=["sentence_embedding"],
+                dynamic_axes={**axes, "sentence_embedding": {0: "texts"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        Path(partial).replace(path)  # other processes see a whole file or none
+    except Exception as exc:
+        raise EmbedderError(f"cannot export the embedding model to ONNX: {exc}") from exc
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _check(model: Any, onnx: OnnxModel) -> None:
+    import numpy as np
+
+    expected = np.asarray(
+        model.encode(
+            list(_PROBES),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ),
+        dtype=np.float32,
+    )
+    got = np.vstack([onnx.embed(model.preprocess([text])) for text in _PROBES])
+    worst = float(np.abs(expected - got).max())
+    if not worst <= _TOLERANCE:
+        raise EmbedderError(
+            f"the ONNX copy of the embedding model disagrees with torch by {worst:.2g}"
+        )
+
+
+def _fingerprint(model: Any, inputs: tuple[str, ...]) -> str:
+    """Name what the export depends on: the weights, the modules, the exporter's versions."""
+    import onnxruntime
+    import torch
+
+    digest = hashlib.sha256(f"{_FORMAT} {torch.__version__} {onnxruntime.__version__}".encode())
+    digest.update(repr(inputs).encode())
+    digest.update(repr(model).encode())  # the modules and their settings
+    for key, tensor in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()[:16]
+
+
+def _slug(name: str) -> str:
+    tail = name.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in tail)[:60] or "model"

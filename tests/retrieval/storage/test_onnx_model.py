@@ -1,0 +1,121 @@
+"""The embedding model run by onnxruntime: torch's vectors, one export per data directory, and
+torch again wherever the copy cannot be made or trusted."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.storage import onnx_model
+from retrieval.storage.embedder import Embedder, EmbedderError
+
+pytestmark = pytest.mark.model
+
+TEXTS = [
+    "Putin said India has the right to buy Russian oil, just as the United States buys uranium.",
+    "Lava.",
+    "A volcano on the Reykjanes peninsula erupted on Monday evening. " * 30,  # past 256 tokens
+]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return Embedder(runtime="torch", precision="float32").embed(TEXTS)
+
+
+def copies(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.onnx"))
+
+
+def test_questions_and_passages_get_torchs_vectors_from_one_export(
+    tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Embedder(precision="float32", cache_dir=tmp_path)
+
+    assert np.abs(first.embed(TEXTS) - torch_vectors).max() < 1e-4
+    assert np.abs(first.embed(TEXTS[:1]) - torch_vectors[:1]).max() < 1e-4  # a question alone
+    assert first._onnx is not None, "the vectors came from onnxruntime"
+    (copy,) = copies(tmp_path)
+    written = copy.stat().st_mtime_ns
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("the model was exported again")
+
+    monkeypatch.setattr(onnx_model, "_export", no_export)
+    later = Embedder(precision="float32", cache_dir=tmp_path)  # another process, later
+    assert np.abs(later.embed(TEXTS) - torch_vectors).max() < 1e-4
+    assert later._onnx is not None
+    assert copies(tmp_path) == [copy] and copy.stat().st_mtime_ns == written
+
+
+def test_a_damaged_copy_is_exported_again(
+    tmp_path: Path, torch_vectors: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    Embedder(precision="float32", cache_dir=tmp_path).embed(["warm up"])
+    (copy,) = copies(tmp_path)
+    copy.write_bytes(copy.read_bytes()[:5000])  # a disk that filled up, a copy cut short
+
+    with caplog.at_level(logging.WARNING):
+        vectors = Embedder(precision="float32", cache_dir=tmp_path).embed(TEXTS)
+
+    assert np.abs(vectors - torch_vectors).max() < 1e-4
+    assert "unusable" in caplog.text and "exporting it again" in caplog.text
+    assert copies(tmp_path) == [copy] and copy.stat().st_size > 1_000_000
+
+
+@pytest.mark.parametrize("failure", ["export fails", "copy disagrees"])
+def test_without_a_trustworthy_copy_auto_stays_on_torch_and_onnx_says_why(
+    failure: str,
+    tmp_path: Path,
+    torch_vectors: np.ndarray,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if failure == "export fails":
+
+        def broken(*args: object) -> None:
+            raise EmbedderError("cannot export the embedding model to ONNX: unsupported op")
+
+        monkeypatch.setattr(onnx_model, "_export", broken)
+        reason = "unsupported op"
+    else:
+        monkeypatch.setattr(onnx_model, "_TOLERANCE", -1.0)  # no copy can agree
+        reason = "disagrees with torch"
+
+    with caplog.at_level(logging.WARNING):
+        auto = Embedder(precision="float32", cache_dir=tmp_path)
+        assert np.abs(auto.embed(TEXTS) - torch_vectors).max() < 1e-6
+    assert auto._onnx is None
+    assert "embedding with torch: " in caplog.text and reason in caplog.text
+    assert copies(tmp_path) == []  # nothing untrusted is left for the next process
+
+    strict = Embedder(precision="float32", runtime="onnx", cache_dir=tmp_path)
+    with pytest.raises(EmbedderError, match=f"cannot embed with onnxruntime: .*{reason}"):
+        strict.embed(TEXTS)
+
+
+def test_the_onnx_runtime_needs_a_folder_and_a_known_name() -> None:
+    with pytest.raises(EmbedderError, match="folder"):
+        Embedder(runtime="onnx")
+    with pytest.raises(EmbedderError, match="runtime 'tensorrt'"):
+        Embedder(runtime="tensorrt")
+
+
+def test_questions_and_an_ingest_embed_side_by_side(tmp_path: Path) -> None:
+    embedder = Embedder(precision="float32", cache_dir=tmp_path)
+    embedder.embed(["warm up"])
+    passages = [f"{TEXTS[2]} (part {i})" for i in range(24)]
+    questions = [f"What did Putin say about oil, question {i}?" for i in range(6)]
+    exact = Embedder(runtime="torch", precision="float32")
+    results: dict[str, np.ndarray] = {}
+    ingest = threading.Thread(target=lambda: results.update(ingest=embedder.embed(passages)))
+    ingest.start()
+    answered = np.vstack([embedder.embed([question]) for question in questions])
+    ingest.join(timeout=120)
+
+    assert np.abs(results["ingest"] - exact.embed(passages)).max() < 1e-4
+    assert np.abs(answered - exact.embed(questions)).max() < 1e-4
