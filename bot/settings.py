@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(
         IndexConfig.embedding_batch_size,
         ge=1,
-        description="Texts per model batch (16 measured fastest on 2 CPU cores).",
+        description="Texts per model batch on torch (16 measured fastest on 2 CPU cores); "
+        "onnxruntime takes at most 4 (faster there).",
     )
     chunk_max_tokens: int = Field(
         ChunkLimits.max_tokens,

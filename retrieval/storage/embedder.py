@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import EmbedderError
+from retrieval.storage import onnx_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -223,8 +224,9 @@ class Embedder:
             # As sentence-transformers batches: longest first, so each batch pads little.
             order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
             result = np.empty((len(texts), self.dimension), dtype=np.float32)
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
+            size = min(self.batch_size, onnx_model.BATCH)
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
                 result[batch] = onnx.embed(self.model.preprocess([texts[i] for i in batch]))
             return result
         return np.asarray(
@@ -252,10 +254,8 @@ class Embedder:
                 try:
                     import torch
 
-                    from retrieval.storage.onnx_model import load_onnx_model
-
                     assert self.cache_dir is not None  # runtime "torch" or no folder: tried
-                    self._onnx = load_onnx_model(
+                    self._onnx = onnx_model.load_onnx_model(
                         model,
                         self.cache_dir,
                         name=self.model_name,

@@ -37,6 +37,9 @@ _PROBES = (
     "analysts warned that the new tariffs would weigh on exports well into next year.",
 )
 _TOLERANCE = 1e-4  # the largest difference allowed between the two runtimes' unit vectors
+# onnxruntime is fastest on small batches (2 cores, length-sorted texts): 64 passages took 0.92 s
+# in batches of 1 or 4 and 1.16 s in 16; an answer's 8 sentences 40-42 ms against 52.
+BATCH = 4
 
 
 class OnnxModel:
