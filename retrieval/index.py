@@ -296,7 +296,7 @@ class NewsIndex:
         self, items: Sequence[tuple[ArticleInfo, Sequence[Passage], np.ndarray, str | None]]
     ) -> None:
         """Commit articles to the store, then index them by keywords at once."""
-        seqs = self.store.write_articles(items)
+        seqs = self.store.write_articles(items, give_way=self.embedder.give_way)
         self.lexical.put_many(
             [
                 (info.article_id, info.revision, seq, passages)

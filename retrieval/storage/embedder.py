@@ -191,6 +191,14 @@ class Embedder:
                 self._questions -= 1
                 self._quiet.notify_all()
 
+    def give_way(self) -> bool:
+        """Wait while a question is being answered (at most a few seconds); then tell whether
+        questions came in the last minute. Bulk work calls it between its pieces: an ingest's
+        embedding here, its writes to embedded Chroma (see PassageStore.write_articles)."""
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._questions == 0, timeout=_GIVE_WAY_S)
+            return time.monotonic() - self._asked_at < _QUESTIONS_RECENT_S
+
     def _encode(self, texts: list[str], *, torch_only: bool = False) -> np.ndarray:
         """Encode texts; in chunks that give way to questions when it is a bulk call."""
         import numpy as np
@@ -207,10 +215,7 @@ class Embedder:
         vectors = []
         start = 0
         while start < len(ordered):
-            with self._quiet:
-                self._quiet.wait_for(lambda: self._questions == 0, timeout=_GIVE_WAY_S)
-                asked = time.monotonic() - self._asked_at < _QUESTIONS_RECENT_S
-            size = _BULK_CHUNK if asked else _QUIET_CHUNK
+            size = _BULK_CHUNK if self.give_way() else _QUIET_CHUNK
             vectors.append(self._encode_now(ordered[start : start + size], onnx))
             start += size
         result = np.empty((len(texts), vectors[0].shape[1]), dtype=np.float32)
