@@ -82,6 +82,11 @@ class Settings(BaseSettings):
             "torch; or onnx (an error where it can't run)."
         ),
     )
+    model_cache_dir: Path | None = Field(
+        None,
+        description="Where the onnxruntime copy of the embedding model is kept (default: "
+        "DATA_DIR/models); one folder can serve several data dirs.",
+    )
     embedding_batch_size: int = Field(
         IndexConfig.embedding_batch_size,
         ge=1,

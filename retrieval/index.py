@@ -66,6 +66,7 @@ class IndexConfig:
     # auto: onnxruntime on a CPU where the model exports (kept under data_dir/models), else
     # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
     embedding_runtime: str = "auto"
+    model_cache_dir: Path | None = None  # where that copy is kept; None: data_dir / "models"
     device: str = "cpu"
     top_k: int = 6
     candidates: int = 50
@@ -155,7 +156,7 @@ class NewsIndex:
             batch_size=config.embedding_batch_size,
             precision=config.embedding_precision,
             runtime=config.embedding_runtime,
-            cache_dir=config.data_dir / "models",
+            cache_dir=config.model_cache_dir or config.data_dir / "models",
         )
         index = cls(
             store,

@@ -31,14 +31,21 @@ CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
 QUERIES = SHARED / "data" / "multihop-rag" / "queries-dev.json"
 
 
+@pytest.fixture(scope="session")
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the onnxruntime copy of the model: exported once per run, not per test."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Path) -> None:
     """Point all state at tmp_path and ignore the developer's own NEWSBOT_* settings and .env."""
     for key in list(os.environ):
         if key.startswith("NEWSBOT_") and not key.startswith("NEWSBOT_TEST_"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSBOT_MODEL_CACHE_DIR", str(_model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

@@ -126,9 +126,14 @@ def _export(model: Any, inputs: tuple[str, ...], constants: dict[str, Any], path
 
     sample = model.preprocess(list(_PROBES[:2]))
     axes = {name: {0: "texts", 1: "tokens"} for name in inputs}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".onnx")
-    os.close(handle)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".onnx")
+        os.close(handle)
+    except OSError as exc:
+        raise EmbedderError(
+            f"cannot write the ONNX copy of the model in {path.parent}: {exc}"
+        ) from exc
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on what it could not see

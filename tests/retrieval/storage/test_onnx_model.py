@@ -67,7 +67,7 @@ def test_a_damaged_copy_is_exported_again(
     assert copies(tmp_path) == [copy] and copy.stat().st_size > 1_000_000
 
 
-@pytest.mark.parametrize("failure", ["export fails", "copy disagrees"])
+@pytest.mark.parametrize("failure", ["export fails", "copy disagrees", "folder unwritable"])
 def test_without_a_trustworthy_copy_auto_stays_on_torch_and_onnx_says_why(
     failure: str,
     tmp_path: Path,
@@ -82,9 +82,13 @@ def test_without_a_trustworthy_copy_auto_stays_on_torch_and_onnx_says_why(
 
         monkeypatch.setattr(onnx_model, "_export", broken)
         reason = "unsupported op"
-    else:
+    elif failure == "copy disagrees":
         monkeypatch.setattr(onnx_model, "_TOLERANCE", -1.0)  # no copy can agree
         reason = "disagrees with torch"
+    else:
+        (tmp_path / "models").write_text("a file where the folder should be")
+        tmp_path = tmp_path / "models"
+        reason = "cannot write the ONNX copy"
 
     with caplog.at_level(logging.WARNING):
         auto = Embedder(precision="float32", cache_dir=tmp_path)
