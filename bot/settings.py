@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         IndexConfig.embedding_runtime,  # type: ignore[arg-type]
         description=(
             "What runs the embedding model on the CPU: auto uses onnxruntime (a copy exported "
-            "once into DATA_DIR/models and checked against torch; a question embeds ~3x "
+            "once into MODEL_CACHE_DIR and checked against torch; a question embeds ~3x "
             "faster, the same vectors) and falls back to torch where the model won't export; "
             "torch; or onnx (an error where it can't run)."
         ),

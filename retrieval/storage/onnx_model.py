@@ -1,10 +1,11 @@
 """The embedding model run by onnxruntime: torch's vectors, sooner for the few texts of a question.
 
-On a CPU without bfloat16 units, onnxruntime embeds one question in 3 ms where torch takes 12,
-and an answer's 8 sentences in 40 ms where torch takes 65 (float32 both, same vectors: cosine
-0.9999999; `python bench/embedding.py`). sentence-transformers' own ONNX backend needs
+In float32 on both, on 2 AMD EPYC cores, onnxruntime embeds one question in 3-7 ms where torch
+takes 12-16, and an answer's 8 sentences in 40 ms where torch takes 65, with the same vectors
+(largest difference 1.4e-7); README, "Questions on onnxruntime, measured", has the benchmark
+runs. sentence-transformers' own ONNX backend needs
 optimum-onnx, which pins transformers below the version this project runs, so the model is
-exported here with torch's exporter, once, into a cache folder (the index's data directory), and
+exported here with torch's exporter, once, into a cache folder (DATA_DIR/models by default), and
 every later process loads that file. Each load checks the file against torch on probe texts; a
 file that is unreadable or disagrees is exported again, and a model that cannot be exported
 stays on torch (the caller decides; see `Embedder`).
@@ -63,7 +64,6 @@ class OnnxModel:
         # 133 MB larger instead of 384, at the same speed.
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
-        self.path = path
         self.inputs = tuple(inputs)
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 

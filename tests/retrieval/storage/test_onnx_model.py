@@ -121,5 +121,6 @@ def test_questions_and_an_ingest_embed_side_by_side(tmp_path: Path) -> None:
     answered = np.vstack([embedder.embed([question]) for question in questions])
     ingest.join(timeout=120)
 
+    assert embedder._onnx is not None, "both ran on onnxruntime"
     assert np.abs(results["ingest"] - exact.embed(passages)).max() < 1e-4
     assert np.abs(answered - exact.embed(questions)).max() < 1e-4
