@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import EmbedderError
 from retrieval.storage import onnx_model
+from retrieval.storage.questions_first import QuestionsFirst
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,8 +43,6 @@ _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't
 # (the ingest 15% slower); on the whole corpus the two were within the runs' noise (2.2-2.9x).
 _BULK_CHUNK = 4
 _QUIET_CHUNK = 32
-_QUESTIONS_RECENT_S = 60.0
-_GIVE_WAY_S = 5.0  # the longest an ingest waits for questions before it goes on anyway
 
 
 def resolve_model(name: str) -> str:
@@ -98,10 +96,7 @@ class Embedder:
         # a question embedded during an ingest failed with "Unable to create tensor". Only the
         # tokenizing is serialised; the model's arithmetic still runs in parallel.
         self._tokenizing = threading.Lock()
-        self._questions = 0  # questions being answered now (see answering_question)
-        self._asked_at = float("-inf")  # time.monotonic() of the latest question
-        self._answering = threading.local()
-        self._quiet = threading.Condition()
+        self.questions = QuestionsFirst()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -175,29 +170,15 @@ class Embedder:
                 self._remember({t: known[t] for t in todo})
         return np.stack([known[t] for t in texts])
 
-    @contextmanager
-    def answering_question(self) -> Iterator[None]:
+    def answering_question(self) -> AbstractContextManager[None]:
         """Mark a question as being answered: bulk embedding gives way until it is done."""
-        depth = getattr(self._answering, "depth", 0)
-        self._answering.depth = depth + 1  # this thread's own embedding never waits for itself
-        with self._quiet:
-            self._questions += 1
-            self._asked_at = time.monotonic()
-        try:
-            yield
-        finally:
-            self._answering.depth = depth
-            with self._quiet:
-                self._questions -= 1
-                self._quiet.notify_all()
+        return self.questions.answering()
 
     def give_way(self) -> bool:
         """Wait while a question is being answered (at most a few seconds); then tell whether
         questions came in the last minute. Bulk work calls it between its pieces: an ingest's
         embedding here, its writes to embedded Chroma (see PassageStore.write_articles)."""
-        with self._quiet:
-            self._quiet.wait_for(lambda: self._questions == 0, timeout=_GIVE_WAY_S)
-            return time.monotonic() - self._asked_at < _QUESTIONS_RECENT_S
+        return self.questions.give_way()
 
     def _encode(self, texts: list[str], *, torch_only: bool = False) -> np.ndarray:
         """Encode texts; in chunks that give way to questions when it is a bulk call."""
@@ -205,7 +186,7 @@ class Embedder:
 
         onnx = None if torch_only else self._onnx_model()
         # An answer's own sentences (8 or so) are not an ingest, however many they are.
-        bulk = len(texts) >= _BFLOAT16_FROM and not getattr(self._answering, "depth", 0)
+        bulk = len(texts) >= _BFLOAT16_FROM and not self.questions.depth()
         if not bulk:
             return self._encode_now(texts, onnx)
         # Longest first, as the model sorts one call's texts: small chunks of like lengths pad
