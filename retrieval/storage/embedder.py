@@ -273,8 +273,15 @@ class Embedder:
 
     def _in_bfloat16(self, count: int) -> bool:
         """Tell whether a call of `count` texts runs in bfloat16 (on torch, not onnxruntime)."""
-        # A question or two (search) is faster in float32; bfloat16 pays off from ~8 texts.
-        return self.bfloat16 and not (self.precision == "auto" and count < _BFLOAT16_FROM)
+        if self.precision != "auto":
+            return self.bfloat16
+        # A question or two (search) is faster in float32; bfloat16 pays off from ~8 texts, in
+        # bulk. A question's own calls (its answer's sentences too) stay on onnxruntime where
+        # it runs: one run lets go of Python's lock once, torch once per operation, and each
+        # time the question may wait for an ingest's thread (see questions_first.py).
+        if count < _BFLOAT16_FROM or (self.questions.depth() and self._onnx_model() is not None):
+            return False
+        return self.bfloat16
 
     def _arithmetic(self, in_bfloat16: bool) -> AbstractContextManager[object]:
         if not in_bfloat16:

@@ -124,3 +124,31 @@ def test_questions_and_an_ingest_embed_side_by_side(tmp_path: Path) -> None:
     assert embedder._onnx is not None, "both ran on onnxruntime"
     assert np.abs(results["ingest"] - exact.embed(passages)).max() < 1e-4
     assert np.abs(answered - exact.embed(questions)).max() < 1e-4
+
+
+def test_an_answers_sentences_stay_on_onnxruntime_where_bulk_work_uses_bfloat16(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the CPU multiplies bfloat16 natively, an ingest's calls run on torch in bfloat16;
+    # a question's calls, however many sentences, stay on onnxruntime (one native call a
+    # batch, so a thread busy in Python beside it delays it less).
+    embedder = Embedder(precision="auto", cache_dir=tmp_path)
+    embedder._bfloat16 = True  # as on such a CPU, whatever this one does
+    embedder.embed(["warm up"])  # the copy is made and checked against torch
+    on_torch: list[int] = []
+    encode = embedder.model.encode
+
+    def counted(texts: list[str], **kwargs: object) -> np.ndarray:
+        on_torch.append(len(texts))
+        return encode(texts, **kwargs)
+
+    monkeypatch.setattr(embedder.model, "encode", counted)
+    sentences = [f"{TEXTS[0]} Sentence {i}." for i in range(12)]
+    with embedder.answering_question():
+        answered = embedder.embed(sentences)
+    assert on_torch == [] and embedder._onnx is not None
+    exact = Embedder(runtime="torch", precision="float32").embed(sentences)
+    assert np.abs(answered - exact).max() < 1e-4
+
+    embedder.embed([f"{s} (an ingest)" for s in sentences])
+    assert sum(on_torch) == len(sentences)  # bulk work: torch, in bfloat16
