@@ -7,6 +7,8 @@ import pytest
 
 from retrieval.storage.embedder import Embedder, EmbedderError
 
+pytestmark = pytest.mark.model
+
 TEXTS = [
     "Putin said India has the right to buy Russian oil, just as the United States buys uranium.",
     "A volcano on the Reykjanes peninsula erupted on Monday evening.",
