@@ -32,6 +32,8 @@ def test_the_speed_benchmark_measures_1x_and_2x(tmp_path: Path) -> None:
 
     done = run(
         "speed.py",
+        "--index",
+        str(tmp_path / "index"),
         "--articles",
         "8",
         "--scales",
@@ -50,6 +52,14 @@ def test_the_speed_benchmark_measures_1x_and_2x(tmp_path: Path) -> None:
     assert two["articles"] == 2 * one["articles"]
     assert one["search"]["n"] == 3 and two["ask"]["p95"] > 0
     assert one["keyword_ms_per_article"] > 0 and two["keyword_ms_single"] > 0
+
+    # questions beside a thread busy in Python, on the index speed.py kept
+    busy = run("busy_thread.py", "--index", str(tmp_path / "index"), "--questions", "3")
+    assert busy.returncode == 0, busy.stderr[-2000:]
+    ways = json.loads(busy.stdout)
+    assert ways["alone"]["p95"] > 0
+    assert ways["beside_busy_thread"]["p95_to_alone"] > 0
+    assert ways["beside_busy_thread_default_interval"]["max"] > 0
 
 
 def test_the_live_benchmark_reports_what_the_issue_asks_for(tmp_path: Path) -> None:
