@@ -30,6 +30,7 @@ from retrieval.search import HybridSearch
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex, remove_bm25s_leftovers
 from retrieval.storage.lock import DataDirLock
+from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
@@ -70,6 +71,7 @@ class IndexConfig:
     device: str = "cpu"
     top_k: int = 6
     candidates: int = 50
+    shard_passages: int = SHARD_PASSAGES  # passages per vector collection (storage/shards.py)
     extractive: ExtractiveConfig = field(default_factory=ExtractiveConfig)
     chat: ChatModelConfig | None = None  # None: the extractive answerer answers
     # Read "last week" and "October 5" in questions as if today were this day (evaluation on a
@@ -140,7 +142,10 @@ class NewsIndex:
         try:
             client = open_client(config.chroma)
             store = PassageStore(
-                client, prefix=config.collection, embedding_model=config.embedding_model
+                client,
+                prefix=config.collection,
+                embedding_model=config.embedding_model,
+                shard_passages=config.shard_passages,
             )
         except BaseException:
             if lock is not None:

@@ -20,6 +20,7 @@ from retrieval.answer.chain import ChatModelConfig
 from retrieval.index import NewsIndex
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
 from tests.fake_openai import FakeOpenAI
 
@@ -172,9 +173,13 @@ def make_index(
         data_dir: Path | None = None,
         chat: ChatModelConfig | None = None,
         as_of: date | None = None,
+        shard_passages: int = SHARD_PASSAGES,
     ) -> NewsIndex:
         store = PassageStore(
-            open_client(location), prefix=prefix, embedding_model=embedder.model_name
+            open_client(location),
+            prefix=prefix,
+            embedding_model=embedder.model_name,
+            shard_passages=shard_passages,
         )
         lexical = LexicalIndex((data_dir or tmp_path / "data") / "lexical" / prefix)
         index = NewsIndex(store, lexical, embedder, chat=chat, copies=Syndication(), as_of=as_of)

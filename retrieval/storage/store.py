@@ -38,6 +38,7 @@ from retrieval.errors import StoreError
 from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters
 from retrieval.storage.catalogue import Catalogue
 from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+from retrieval.storage.shards import SHARD_PASSAGES, Shards
 
 if TYPE_CHECKING:
     import numpy as np
@@ -174,13 +175,18 @@ def _passage_metadata(p: Passage, revision: str) -> dict[str, Any]:
 
 
 def _record(
-    info: ArticleInfo, passages: int, minhash: str | None, previous: dict[str, Any] | None
+    info: ArticleInfo,
+    passages: int,
+    minhash: str | None,
+    previous: dict[str, Any] | None,
+    shard: int,
 ) -> dict[str, Any]:
     """Return the catalogue record that commits an article (see the module docstring)."""
     record: dict[str, Any] = {
         "title": info.title,
         "revision": info.revision,
         "passages": passages,
+        "shard": shard,  # the passage collection they are in (see storage/shards.py)
         "published_ts": date_number(info.published_at),
         "ingested_at": info.ingested_at or utc_now(),
         "clean": False,
@@ -241,15 +247,23 @@ def _info_from_record(aid: str, meta: dict[str, Any]) -> ArticleInfo:
 class PassageStore:
     """Passages and articles in two Chroma collections that share a name prefix."""
 
-    def __init__(self, client: Any, *, prefix: str, embedding_model: str):
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str,
+        embedding_model: str,
+        shard_passages: int = SHARD_PASSAGES,
+    ):
         self.client = client
         self.embedding_model = embedding_model
         try:
             # Collections carry no embedding function: Chroma's default would download a model.
-            self.passages = client.get_or_create_collection(
-                f"{prefix}_passages",
-                embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedding_model": embedding_model},
+            self.passages = Shards(
+                client,
+                prefix,
+                {"hnsw:space": "cosine", "embedding_model": embedding_model},
+                shard_passages,
             )
             self.articles = client.get_or_create_collection(
                 f"{prefix}_articles", embedding_function=None
@@ -259,7 +273,7 @@ class PassageStore:
             )
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma collections '{prefix}_*': {exc}") from exc
-        built_with = (self.passages.metadata or {}).get("embedding_model")
+        built_with = (self.passages.collections[0].metadata or {}).get("embedding_model")
         if built_with and built_with != embedding_model:
             raise StoreError(
                 f"this index was built with the embedding model {built_with!r}, but "
@@ -279,6 +293,9 @@ class PassageStore:
             Change(aid, int(meta["seq"]), dict(meta)) for aid, meta in _paged(self.articles, where)
         ]
         found += [Change(aid, int(meta["seq"]), None) for aid, meta in _paged(self.changes, where)]
+        shards = [int(c.record.get("shard", 0)) for c in found if c.record is not None]
+        if shards and not self.passages.knows(max(shards)):
+            self.passages.open_new()  # another process started a passage collection
         return sorted(found, key=lambda change: change.seq)
 
     def feed_since(self) -> int | None:
@@ -422,6 +439,7 @@ class PassageStore:
             documents += [p.text for p in passages]
             metadatas += [_passage_metadata(p, info.revision) for p in passages]
             vectors += list(embeddings)
+        shard, collection = self.passages.writable(len(ids))
         start = 0
         while start < len(ids):
             # `give_way` (questions came lately): small pieces, each after the question in
@@ -429,7 +447,7 @@ class PassageStore:
             # Python waits meanwhile: 50 articles (1x) froze other threads 16 times, up to 191 ms.
             polite = give_way is not None and give_way()
             end = start + (_POLITE_WRITE if polite else self.batch_size)
-            self.passages.upsert(
+            collection.upsert(
                 ids=ids[start:end],
                 embeddings=vectors[start:end],
                 documents=documents[start:end],
@@ -440,7 +458,7 @@ class PassageStore:
         got = self.articles.get(ids=article_ids, include=["metadatas"])
         previous = {aid: dict(m) for aid, m in zip(got["ids"], got["metadatas"], strict=True)}
         records = [
-            _record(info, len(passages), minhash, previous.get(info.article_id))
+            _record(info, len(passages), minhash, previous.get(info.article_id), shard)
             for info, passages, _, minhash in items
         ]
         for start in range(0, len(records), self.batch_size):
@@ -511,23 +529,13 @@ class PassageStore:
         if k <= 0:
             return []
         revisions = self.committed_revisions()
-        got = self.passages.query(  # Chroma 1.x returns fewer when it holds fewer
-            query_embeddings=[list(map(float, embedding))],
-            n_results=k,
-            where=_where(filters),
-            include=["documents", "metadatas", "distances"],
-        )
-        hits = []
-        for pid, doc, meta, dist in zip(
-            got["ids"][0],
-            got["documents"][0],
-            got["metadatas"][0],
-            got["distances"][0],
-            strict=True,
-        ):
-            if self._visible(dict(meta), revisions):
-                hits.append((passage_from_record(pid, doc, dict(meta)), 1.0 - float(dist)))
-        return hits
+        # Chroma 1.x returns fewer when it holds fewer
+        got = self.passages.query(list(map(float, embedding)), k, _where(filters))
+        return [
+            (passage_from_record(pid, doc, meta), 1.0 - dist)
+            for pid, doc, meta, dist in got
+            if self._visible(meta, revisions)
+        ]
 
     def nearest_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
         """Return up to k passage ids nearest to the embedding, with cosine similarity.
@@ -537,13 +545,8 @@ class PassageStore:
         """
         if k <= 0:
             return []
-        got = self.passages.query(
-            query_embeddings=[list(map(float, embedding))], n_results=k, include=["distances"]
-        )
-        return [
-            (pid, 1.0 - float(dist))
-            for pid, dist in zip(got["ids"][0], got["distances"][0], strict=True)
-        ]
+        got = self.passages.nearest(list(map(float, embedding)), k)
+        return [(pid, 1.0 - dist) for pid, dist, _ in got]
 
     def get_passages(
         self, ids: Sequence[str], *, with_embeddings: bool = False

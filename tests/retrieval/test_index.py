@@ -58,7 +58,7 @@ def test_a_changed_article_replaces_all_its_old_passages(
 
     assert report.updated == 1
     assert _texts(index) == ["Correction: the eruption was small and brief."]
-    assert index.store.passages.count() == 1  # no stale passage left, visible or not
+    assert index.store.count_passages() == 1  # no stale passage left, visible or not
     hits = index.search("lava fountains eruption")
     assert [h.passage.text for h in hits] == ["Correction: the eruption was small and brief."]
 
@@ -147,7 +147,7 @@ def test_an_interrupted_update_leaves_the_old_article_whole(
     assert _texts(index) == ["Correction: the eruption was small.", "Second part."] or _texts(
         index
     ) == ["Correction: the eruption was small.\n\nSecond part."]
-    assert index.store.passages.count() == len(_texts(index))
+    assert index.store.count_passages() == len(_texts(index))
 
 
 def test_a_syndicated_copy_is_recorded_as_another_publication_not_indexed_twice(

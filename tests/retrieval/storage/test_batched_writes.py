@@ -39,9 +39,8 @@ def test_forty_one_paragraph_articles_take_a_handful_of_chroma_calls(
     put(index, article("First notice", ["The council met for the first time this year."]))
     store = index.store  # from here on, every Chroma call is counted
     calls: list[str] = []
-    store.passages, store.articles, store.changes = (
-        Counting(c, calls) for c in (store.passages, store.articles, store.changes)
-    )
+    store.passages.collections = [Counting(c, calls) for c in store.passages.collections]
+    store.articles, store.changes = (Counting(c, calls) for c in (store.articles, store.changes))
     items = [
         article(
             f"Council notice {i}",

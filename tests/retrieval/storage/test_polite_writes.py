@@ -35,8 +35,8 @@ class Recording:
 def open_index(folder: Path) -> tuple[NewsIndex, Recording]:
     client = open_client(ChromaLocation(path=folder / "chroma"))
     store = PassageStore(client, prefix="p", embedding_model="m")
-    recording = Recording(store.passages)
-    store.passages = recording
+    recording = Recording(store.passages.collections[0])
+    store.passages.collections[0] = recording
     index = NewsIndex(store, LexicalIndex(folder / "keywords"), Embedder())  # model not loaded
     return index, recording
 
