@@ -10,8 +10,11 @@ Two things slow a question that runs beside an ingest, on a machine with few cor
   of such calls: beside a thread busy in Python, one ask took 600 ms (p50) instead of 80. So
   while a question is being answered, Python switches threads every `SWITCH_INTERVAL_S`
   (`sys.setswitchinterval`, process-wide; the previous value comes back when the last question
-  is done): the same ask then took 140 ms. bench/live.py at 1x, 2 questions a second while 50
-  articles were ingested: during-ingest p95 359 → 212 ms (idle 171-197 ms), the ingest 5% slower.
+  is done): the same ask then took 140 ms (`bench/busy_thread.py` re-measures it; figures in
+  the README, "Questions beside an ingest, measured"). Together with a question's own
+  embedding calls kept on onnxruntime (storage/embedder.py), bench/live.py at 1x (2 questions
+  a second while 50 articles were ingested) went from a during-ingest p95 of 359 to 212 ms
+  (idle 171-197 ms), the ingest 5% slower.
 """
 
 from __future__ import annotations

@@ -94,3 +94,29 @@ def test_the_live_benchmark_reports_what_the_issue_asks_for(tmp_path: Path) -> N
     assert two["scale"] > one["scale"]
     assert one["ingested"]["added"] == two["ingested"]["added"] == 3
     assert two["scale"] == figures["scale"] and one["cold_ask_ok"] is True
+
+
+def test_the_write_pause_benchmark_compares_one_collection_with_shards() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "write_pause.py"),
+            "--passages",
+            "300",
+            "--writes",
+            "96",
+            "--shard-passages",
+            "100",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    assert figures["one_collection"]["collections"] == 1
+    assert figures["shards"]["collections"] == 4  # 300 + 96 passages, 100 a collection
+    assert figures["shards"]["write_ms"]["n"] == 3 and figures["shards"]["query_ms"]["max"] > 0
