@@ -159,7 +159,8 @@ def live_phase(
     ingest of the `live` articles; their latencies and each article's commit-to-search time."""
     from ingest.pipeline import ingest_articles
 
-    index.ask(questions[0])  # warm up
+    index.warm_up()  # as `newsbot run` does before the bot connects
+    index.ask(questions[0])
     log(f"  idle: {args.rate:g} questions/s for {args.seconds:g} s")
     with QuestionStream(index, questions, args.rate) as stream:
         time.sleep(args.seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -178,3 +179,20 @@ def test_a_syndicated_copy_is_recorded_as_another_publication_not_indexed_twice(
     assert [(p.outlet, p.url) for p in also] == [("Paper B", "https://b.example/9")]
     answer = index.ask("What did the governor say about inflation and interest rates?")
     assert answer.citations[0].also_published == also
+
+
+def test_after_warm_up_a_full_garbage_collection_has_little_to_walk(
+    make_index: IndexFactory, tmp_path: Path
+) -> None:
+    """A full collection stops every thread (a question in flight too) for as long as it walks
+    the tracked objects; what a warmed-up process holds is frozen out of its way."""
+    index = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    put(index, VOLCANO)
+    tracked = len(gc.get_objects())
+    try:
+        index.warm_up()
+
+        assert len(gc.get_objects()) < tracked / 10
+        assert index.ask("What did the geophysicist say about the eruption?").citations
+    finally:
+        gc.unfreeze()
