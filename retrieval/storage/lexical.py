@@ -332,13 +332,21 @@ class LexicalIndex:
         return int(self._read_state().get("watermark", 0))
 
     def _set_watermark(self, seq: int) -> None:
-        """Save the latest change applied: only ever after the commit that applied it."""
-        from filelock import FileLock
+        """Save the latest change applied: only ever after the commit that applied it.
 
-        with FileLock(str(self.path / "writer.lock")):
-            state = self._read_state()
-            if seq > int(state.get("watermark", 0)):
-                _write_state(self.path, {**state, "watermark": seq})
+        Never waits: a search calls this, and a writer holds the lock through its commit and
+        the merges it waits for (2 s at 100x, and every question waited). When the lock is
+        busy the stamp is saved at a later look; until then a restart re-reads a little more.
+        """
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(self.path / "writer.lock"), timeout=0):
+                state = self._read_state()
+                if seq > int(state.get("watermark", 0)):
+                    _write_state(self.path, {**state, "watermark": seq})
+        except Timeout:
+            logger.debug("keyword index busy: its feed position is saved at a later look")
 
     def _read_state(self) -> dict[str, Any]:
         return dict(json.loads((self.path / _STATE).read_text(encoding="utf-8")))

@@ -89,6 +89,30 @@ def test_a_search_during_a_long_ingest_is_answered_from_what_is_committed(
     assert len(index.store.committed_revisions()) == 91
 
 
+def test_a_search_while_a_writer_holds_the_keyword_lock_does_not_wait_for_it(
+    make_index: IndexFactory, tmp_path: Path
+) -> None:
+    """A writer holds the keyword index's file lock through its commit and the merges it
+    waits for (2 s at 100x); a question that reads the change feed must not wait for it."""
+    from filelock import FileLock
+
+    index = make_index(ChromaLocation(path=tmp_path / "chroma"))
+    index.search("warm up")  # the keyword index is open
+    put(index, VOLCANO)  # a commit the next search reads from the feed
+    answered = threading.Event()
+
+    with FileLock(str(index.lexical.path / "writer.lock")):  # a commit merging
+        asker = threading.Thread(
+            target=lambda: answered.set() if index.search("lava fountains") else None
+        )
+        asker.start()
+        asker.join(timeout=60)
+        assert answered.is_set()  # while the lock is still held
+
+    asker.join()
+    assert index.search("lava fountains")[0].passage.article_id == VOLCANO.article_id
+
+
 def test_two_writers_never_duplicate_or_lose_an_article(
     make_index: IndexFactory, location: ChromaLocation
 ) -> None:
