@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import threading
 import time
@@ -67,14 +66,15 @@ def busy_python() -> Iterator[None]:
         thread.join()
 
 
-def timed(index: Any, questions: list[str]) -> dict[str, float]:
+def timed(index: Any, questions: list[str]) -> dict[str, Any]:
+    from live import percentiles
+
     ms = []
     for question in questions:
         started = time.perf_counter()
         index.ask(question)
         ms.append((time.perf_counter() - started) * 1000)
-    ms.sort()
-    return {"p50": statistics.median(ms), "p95": ms[round(0.95 * (len(ms) - 1))], "max": ms[-1]}
+    return percentiles(ms)
 
 
 def main(argv: list[str] | None = None) -> int:

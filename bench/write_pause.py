@@ -5,7 +5,7 @@ Python's lock meanwhile (retrieval/storage/shards.py). This writes `--passages` 
 vectors (384 dimensions, no model) into one collection, then into collections of
 `--shard-passages`, and in each layout writes `--writes` more in pieces of 32 (as an ingest does
 while questions come) while another thread runs a nearest-neighbour query every 50 ms. It prints
-JSON: for each layout the write and query p50 / max in ms, and the collections used.
+JSON: for each layout the write and query n / p50 / p95 / max in ms, and the collections used.
 
     python bench/write_pause.py --passages 300000 --shard-passages 100000 --writes 3000
 """
@@ -37,11 +37,6 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def _summary(times: list[float]) -> dict[str, float]:
-    ms = sorted(1000 * t for t in times)
-    return {"n": len(ms), "p50": ms[len(ms) // 2], "max": ms[-1]}
-
-
 def _write(shards: Shards, rng: np.random.Generator, start: int, n: int, piece: int) -> list[float]:
     times = []
     for at in range(start, start + n, piece):
@@ -55,6 +50,8 @@ def _write(shards: Shards, rng: np.random.Generator, start: int, n: int, piece: 
 
 
 def measure(folder: Path, passages: int, capacity: int, writes: int) -> dict[str, Any]:
+    from live import percentiles
+
     client = open_client(ChromaLocation(path=folder))
     shards = Shards(client, "pause", {"hnsw:space": "cosine"}, capacity)
     rng = np.random.default_rng(0)
@@ -83,8 +80,8 @@ def measure(folder: Path, passages: int, capacity: int, writes: int) -> dict[str
     return {
         "collections": len(shards.collections),
         "build_s": built,
-        "write_ms": _summary(written),
-        "query_ms": _summary(queries),
+        "write_ms": percentiles([1000 * t for t in written]),
+        "query_ms": percentiles([1000 * t for t in queries]),
     }
 
 

@@ -1,10 +1,10 @@
 """The passages' vector collections: written one at a time, read all together.
 
 Chroma persists a collection's whole HNSW index every 1,000 passages written to it
-(`hnsw:sync_threshold`), and embedded Chroma holds Python's lock meanwhile: at a million passages
-in one collection, one write in a thousand took 1.5-1.8 s and every question in flight waited for
-it (measured: 180-210 ms at 100 k passages, 320-420 ms at 300 k). A raised threshold is no way
-out: each write then re-reads every change not yet persisted (550 ms a write at 100 k).
+(`hnsw:sync_threshold`), and embedded Chroma holds Python's lock meanwhile, so every question in
+flight waits: 180-210 ms at 100 k passages in one collection, 320-420 ms at 300 k (random
+vectors; bench/write_pause.py), growing with the collection. A raised threshold is no way out:
+each write then re-reads every change not yet persisted (550 ms a write at 100 k).
 
 So passages go to the newest of several collections, each holding up to `capacity` passages
 (`SHARD_PASSAGES`): a write, and its pause, costs what the newest collection holds, not what the
@@ -16,7 +16,6 @@ process that reads another's commit opens the collections it did not know (`open
 
 from __future__ import annotations
 
-import heapq
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -129,7 +128,7 @@ class Shards:
         nearest: dict[str, tuple[str, float, int]] = {}
         for hit in sorted(found, key=lambda hit: hit[1]):
             nearest.setdefault(hit[0], hit)  # a passage written again after a crash: once
-        return heapq.nsmallest(n, nearest.values(), key=lambda hit: hit[1])
+        return list(nearest.values())[:n]
 
     def query(
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
