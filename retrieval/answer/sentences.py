@@ -32,7 +32,38 @@ def _segmenter() -> Any:
 def split_sentences(text: str) -> list[str]:
     """Return the sentences of a paragraph, verbatim, without surrounding whitespace."""
     segmenter = _segmenter()
-    return [s.strip() for piece in _pieces(text) for s in segmenter.segment(piece) if s.strip()]
+    found = (s.strip() for piece in _pieces(text) for s in _segment(segmenter, piece))
+    return [s for s in found if s]
+
+
+def _segment(segmenter: Any, text: str) -> list[str]:
+    """Return what `segmenter.segment(text)` returns, without its regular expressions.
+
+    pysbd finds each sentence back in the text with a regular expression made of the sentence
+    itself: one new pattern per sentence, each compiled, and each pushing pysbd's own rules out
+    of `re`'s cache of 512 (200 articles: 19,000 patterns), so that they are compiled again
+    too. Here each sentence is found with `str.find`, matched as pysbd matches it (the first
+    occurrence, with the whitespace after it, that ends past the previous sentence): the same
+    sentences (checked on the MultiHop-RAG corpus), in a third less time.
+    """
+    if not text:
+        return []
+    sentences = []
+    prior_end = 0
+    for sentence in segmenter.processor(text).process():
+        if not sentence:
+            continue
+        start = text.find(sentence)
+        while start >= 0:
+            end = start + len(sentence)
+            while end < len(text) and text[end].isspace():
+                end += 1
+            if end > prior_end:
+                sentences.append(text[start:end])
+                prior_end = end
+                break
+            start = text.find(sentence, end)
+    return sentences
 
 
 def _pieces(text: str) -> list[str]:
