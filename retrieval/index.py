@@ -303,13 +303,14 @@ class NewsIndex:
         self, items: Sequence[tuple[ArticleInfo, Sequence[Passage], np.ndarray, str | None]]
     ) -> None:
         """Commit articles to the store, then index them by keywords at once."""
-        seqs = self.store.write_articles(items, give_way=self.embedder.give_way)
-        self.lexical.put_many(
-            [
-                (info.article_id, info.revision, seq, passages)
-                for (info, passages, _, _), seq in zip(items, seqs, strict=True)
-            ]
-        )
+        with self.lexical.committing({info.article_id: info.revision for info, *_ in items}):
+            seqs = self.store.write_articles(items, give_way=self.embedder.give_way)
+            self.lexical.put_many(
+                [
+                    (info.article_id, info.revision, seq, passages)
+                    for (info, passages, _, _), seq in zip(items, seqs, strict=True)
+                ]
+            )
 
     def _embedding_text(self, passage: Passage) -> str:
         text = passage.contextual_text
@@ -323,9 +324,10 @@ class NewsIndex:
         """Remove an article and its passages; return whether it was there."""
         with self._writing:
             self.searcher.refresh()
-            seq = self.store.delete_article(article_id)
-            if seq is not None:
-                self.lexical.remove(article_id, seq)
+            with self.lexical.committing({article_id: ""}):
+                seq = self.store.delete_article(article_id)
+                if seq is not None:
+                    self.lexical.remove(article_id, seq)
         return seq is not None
 
     def articles(self) -> list[ArticleInfo]:
@@ -340,7 +342,8 @@ class NewsIndex:
         self.searcher.refresh()
 
     def warm_up(self) -> None:
-        """Load the embedding model and catch up with the store, so that a long-running front
+        """Load the embedding model, catch up with the store and search once (which loads each
+        collection's vector index: 4 s at a million passages), so that a long-running front
         end's first question costs what every later one does.
 
         Then what is loaded (modules, the model, the catalogue), which lives as long as the
@@ -350,6 +353,7 @@ class NewsIndex:
         """
         self.embedder.embed(["warm up"])
         self.refresh()
+        self.searcher.search("warm up", 1)
         gc.collect()  # nothing already garbage is frozen
         gc.freeze()
 

@@ -77,17 +77,18 @@ class HybridSearch:
         self.today = today or date.today
         self._outlets: tuple[tuple[str, ...], OutletNames] | None = None
 
-    def refresh(self) -> None:
+    def refresh(self, *, wait: bool = True) -> None:
         """Catch up with the store's changes: the catalogue, then the keyword index.
 
         Reads only what changed since the last look (this or another process's writes), so it
-        runs before every search; searches never wait for a writer.
+        runs before every search, with `wait=False`: searches never wait for a writer
+        (`LexicalIndex.catch_up`).
         """
         looked = next_seq()
         since = [s for s in (self.store.feed_since(), self.lexical.feed_since()) if s is not None]
         changes = self.store.changes_since(min(since)) if len(since) == 2 else None
         self.store.sync(changes, looked)  # one read of the feed serves both
-        self.lexical.catch_up(self.store, changes, looked)
+        self.lexical.catch_up(self.store, changes, looked, wait=wait)
 
     def plan(self, question: str) -> QueryPlan:
         """Return the parts of the question to search (outlets and dates it names)."""
@@ -108,7 +109,7 @@ class HybridSearch:
         also searched within those, and all the rankings are fused: a question about two
         reports finds both, and a named outlet or day lifts its own passages.
         """
-        self.refresh()
+        self.refresh(wait=False)
         plan = self.plan(question)
         searches = [(question, filters or SearchFilters(), 1.0)]
         if plan.filtered:

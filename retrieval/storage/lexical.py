@@ -50,6 +50,10 @@ SCHEMA = "tantivy-1"  # change when the tokens or the fields change: the index i
 # Stores up to this many passages are rebuilt before the search that needs it; larger ones in
 # the background (seconds against minutes).
 SYNC_REBUILD_PASSAGES = 50_000
+# A search that finds the store's newest commits still being indexed by this process's writer
+# waits this long for them (the keyword commit right after the store's: milliseconds), so that
+# an article is searchable by keywords when it is committed; past it, it goes on without them.
+LEAVE_TO_WRITER_S = 1.0
 _IDF_CACHE = 4096
 _WRITER_HEAP = 15_000_000  # bytes; tantivy's minimum for one thread is 3 MB
 _REBUILD_HEAP = 200_000_000
@@ -140,6 +144,10 @@ class LexicalIndex:
         # without a search each (a bulk ingest made the next look one search per article).
         self._applied: dict[str, tuple[str, int]] = {}
         self._applied_lock = threading.Lock()
+        self._published = threading.Condition(self._applied_lock)  # a commit of this object's
+        # What this process is committing to the store now and indexes itself right after
+        # (article → revision, "" when forgotten): see `committing`.
+        self._committing: dict[str, str] = {}
 
     @property
     def ready(self) -> bool:
@@ -164,12 +172,22 @@ class LexicalIndex:
         store: PassageStore,
         changes: Sequence[Change] | None = None,
         looked: int | None = None,
+        *,
+        wait: bool = True,
     ) -> int:
         """Apply the store's changes since this index last looked; return how many were new.
 
         Opens the index on first use, and rebuilds it when it is missing, unreadable or of
         another schema (see the module docstring). `changes`, read from the feed at `looked`
         from no later than `feed_since()`, save reading the feed again.
+
+        A search passes `wait=False`: changes this process is committing are left to the
+        writer (`committing`; the search waits up to LEAVE_TO_WRITER_S for its keyword
+        commit, not for its merges), and when another thread of this process is writing to
+        the index, the others are left to a later look; either way the read position stays
+        where it is, so nothing is skipped for good. At a million passages a question that
+        applied the writer's new articles itself read them back from Chroma and then waited
+        for the writer's commit and merges: 2.2 s.
         """
         with self._state:
             if self._index is None and self._rebuilding is None and not self._open():
@@ -185,7 +203,11 @@ class LexicalIndex:
                 looked = next_seq()
                 changes = store.changes_since(since)
             searcher = index.searcher()
+            if not self._writer_done_with(changes, wait):
+                return 0  # the writer here is at it: this look leaves the feed to a later one
             todo = [c for c in changes if self._wanted(searcher, c)]
+            if not wait and todo and self._writes.locked():
+                return 0
             applied = 0
             puts = []
             for change in todo:
@@ -193,7 +215,10 @@ class LexicalIndex:
                     applied += self.remove(change.article_id, change.seq)
                     continue
                 revision = str(change.record.get("revision", ""))
-                passages = store.revision_passages(change.article_id, revision)
+                shard = change.record.get("shard")
+                passages = store.revision_passages(
+                    change.article_id, revision, None if shard is None else int(shard)
+                )
                 if passages:  # else replaced since: the newer commit is in the feed too
                     puts.append((change.article_id, revision, change.seq, passages))
             applied += self.put_many(puts)
@@ -207,6 +232,37 @@ class LexicalIndex:
         except (ValueError, OSError) as error:
             self._damaged(error)
             return 0
+
+    @contextmanager
+    def committing(self, articles: dict[str, str]) -> Iterator[None]:
+        """Mark articles (id → revision, "" for one being forgotten) that this process is
+        committing to the store and then indexes itself: a search's look at the feed leaves
+        them to it instead of reading them back from the store and waiting to write them.
+        """
+        with self._applied_lock:
+            self._committing.update(articles)
+        try:
+            yield
+        finally:
+            with self._published:
+                for article_id in articles:
+                    self._committing.pop(article_id, None)
+                self._published.notify_all()
+
+    def _writer_done_with(self, changes: Sequence[Change], wait: bool) -> bool:
+        """Return whether none of the changes is being committed by this process's writer.
+
+        Without `wait`, wait for them a little: the writer indexes them right after the
+        store's commit (milliseconds), and a search waits for that, but not for more.
+        """
+        deadline = time.monotonic() + (0 if wait else LEAVE_TO_WRITER_S)
+        with self._published:
+            while any(_being_committed(c, self._committing) for c in changes):
+                left = deadline - time.monotonic()
+                if wait or left <= 0:
+                    return wait  # a writer's own look goes on (it waits at the lock)
+                self._published.wait(left)
+            return True
 
     def _wanted(self, searcher: Any, change: Change) -> bool:
         """Return whether a change is news to this index (it may have been applied already)."""
@@ -246,7 +302,7 @@ class LexicalIndex:
         changed = 0
         written: dict[str, tuple[str, int]] = {}
         try:
-            with self._writer() as (writer, searcher):
+            with self._writer(written) as (writer, searcher):
                 for aid, revision, seq, documents in docs:
                     held = self._held(searcher, aid)
                     if held is not None and (held[0] == revision or held[1] > seq):
@@ -259,31 +315,35 @@ class LexicalIndex:
         except (ValueError, OSError) as error:
             self._damaged(error)
             return 0
-        self._note_applied(written)
         return changed
 
     def remove(self, article_id: str, seq: int) -> bool:
         """Drop an article forgotten at `seq` (unless it was indexed again after that)."""
         if self._index is None:
             return False
+        written: dict[str, tuple[str, int]] = {}
         try:
-            with self._writer() as (writer, searcher):
+            with self._writer(written) as (writer, searcher):
                 held = self._held(searcher, article_id)
                 if held is None or held[1] > seq:
                     return False
                 writer.delete_documents_by_term("article", article_id)
+                written[article_id] = ("", seq)
         except (ValueError, OSError) as error:
             self._damaged(error)
             return False
-        self._note_applied({article_id: ("", seq)})
         return True
 
     def _note_applied(self, written: dict[str, tuple[str, int]]) -> None:
-        with self._applied_lock:
+        """Remember what this object committed (and tell the searches waiting for it)."""
+        with self._published:
             for article_id, (revision, seq) in written.items():
                 known = self._applied.get(article_id)
                 if known is None or known[1] < seq:
                     self._applied[article_id] = (revision, seq)
+                if self._committing.get(article_id) == revision:
+                    del self._committing[article_id]
+            self._published.notify_all()
 
     def _forget_applied_before(self, seq: int) -> None:
         """Drop what the feed will not show again (its read position has passed it)."""
@@ -303,11 +363,13 @@ class LexicalIndex:
         )
 
     @contextmanager
-    def _writer(self) -> Iterator[tuple[Any, Any]]:
+    def _writer(self, written: dict[str, tuple[str, int]]) -> Iterator[tuple[Any, Any]]:
         """Yield (writer, searcher of the latest commit); commit on success, else roll back.
 
         The writer is held only for this one change, under a file lock: other processes on
-        the same directory wait their turn (tantivy refuses a second writer outright).
+        the same directory wait their turn (tantivy refuses a second writer outright). What
+        the caller put in `written` is published as soon as the commit is read back, before
+        the merges it waits for.
         """
         from filelock import FileLock
 
@@ -318,6 +380,8 @@ class LexicalIndex:
             try:
                 yield holder[0], index.searcher()
                 holder[0].commit()
+                index.reload()
+                self._note_applied(written)
             except BaseException:
                 holder[0].rollback()
                 raise
@@ -547,6 +611,16 @@ class LexicalIndex:
         if len(self._idf) < _IDF_CACHE:
             self._idf[term] = value
         return value
+
+
+def _being_committed(change: Change, committing: dict[str, str]) -> bool:
+    """Return whether a change is one this process is committing (see `committing`)."""
+    revision = committing.get(change.article_id)
+    if revision is None:
+        return False
+    if change.record is None:
+        return revision == ""
+    return revision == str(change.record.get("revision", ""))
 
 
 _STATE = "newsbot.json"

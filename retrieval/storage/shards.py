@@ -87,9 +87,12 @@ class Shards:
     def count(self) -> int:
         return sum(int(c.count()) for c in self.collections)
 
-    def get(self, **kwargs: Any) -> dict[str, list[Any]]:
-        """`Collection.get` over every collection, the results one after another."""
+    def get(self, *, shard: int | None = None, **kwargs: Any) -> dict[str, list[Any]]:
+        """`Collection.get` over every collection, the results one after another; with
+        `shard`, over that collection only (when this process knows it)."""
         collections = list(self.collections)
+        if shard is not None and 0 <= shard < len(collections):
+            collections = [collections[shard]]
         if len(collections) == 1:
             return collections[0].get(**kwargs)
         merged: dict[str, list[Any]] = {"ids": []}
