@@ -203,7 +203,7 @@ class LexicalIndex:
                 looked = next_seq()
                 changes = store.changes_since(since)
             searcher = index.searcher()
-            if not self._writer_done_with(changes, wait):
+            if not wait and not self._writer_done_with(changes):
                 return 0  # the writer here is at it: this look leaves the feed to a later one
             todo = [c for c in changes if self._wanted(searcher, c)]
             if not wait and todo and self._writes.locked():
@@ -249,20 +249,15 @@ class LexicalIndex:
                     self._committing.pop(article_id, None)
                 self._published.notify_all()
 
-    def _writer_done_with(self, changes: Sequence[Change], wait: bool) -> bool:
-        """Return whether none of the changes is being committed by this process's writer.
-
-        Without `wait`, wait for them a little: the writer indexes them right after the
-        store's commit (milliseconds), and a search waits for that, but not for more.
-        """
-        deadline = time.monotonic() + (0 if wait else LEAVE_TO_WRITER_S)
+    def _writer_done_with(self, changes: Sequence[Change]) -> bool:
+        """Return whether this process's writer is done with the changes it is committing,
+        waiting up to LEAVE_TO_WRITER_S for it: it indexes them right after the store's
+        commit (milliseconds), and a search waits for that, but not for more."""
         with self._published:
-            while any(_being_committed(c, self._committing) for c in changes):
-                left = deadline - time.monotonic()
-                if wait or left <= 0:
-                    return wait  # a writer's own look goes on (it waits at the lock)
-                self._published.wait(left)
-            return True
+            return self._published.wait_for(
+                lambda: not any(_being_committed(c, self._committing) for c in changes),
+                timeout=LEAVE_TO_WRITER_S,
+            )
 
     def _wanted(self, searcher: Any, change: Change) -> bool:
         """Return whether a change is news to this index (it may have been applied already)."""

@@ -22,7 +22,6 @@ def test_the_sentences_are_pysbds_own(text: str) -> None:
     segmenter = pysbd.Segmenter(language="en", clean=False)
     expected = [s.strip() for s in segmenter.segment(text) if s.strip()]
     assert split_sentences(text) == expected
-    assert all(sentence in text for sentence in expected)
 
 
 def test_a_repeated_sentence_is_kept_each_time_it_occurs() -> None:

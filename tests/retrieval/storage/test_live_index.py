@@ -119,7 +119,8 @@ def test_a_search_leaves_the_writers_own_new_commits_to_it(
     make_index: IndexFactory, tmp_path: Path
 ) -> None:
     """Between the store's commit and the keyword write, a search in another thread neither
-    reads the article back from the store nor waits for the writer (2.2 s at 100x)."""
+    reads the article back from the store nor waits for the writer beyond
+    LEAVE_TO_WRITER_S (2.2 s at 100x)."""
     index = make_index(ChromaLocation(path=tmp_path / "chroma"))
     put(index, VOLCANO)
     committed, release = threading.Event(), threading.Event()
