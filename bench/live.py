@@ -15,6 +15,10 @@
 5. A cold `newsbot ask` in another process, after this one ingested (the index closed first),
    with that process's peak memory.
 
+With `--index DIR` the index is kept in DIR, and a later run with the same corpus reuses what
+is there: no step 1 for the corpus or the replicas it already holds (the held-back articles
+are forgotten first if a run left them).
+
 Progress goes to stderr, a summary to stdout; `--json-out FILE` writes the figures as JSON: the
 largest scale's at the top level, every scale's under `by_scale`.
 """
@@ -63,6 +67,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--seconds", type=float, default=30.0, metavar="S", help="idle phase length (30)")
     add("--jitter", type=float, default=0.05, metavar="X", help="replica embedding noise")
     add("--json-out", type=Path, metavar="FILE", help="also write the figures as JSON")
+    add(
+        "--index",
+        type=Path,
+        metavar="DIR",
+        help="keep the index in DIR (a data dir) and reuse what a run left there: the corpus"
+        " and the replicas already written are not written again (100x takes ~40 min to build)",
+    )
     args = parser.parse_args(argv)
     if args.quick:  # about five minutes on 2 cores: 200 articles, 1x and 2x
         args.articles = args.articles or 200
@@ -258,10 +269,17 @@ def measure_scales(
     by_scale: dict[str, dict[str, Any]] = {}
     index = open_index(settings)
     try:
-        log(f"ingesting {len(base)} articles (not timed)")
-        ingest_articles(index, base, limits=chunk_limits(settings))
+        held = {a.article_id for a in index.articles()}
+        for article in live:  # left by an earlier run on a kept index: new again here
+            if article.article_id in held:
+                index.forget(article.article_id)
+        todo = [a for a in base if a.article_id not in held]
+        log(f"ingesting {len(todo)} articles (not timed; {len(base) - len(todo)} already held)")
+        ingest_articles(index, todo, limits=chunk_limits(settings))
         snap = read_snapshot(index)
-        current = 1
+        current = replicas_held(held, base)
+        if current > 1:
+            log(f"the index holds the corpus {current} times already")
         for factor in args.scales:
             if factor > current:
                 log(f"{factor}x: writing replicas")
@@ -290,6 +308,22 @@ def measure_scales(
     }
 
 
+def replicas_held(article_ids: set[str], base: list[Article]) -> int:
+    """Return how many times the index already holds the `base` corpus (1 + the highest
+    replica written in full; replicas are written in order, bench/replicas.py)."""
+    from replicas import REPLICA
+
+    originals = sum(1 for a in base if a.article_id in article_ids)
+    counts: dict[int, int] = {}
+    for aid in article_ids:
+        if REPLICA in aid and (n := aid.rsplit(REPLICA, 1)[1]).isdigit():
+            counts[int(n)] = counts.get(int(n), 0) + 1
+    current = 1
+    while originals and counts.get(current, 0) >= originals:
+        current += 1
+    return current
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from bot.settings import Settings
@@ -306,8 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     questions = [q["query"] for q in json.loads(args.queries.read_text(encoding="utf-8"))]
     results: dict[str, Any] = {"options": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="newsbot-live-", ignore_cleanup_errors=True) as tmp:
+        where = args.index or Path(tmp)
         settings = Settings().model_copy(
-            update={"data_dir": Path(tmp), "chroma_path": None, "chroma_host": None, "llm": None}
+            update={"data_dir": where, "chroma_path": None, "chroma_host": None, "llm": None}
         )
         configure_logging(settings)
         measured = measure_scales(settings, base, live, questions, args)

@@ -96,6 +96,31 @@ def test_the_live_benchmark_reports_what_the_issue_asks_for(tmp_path: Path) -> N
     assert two["scale"] == figures["scale"] and one["cold_ask_ok"] is True
 
 
+def test_the_live_benchmark_reuses_a_kept_index(tmp_path: Path) -> None:
+    kept = tmp_path / "index"
+    small = ("--articles", "10", "--ingest", "3", "--seconds", "1", "--rate", "4")
+    first = run("live.py", *small, "--scales", "2", "--index", str(kept))
+    assert first.returncode == 0, first.stderr[-2000:]
+
+    again = run(
+        "live.py",
+        *small,
+        "--scales",
+        "2",
+        "--index",
+        str(kept),
+        "--json-out",
+        str(tmp_path / "again.json"),
+    )
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    # nothing written again: not the corpus, not the replicas; the live articles new again
+    assert "ingesting 0 articles" in again.stderr and "writing replicas" not in again.stderr
+    figures = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+    assert figures["scale"] == json.loads(first.stdout)["scale"]
+    assert figures["ingested"]["added"] == 3
+
+
 def test_the_write_pause_benchmark_compares_one_collection_with_shards() -> None:
     done = subprocess.run(
         [
