@@ -71,6 +71,7 @@ def open_index(settings: Settings, *, as_of: date | None = None) -> NewsIndex:
         embedding_batch_size=settings.embedding_batch_size,
         embedding_precision=settings.embedding_precision,
         embedding_runtime=settings.embedding_runtime,
+        embedding_question_precision=settings.embedding_question_precision,
         model_cache_dir=settings.model_cache_dir,
         device=settings.embedding_device,
         top_k=settings.top_k,

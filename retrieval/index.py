@@ -68,6 +68,8 @@ class IndexConfig:
     # auto: onnxruntime on a CPU where the model exports (kept under data_dir/models), else
     # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
     embedding_runtime: str = "auto"
+    # int8 or float32: what a question's embedding runs in on onnxruntime (see onnx_model.py)
+    embedding_question_precision: str = "int8"
     model_cache_dir: Path | None = None  # where that copy is kept; None: data_dir / "models"
     device: str = "cpu"
     top_k: int = 6
@@ -162,6 +164,7 @@ class NewsIndex:
             batch_size=config.embedding_batch_size,
             precision=config.embedding_precision,
             runtime=config.embedding_runtime,
+            question_precision=config.embedding_question_precision,
             cache_dir=config.model_cache_dir or config.data_dir / "models",
         )
         index = cls(
@@ -353,7 +356,8 @@ class NewsIndex:
         """
         self.embedder.embed(["warm up"])
         self.refresh()
-        self.searcher.search("warm up", 1)
+        with self.embedder.answering_question():  # loads what questions embed with
+            self.searcher.search("warm up", 1)
         gc.collect()  # nothing already garbage is frozen
         gc.freeze()
 

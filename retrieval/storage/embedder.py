@@ -72,6 +72,7 @@ class Embedder:
         precision: str = "auto",
         runtime: str = "auto",
         cache_dir: Path | None = None,
+        question_precision: str = "int8",
     ):
         if precision not in {"auto", "float32", "bfloat16"}:
             raise EmbedderError(
@@ -79,6 +80,10 @@ class Embedder:
             )
         if runtime not in {"auto", "torch", "onnx"}:
             raise EmbedderError(f"unknown embedding runtime {runtime!r}: use auto, torch or onnx")
+        if question_precision not in {"int8", "float32"}:
+            raise EmbedderError(
+                f"unknown question precision {question_precision!r}: use int8 or float32"
+            )
         if runtime == "onnx" and (cache_dir is None or not device.startswith("cpu")):
             raise EmbedderError("the onnx embedding runtime needs a CPU and a folder for its copy")
         self.model_name = model_name
@@ -87,9 +92,11 @@ class Embedder:
         self.precision = precision
         self.runtime = runtime
         self.cache_dir = cache_dir
+        self.question_precision = question_precision
         self._bfloat16: bool | None = None
         self._model: Any = None
         self._onnx: OnnxModel | None = None
+        self._onnx_questions: OnnxModel | None = None  # int8 where made, else self._onnx
         self._onnx_tried = runtime == "torch" or cache_dir is None or not device.startswith("cpu")
         self._lock = threading.Lock()
         # The tokenizer is shared and not thread-safe (each call sets its truncation and padding):
@@ -97,7 +104,8 @@ class Embedder:
         # tokenizing is serialised; the model's arithmetic still runs in parallel.
         self._tokenizing = threading.Lock()
         self.questions = QuestionsFirst()
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        # (a question's call?, text) → vector: a question's vectors may be int8 (see _encode)
+        self._recent: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
 
     @property
@@ -153,13 +161,16 @@ class Embedder:
 
         Each distinct text is embedded once; the texts of small calls (a question and its
         parts) are remembered for a while, so answering the question just searched reuses them.
+        Inside `answering_question` the texts are a question's (its search, its answer's
+        sentences): on onnxruntime they may run on the int8 copy (`question_precision`).
         """
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        asking = bool(self.questions.depth())
         with self._recent_lock:
-            known = {t: self._recent[t] for t in texts if t in self._recent}
+            known = {t: self._recent[(asking, t)] for t in texts if (asking, t) in self._recent}
         todo = [t for t in dict.fromkeys(texts) if t not in known]
         if todo:
             in_bfloat16 = self._in_bfloat16(len(todo))
@@ -167,7 +178,7 @@ class Embedder:
                 vectors = self._encode(todo, torch_only=in_bfloat16)
             known.update(zip(todo, vectors, strict=True))
             if len(todo) < _BFLOAT16_FROM:
-                self._remember({t: known[t] for t in todo})
+                self._remember({(asking, t): known[t] for t in todo})
         return np.stack([known[t] for t in texts])
 
     def answering_question(self) -> AbstractContextManager[None]:
@@ -185,6 +196,8 @@ class Embedder:
         import numpy as np
 
         onnx = None if torch_only else self._onnx_model()
+        if onnx is not None and self.questions.depth():  # a question's: never a passage's
+            onnx = self._question_model(onnx)
         # An answer's own sentences (8 or so) are not an ingest, however many they are.
         bulk = len(texts) >= _BFLOAT16_FROM and not self.questions.depth()
         if not bulk:
@@ -255,7 +268,29 @@ class Embedder:
                 self._onnx_tried = True
         return self._onnx
 
-    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+    def _question_model(self, exact: OnnxModel) -> OnnxModel:
+        """Return the copy a question's texts run on: the int8 one (made or loaded on the
+        first question) with `question_precision` int8, else the float32 one. A model whose
+        int8 copy cannot be made or disagrees keeps questions in float32 (one warning)."""
+        if self._onnx_questions is not None:
+            return self._onnx_questions
+        model = self.model  # loaded by now (the float32 copy was checked against it)
+        with self._lock:
+            if self._onnx_questions is None:
+                self._onnx_questions = exact
+                if self.question_precision == "int8":
+                    import torch
+
+                    try:
+                        self._onnx_questions = onnx_model.quantized(
+                            model, exact, torch.get_num_threads()
+                        )
+                        logger.info("questions embed with the int8 copy of the model")
+                    except EmbedderError as exc:
+                        logger.warning("questions embed in float32: %s", exc)
+            return self._onnx_questions
+
+    def _remember(self, vectors: dict[tuple[bool, str], np.ndarray]) -> None:
         with self._recent_lock:
             self._recent.update(vectors)
             while len(self._recent) > _REMEMBERED:

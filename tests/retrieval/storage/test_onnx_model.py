@@ -28,7 +28,12 @@ def torch_vectors() -> np.ndarray:
 
 
 def copies(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.onnx"))
+    """The float32 copies (the int8 copy, for questions, sits beside its float32 one)."""
+    return sorted(p for p in folder.glob("*.onnx") if not p.name.endswith(".int8.onnx"))
+
+
+def int8_copies(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.int8.onnx"))
 
 
 def test_questions_and_passages_get_torchs_vectors_from_one_export(
@@ -132,7 +137,7 @@ def test_an_answers_sentences_stay_on_onnxruntime_where_bulk_work_uses_bfloat16(
     # Where the CPU multiplies bfloat16 natively, an ingest's calls run on torch in bfloat16;
     # a question's calls, however many sentences, stay on onnxruntime (one native call a
     # batch, so a thread busy in Python beside it delays it less).
-    embedder = Embedder(precision="auto", cache_dir=tmp_path)
+    embedder = Embedder(precision="auto", cache_dir=tmp_path, question_precision="float32")
     embedder._bfloat16 = True  # as on such a CPU, whatever this one does
     embedder.embed(["warm up"])  # the copy is made and checked against torch
     on_torch: list[int] = []
@@ -152,3 +157,51 @@ def test_an_answers_sentences_stay_on_onnxruntime_where_bulk_work_uses_bfloat16(
 
     embedder.embed([f"{s} (an ingest)" for s in sentences])
     assert sum(on_torch) == len(sentences)  # bulk work: torch, in bfloat16
+
+
+def test_a_questions_texts_run_on_the_int8_copy_and_a_passages_never_do(
+    tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = Embedder(precision="float32", cache_dir=tmp_path)  # question_precision int8
+    with embedder.answering_question():  # a search, an answer's sentences
+        asked = embedder.embed(TEXTS)
+    passages = embedder.embed(TEXTS)  # an ingest: the same texts, after the question
+
+    # the question's vectors are int8's: close to torch's, not the same
+    cosine = np.sum(asked * torch_vectors, axis=1)
+    assert cosine.min() > 0.97 and np.abs(asked - torch_vectors).max() > 1e-3
+    # a passage's vector is float32's, not the int8 one the question just remembered
+    assert np.abs(passages - torch_vectors).max() < 1e-4
+    (made,) = int8_copies(tmp_path)
+    assert made.stat().st_size < copies(tmp_path)[0].stat().st_size / 2
+
+    def no_quantizing(*args: object) -> None:
+        raise AssertionError("the int8 copy was made again")
+
+    monkeypatch.setattr(onnx_model, "_quantize", no_quantizing)
+    later = Embedder(precision="float32", cache_dir=tmp_path)  # another process, later
+    with later.answering_question():
+        assert np.array_equal(later.embed(TEXTS), asked)
+    assert int8_copies(tmp_path) == [made]
+
+
+def test_questions_stay_in_float32_when_asked_or_when_the_int8_copy_fails(
+    tmp_path: Path,
+    torch_vectors: np.ndarray,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    exact = Embedder(precision="float32", cache_dir=tmp_path, question_precision="float32")
+    with exact.answering_question():
+        assert np.abs(exact.embed(TEXTS) - torch_vectors).max() < 1e-4
+    assert int8_copies(tmp_path) == []
+
+    monkeypatch.setattr(onnx_model, "_INT8_AGREEMENT", 1.5)  # no int8 copy can agree
+    with caplog.at_level(logging.WARNING):
+        fallback = Embedder(precision="float32", cache_dir=tmp_path)
+        with fallback.answering_question():
+            assert np.abs(fallback.embed(TEXTS) - torch_vectors).max() < 1e-4
+    assert "questions embed in float32" in caplog.text and "disagrees" in caplog.text
+    assert int8_copies(tmp_path) == []  # nothing untrusted is left for the next process
+    with pytest.raises(EmbedderError, match="question precision 'int4'"):
+        Embedder(question_precision="int4")
