@@ -186,6 +186,7 @@ class NewsIndex:
         """Stop the Chroma client this index opened (embedded Chroma writes its files out and
         lets go of them), then release the data directory to other processes."""
         self.lexical.close()  # a background rebuild still reads the store
+        self.store.passages.close()
         if self._owns_client:
             self._owns_client = False
             self.store.client.close()

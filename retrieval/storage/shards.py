@@ -9,22 +9,32 @@ each write then re-reads every change not yet persisted (550 ms a write at 100 k
 So passages go to the newest of several collections, each holding up to `capacity` passages
 (`SHARD_PASSAGES`): a write, and its pause, costs what the newest collection holds, not what the
 index holds. Reads ask every collection and merge; an index of fewer passages than `capacity`
-is one collection, read and written as before. Collection n > 0 is `{prefix}_passages_{n}`; a
-commit records the collection its passages went to (`shard` in the catalogue record), so a
-process that reads another's commit opens the collections it did not know (`open_new`).
+is one collection, read and written as before. The collections are read side by side (a
+thread each: a Chroma read lets go of Python's lock), and the vectors of one search go to each
+collection in one query: at a million passages in 5 collections, the 200 nearest to a question
+took 11.5 ms read one collection after another and 7.2 ms side by side, three such vectors 34.5
+ms one at a time and 19.4 in one query (README, "The 100x search, measured").
+
+Collection n > 0 is `{prefix}_passages_{n}`; a commit records the collection its passages went
+to (`shard` in the catalogue record), so a process that reads another's commit opens the
+collections it did not know (`open_new`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 # Passages per collection: the pause of a persist grows with it (~0.4 s at 300 k, see above),
 # each further collection adds one vector query per search.
 SHARD_PASSAGES = 250_000
 
 _FIELDS = ("ids", "documents", "metadatas", "embeddings", "distances")
+_READERS = 8  # threads that read collections side by side (one each, up to this many)
+
+_T = TypeVar("_T")
 
 
 class Shards:
@@ -38,6 +48,7 @@ class Shards:
         self.metadata = metadata
         self.capacity = max(1, capacity)
         self._lock = threading.Lock()
+        self._readers: ThreadPoolExecutor | None = None
         first = client.get_or_create_collection(
             self._name(0), embedding_function=None, metadata=metadata
         )
@@ -84,6 +95,24 @@ class Shards:
             return len(self.collections) - 1, self.collections[-1]
 
     # -- reads and deletes over every collection --------------------------------------------
+    def _each(self, read: Callable[[Any], _T], collections: Sequence[Any]) -> list[_T]:
+        """Return read(collection) for each collection, in their order; side by side when
+        there are several."""
+        if len(collections) == 1:
+            return [read(collections[0])]
+        with self._lock:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(_READERS, thread_name_prefix="shard-read")
+            readers = self._readers
+        return list(readers.map(read, collections))
+
+    def close(self) -> None:
+        """Let the reading threads go (a later read starts them again)."""
+        with self._lock:
+            readers, self._readers = self._readers, None
+        if readers is not None:
+            readers.shutdown(wait=False)
+
     def count(self) -> int:
         return sum(int(c.count()) for c in self.collections)
 
@@ -97,8 +126,7 @@ class Shards:
             return collections[0].get(**kwargs)
         merged: dict[str, list[Any]] = {"ids": []}
         seen: set[str] = set()
-        for collection in collections:
-            got = collection.get(**kwargs)
+        for got in self._each(lambda collection: collection.get(**kwargs), collections):
             for i, pid in enumerate(got["ids"]):
                 if pid in seen:  # written again, into a newer collection, after a crash
                     continue
@@ -116,22 +144,34 @@ class Shards:
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float, int]]:
         """Return up to n (id, distance, collection number) nearest to the vector, nearest first."""
-        found: list[tuple[str, float, int]] = []
-        for number, collection in enumerate(list(self.collections)):
-            got = collection.query(
-                query_embeddings=[[float(x) for x in vector]],
-                n_results=n,
-                where=where,
-                include=["distances"],
+        return self.nearest_each([vector], n, where)[0]
+
+    def nearest_each(
+        self, vectors: Sequence[Sequence[float]], n: int, where: dict[str, Any] | None = None
+    ) -> list[list[tuple[str, float, int]]]:
+        """`nearest` for each vector, all of them in one query of each collection."""
+        if not vectors:
+            return []
+        embeddings = [[float(x) for x in vector] for vector in vectors]
+
+        def read(collection: Any) -> Any:
+            return collection.query(
+                query_embeddings=embeddings, n_results=n, where=where, include=["distances"]
             )
-            found += [
+
+        answers = self._each(read, list(self.collections))
+        result = []
+        for i in range(len(embeddings)):
+            found = [
                 (pid, float(dist), number)
-                for pid, dist in zip(got["ids"][0], got["distances"][0], strict=True)
+                for number, got in enumerate(answers)
+                for pid, dist in zip(got["ids"][i], got["distances"][i], strict=True)
             ]
-        nearest: dict[str, tuple[str, float, int]] = {}
-        for hit in sorted(found, key=lambda hit: hit[1]):
-            nearest.setdefault(hit[0], hit)  # a passage written again after a crash: once
-        return list(nearest.values())[:n]
+            nearest: dict[str, tuple[str, float, int]] = {}
+            for hit in sorted(found, key=lambda hit: hit[1]):
+                nearest.setdefault(hit[0], hit)  # a passage written again after a crash: once
+            result.append(list(nearest.values())[:n])
+        return result
 
     def query(
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
@@ -160,10 +200,16 @@ class Shards:
                 )
             ]
         nearest = self.nearest(vector, n, where)
+        wanted = {
+            number: [pid for pid, _, shard in nearest if shard == number]
+            for number in sorted({shard for _, _, shard in nearest})
+        }
+
+        def read(number: int) -> Any:
+            return collections[number].get(ids=wanted[number], include=["documents", "metadatas"])
+
         records: dict[str, tuple[str, dict[str, Any]]] = {}
-        for number in sorted({shard for _, _, shard in nearest}):
-            ids = [pid for pid, _, shard in nearest if shard == number]
-            got = collections[number].get(ids=ids, include=["documents", "metadatas"])
+        for got in self._each(read, list(wanted)):
             for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 records[pid] = (doc, dict(meta))
         return [(pid, *records[pid], dist) for pid, dist, _ in nearest if pid in records]

@@ -537,16 +537,19 @@ class PassageStore:
             if self._visible(meta, revisions)
         ]
 
-    def nearest_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
-        """Return up to k passage ids nearest to the embedding, with cosine similarity.
+    def nearest_ids(
+        self, embeddings: Sequence[Sequence[float]], k: int
+    ) -> list[list[tuple[str, float]]]:
+        """Return, for each embedding, up to k passage ids nearest to it, with cosine
+        similarity (all of them in one query of each vector collection).
 
         Ids only: reading metadata is what makes a wide query slow (21 ms against 2 ms for 200
         results here). Some ids may be of uncommitted revisions; callers check them.
         """
         if k <= 0:
-            return []
-        got = self.passages.nearest(list(map(float, embedding)), k)
-        return [(pid, 1.0 - dist) for pid, dist, _ in got]
+            return [[] for _ in embeddings]
+        found = self.passages.nearest_each([list(map(float, e)) for e in embeddings], k)
+        return [[(pid, 1.0 - dist) for pid, dist, _ in got] for got in found]
 
     def get_passages(
         self, ids: Sequence[str], *, with_embeddings: bool = False

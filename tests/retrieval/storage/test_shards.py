@@ -98,3 +98,35 @@ def test_a_passage_written_again_into_a_newer_collection_is_read_once(tmp_path: 
     assert sorted(pid for pid, _, _ in shards.nearest(vectors[0], 3)) == ["a", "b", "c"]
     assert shards.nearest(vectors[0], 1)[0][0] == "a"
     assert [pid for pid, *_ in shards.query(vectors[2], 1)] == ["c"]
+
+
+def test_several_vectors_are_searched_in_every_collection_at_once(tmp_path: Path) -> None:
+    """A search's vectors (the question's parts) go to each collection in one query, the
+    collections read side by side; each vector gets its own nearest of the whole index."""
+    client = open_client(ChromaLocation(path=tmp_path / "chroma"))
+    shards = Shards(client, "many", {"hnsw:space": "cosine"}, capacity=4)
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for start in range(0, 12, 4):
+        _, collection = shards.writable(4)
+        ids = [f"p{i}" for i in range(start, start + 4)]
+        collection.upsert(
+            ids=ids,
+            embeddings=vectors[start : start + 4],
+            documents=ids,
+            metadatas=[{"article_id": pid} for pid in ids],
+        )
+    assert len(shards.collections) == 3
+    asked = rng.standard_normal((3, 8)).astype(np.float32)
+
+    found = shards.nearest_each(list(asked), 5)
+
+    for vector, nearest in zip(asked, found, strict=True):
+        cosine = vectors @ vector / np.linalg.norm(vector)
+        expected = [f"p{i}" for i in np.argsort(-cosine)[:5]]
+        assert [pid for pid, _, _ in nearest] == expected
+        assert all(int(pid[1:]) // 4 == shard for pid, _, shard in nearest)
+    assert [hit[0] for hit in shards.nearest(asked[1], 5)] == [hit[0] for hit in found[1]]
+    shards.close()  # the reading threads go; a later read still works
+    assert [hit[0] for hit in shards.nearest(asked[2], 5)] == [hit[0] for hit in found[2]]
