@@ -41,7 +41,10 @@ _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't
 # are small; with none, large ones, at full speed. bench/live.py, 2 questions/s, 200 articles:
 # 16 texts gave a during-ingest p95 of 2.5x idle and a max of 944 ms, 4 texts 1.7x and 626 ms
 # (the ingest 15% slower); on the whole corpus the two were within the runs' noise (2.2-2.9x).
-_BULK_CHUNK = 4
+# Once questions got faster (int8), the chunk a question lands in was most of what it waited
+# for: at 100x, 50 articles, chunks of 4 / 2 / 1 gave a during-ingest p95 of 286 / 251 / 202 ms
+# (1.96 / 1.68 / 1.44x idle), the ingest taking 43 / 46 / 50 s while questions came.
+_BULK_CHUNK = 1
 _QUIET_CHUNK = 32
 
 
