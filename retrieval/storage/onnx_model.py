@@ -25,7 +25,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,27 +96,19 @@ def load_onnx_model(model: Any, folder: Path, *, name: str, threads: int) -> Onn
     inputs = tuple(name for name, value in probe.items() if hasattr(value, "dtype"))
     constants = {name: value for name, value in probe.items() if name not in inputs}
     path = folder / f"{_slug(name)}-{_fingerprint(model, inputs)}.onnx"
-    if path.exists():
-        try:
-            onnx = OnnxModel(path, inputs, threads)
-            _check(model, onnx)
-            return onnx
-        except Exception as exc:  # a damaged file of ours is exported again
-            logger.warning(
-                "the ONNX copy of the embedding model is unusable (%s); exporting it again", exc
-            )
-    _export(model, inputs, constants, path)
-    try:
+
+    def checked() -> OnnxModel:
         onnx = OnnxModel(path, inputs, threads)
         _check(model, onnx)
-    except EmbedderError:
-        path.unlink(missing_ok=True)
-        raise
-    except Exception as exc:
-        path.unlink(missing_ok=True)
-        raise EmbedderError(f"onnxruntime cannot run the exported model: {exc}") from exc
-    logger.info("embedding model exported to ONNX: %s", path)
-    return onnx
+        return onnx
+
+    return _kept(
+        path,
+        checked,
+        lambda: _export(model, inputs, constants, path),
+        what="ONNX copy of the embedding model",
+        again="exporting it again",
+    )
 
 
 def quantized(model: Any, exact: OnnxModel, threads: int) -> OnnxModel:
@@ -127,27 +119,48 @@ def quantized(model: Any, exact: OnnxModel, threads: int) -> OnnxModel:
     it cannot be made or disagrees (the caller stays on float32).
     """
     path = exact.path.with_name(f"{exact.path.stem}.int8.onnx")
-    if path.exists():
-        try:
-            copy = OnnxModel(path, exact.inputs, threads)
-            _check(model, copy, cosine=_INT8_AGREEMENT)
-            return copy
-        except Exception as exc:
-            logger.warning(
-                "the int8 copy of the embedding model is unusable (%s); making it again", exc
-            )
-    _quantize(exact.path, path)
-    try:
+
+    def checked() -> OnnxModel:
         copy = OnnxModel(path, exact.inputs, threads)
         _check(model, copy, cosine=_INT8_AGREEMENT)
+        return copy
+
+    return _kept(
+        path,
+        checked,
+        lambda: _quantize(exact.path, path),
+        what="int8 copy of the embedding model",
+        again="making it again",
+    )
+
+
+def _kept(
+    path: Path,
+    checked: Callable[[], OnnxModel],
+    make: Callable[[], None],
+    *,
+    what: str,
+    again: str,
+) -> OnnxModel:
+    """Return the copy at `path` opened and checked (`checked`); one that is missing, damaged
+    or disagrees is made (again) with `make` and checked once more. A copy that still fails
+    is removed (nothing untrusted is left for the next process) and EmbedderError raised."""
+    if path.exists():
+        try:
+            return checked()
+        except Exception as exc:  # a damaged file of ours is made again
+            logger.warning("the %s is unusable (%s); %s", what, exc, again)
+    make()
+    try:
+        onnx = checked()
     except EmbedderError:
         path.unlink(missing_ok=True)
         raise
     except Exception as exc:
         path.unlink(missing_ok=True)
-        raise EmbedderError(f"onnxruntime cannot run the int8 copy: {exc}") from exc
-    logger.info("int8 copy of the embedding model made: %s", path)
-    return copy
+        raise EmbedderError(f"onnxruntime cannot run the {what}: {exc}") from exc
+    logger.info("%s made: %s", what, path)
+    return onnx
 
 
 def _quantize(source: Path, path: Path) -> None:

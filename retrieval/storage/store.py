@@ -548,7 +548,7 @@ class PassageStore:
         """
         if k <= 0:
             return [[] for _ in embeddings]
-        found = self.passages.nearest_each([list(map(float, e)) for e in embeddings], k)
+        found = self.passages.nearest_each(embeddings, k)  # it makes them floats
         return [[(pid, 1.0 - dist) for pid, dist, _ in got] for got in found]
 
     def get_passages(
