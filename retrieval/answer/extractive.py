@@ -10,13 +10,16 @@ the answer rather than quote something unrelated.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from retrieval.answer.prompts import NOT_FOUND
+from retrieval.answer.reporting import is_heading, is_reporting
 from retrieval.models import Answer, Citation, Passage, SearchHit
+from retrieval.question.intent import intent_of, search_words, states_figure
 from retrieval.question.speakers import (
     ATTRIBUTION,
     is_attribution,
@@ -28,6 +31,7 @@ from retrieval.question.speakers import (
 logger = logging.getLogger(__name__)
 
 _OPEN, _CLOSE = "“", "”"
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,13 @@ class SentenceWeights:
     before_share: float = 0.5  # how much the sentence before counts, for words and meaning
     # "What did X say": X's own quotation gains `said`; a unit not naming X loses `unnamed`.
     said: float = 0.15
+    reported: float = 0.0  # X's words reported, not quoted, count as X's, without the gain
     unnamed: float = 0.10
+    # An outcome or "latest" question (retrieval/question/intent.py): a unit gains up to
+    # `recent` by how new its article is among the passages read. A figure question: a unit
+    # stating a number gains `figure`.
+    recent: float = 0.12
+    figure: float = 0.10
     # A passage is read for sentences when this share of the question's words is in it (else
     # only the best passage is).
     passage_coverage: float = 0.3
@@ -58,7 +68,8 @@ class SentenceWeights:
 
 @dataclass(frozen=True)
 class ExtractiveConfig:
-    passages: int = 6  # how many of the best passages are read
+    passages: int = 6  # how many of the best passages the relevance gate reads
+    read: int = 10  # how many of the best passages are read for sentences to quote
     max_sentences: int = 4
     margin: float = 0.18  # sentences scoring within this of the best one are quoted
     # Relevance = the best passage's cosine similarity + coverage_weight × the share (by rarity)
@@ -68,6 +79,9 @@ class ExtractiveConfig:
     min_relevance: float = 0.67
     coverage_weight: float = 0.5
     embedded_units: int = 8  # the units (sentences, whole quotations) embedded per answer
+    # A question naming several outlets: an outlet's part is answered from its own passages
+    # unless they fall this far below min_relevance ("nothing from X on this").
+    part_slack: float = 0.1
     weights: SentenceWeights = field(default_factory=SentenceWeights)
 
 
@@ -114,26 +128,73 @@ class ExtractiveAnswerer:
 
     # -- answering --------------------------------------------------------------------------
     def answer(self, question: str, hits: Sequence[SearchHit]) -> Answer:
-        """Return a cited, quoted answer, or a plain "the coverage doesn't say" when unrelated."""
+        """Return a cited, quoted answer, or a plain "the coverage doesn't say" when unrelated.
+
+        For "what did X say", X's own words (quoted, or reported as X's); when the passages
+        hold none, the answer says so first and quotes the nearest sentences."""
         cfg = self.config
         top = list(hits[: cfg.passages])
-        coverage = _Coverage(question, self.tokenize, self.term_weight)
+        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
         relevance = self._relevance(coverage, top)
         if not top or relevance < cfg.min_relevance:
             logger.info("no relevant coverage (relevance %.2f)", relevance)
             return self._not_found(top)
         enough = cfg.weights.passage_coverage
-        relevant = [h for h in top if coverage.of(h.passage.contextual_text) >= enough] or top[:1]
+        read = hits[: cfg.read]
+        relevant = [h for h in read if coverage.of(h.passage.contextual_text) >= enough] or top[:1]
         speaker = speaker_of(question)
-        chosen = self._choose(question, coverage, speaker, relevant)
-        if not chosen:
+        choice = self._choose(question, coverage, speaker, relevant)
+        if not choice.units:
             return self._not_found(top)
-        return self._compose(chosen, relevant, speaker)
+        citer = _Citer()
+        lines = self._runs(choice.units, relevant, speaker, citer)
+        if speaker and not choice.by_speaker:
+            lines.insert(0, f"I found no words of {speaker} on this. The nearest passages:")
+        return Answer("\n".join(lines), tuple(citer.citations), grounded=True)
+
+    def answer_parts(
+        self,
+        question: str,
+        hits: Sequence[SearchHit],
+        parts: Sequence[tuple[str, str, Sequence[SearchHit]]],
+    ) -> Answer:
+        """Answer a question that names several outlets (or days) part by part: one cited
+        line for each `(label, part's words, part's passages)`, or "Nothing from LABEL on this
+        in the coverage." when its passages don't speak to it."""
+        cfg = self.config
+        top = list(hits[: cfg.passages])
+        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
+        relevance = self._relevance(coverage, top)
+        if not top or relevance < cfg.min_relevance:
+            logger.info("no relevant coverage (relevance %.2f)", relevance)
+            return self._not_found(top)
+        speaker = speaker_of(question)
+        citer = _Citer()
+        lines = []
+        quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
+        for label, text, found in parts:
+            own = list(found[: cfg.passages])
+            part_coverage = _Coverage(text, self.tokenize, self.term_weight)
+            weak = self._relevance(part_coverage, own) < cfg.min_relevance - cfg.part_slack
+            units = [] if weak else self._choose(text, part_coverage, speaker, own, limit=2).units
+            units = [
+                (u, score)
+                for u, score in units
+                if (own[u.hit].passage.passage_id, u.start) not in quoted
+            ]
+            if not units:
+                lines.append(f"Nothing from {label} on this in the coverage.")
+                continue
+            quoted.update((own[u.hit].passage.passage_id, u.start) for u, _ in units)
+            lines.append(f"{label}: " + " ".join(self._runs(units, own, speaker, citer)))
+        if not citer.citations:
+            return self.answer(question, hits)
+        return Answer("\n".join(lines), tuple(citer.citations), grounded=True)
 
     def relevance(self, question: str, hits: Sequence[SearchHit]) -> float:
         """Return how well the best of these passages match the question; `answer` refuses
         below `ExtractiveConfig.min_relevance`."""
-        coverage = _Coverage(question, self.tokenize, self.term_weight)
+        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
         return self._relevance(coverage, list(hits[: self.config.passages]))
 
     def quotes(
@@ -145,19 +206,27 @@ class ExtractiveAnswerer:
         top = list(hits[: self.config.passages])
         if not top:
             return []
-        coverage = _Coverage(question, self.tokenize, self.term_weight)
+        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
         speaker = speaker_of(question)
-        chosen = self._choose(question, coverage, speaker, top, limit=limit)
+        chosen = self._choose(question, coverage, speaker, top, limit=limit).units
         return [(_attributed(unit, speaker), top[unit.hit].passage) for unit, _ in chosen]
 
     def _units(self, hits: list[SearchHit]) -> list[_Unit]:
-        """Return the quotable units of the passages: sentences, with cut quotes made whole."""
+        """Return the quotable units of the passages: sentences, with cut quotes made whole.
+
+        Page furniture (link lines, captions, headings, embeds, bylines: `reporting.py`) is
+        never a unit, nor is a sentence that only introduces what follows ("Here is his
+        email:"): what it introduced (an embed, a list) is often not in the text at all.
+        """
         units = []
+        seen: set[str] = set()  # pages repeat a line (a call-out box, a standfirst): once
         for h_index, hit in enumerate(hits):
-            # Pages sometimes repeat a line (a call-out box); quote it once.
-            sentences = list(dict.fromkeys(self.split_sentences(hit.passage.text)))
+            sentences, quotable = self._sentences(hit.passage.text)
             i = 0
             while i < len(sentences):
+                if not quotable[i] or _same_words(sentences[i]) in seen:
+                    i += 1
+                    continue
                 end = i
                 # A quotation spread over sentences is one unit, up to its attribution.
                 while (
@@ -168,10 +237,22 @@ class ExtractiveAnswerer:
                     end += 1
                 if end + 1 < len(sentences) and is_attribution(sentences[end + 1]):
                     end += 1  # “...?” Putin added.
+                seen.update(_same_words(s) for s in sentences[i : end + 1])
                 before = sentences[i - 1] if i > 0 else hit.passage.context
                 units.append(_Unit(h_index, i, end, " ".join(sentences[i : end + 1]), before))
                 i = end + 1
         return units
+
+    def _sentences(self, text: str) -> tuple[list[str], list[bool]]:
+        """Return a passage's sentences, paragraph by paragraph, and which may be quoted."""
+        sentences: list[str] = []
+        quotable: list[bool] = []
+        for paragraph in text.split("\n\n"):
+            found = self.split_sentences(paragraph)
+            heading = len(found) == 1 and is_heading(paragraph)
+            sentences += found
+            quotable += [not heading and is_reporting(s) for s in found]
+        return sentences, quotable
 
     def _choose(
         self,
@@ -180,10 +261,12 @@ class ExtractiveAnswerer:
         speaker: str | None,
         hits: list[SearchHit],
         limit: int | None = None,
-    ) -> list[tuple[_Unit, float]]:
+    ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
         surname = surname_of(speaker) if speaker else ""
+        intent = intent_of(question)
+        newness = _newness(hits) if intent.latest else [0.0] * len(hits)
         # First what costs nothing: the question's words in the unit (alone and with the
         # sentence before it), the passage's rank, and, for "what did X say", X's quotations.
         weighed: list[tuple[_Unit, float]] = []
@@ -196,6 +279,9 @@ class ExtractiveAnswerer:
                 unit.before, unit.text
             )
             score = w.words * covered + w.rank * hits[unit.hit].dense / best_passage
+            score += w.recent * newness[unit.hit]
+            if intent.figure and states_figure(unit.text):
+                score += w.figure
             if speaker:
                 if quoted and (
                     spoken_by(surname, unit.text)
@@ -203,16 +289,19 @@ class ExtractiveAnswerer:
                     or spoken_by(surname, unit.before)  # "Lee said: …" then the quotation
                 ):
                     said.append((unit, score + w.said))
+                elif spoken_by(surname, unit.text):  # reported speech: "Ellison said she …"
+                    said.append((unit, score + w.reported))
                 elif surname not in unit.text.lower():
                     score -= w.unnamed
             weighed.append((unit, score))
         # "What did X say": X's quoted words, not what others wrote about X.
+        by_speaker = bool(said)
         weighed = said or weighed
         # Only the likeliest units are embedded (see SentenceWeights.meaning): embedding is most
         # of an answer's time.
         weighed = sorted(weighed, key=lambda us: -us[1])[: cfg.embedded_units]
         if not weighed:
-            return []
+            return _Choice([], by_speaker)
         # A unit's meaning is judged on its own and, half as much, with the sentence before it:
         # enough to find "why should India be deprived of this right?" for a question about
         # India's oil, not enough for a sentence to borrow its neighbour's answer. The pair's
@@ -233,11 +322,17 @@ class ExtractiveAnswerer:
             scored.append((unit, score + w.meaning * similarity))
         scored.sort(key=lambda us: -us[1])
         best = scored[0][1]
-        return [us for us in scored if us[1] >= best - cfg.margin][: limit or cfg.max_sentences]
+        chosen = [us for us in scored if us[1] >= best - cfg.margin][: limit or cfg.max_sentences]
+        return _Choice(chosen, by_speaker)
 
-    def _compose(
-        self, chosen: list[tuple[_Unit, float]], hits: list[SearchHit], speaker: str | None
-    ) -> Answer:
+    def _runs(
+        self,
+        chosen: list[tuple[_Unit, float]],
+        hits: Sequence[SearchHit],
+        speaker: str | None,
+        citer: _Citer,
+    ) -> list[str]:
+        """Return the chosen units as cited lines, "text [n]", in reading order."""
         units = [u for u, _ in chosen]
         # Read like the articles: the best article first, each article's units in their order.
         first_rank: dict[str, int] = {}
@@ -250,23 +345,16 @@ class ExtractiveAnswerer:
                 u.start,
             )
         )
-        numbers: dict[str, int] = {}
-        citations: list[Citation] = []
         runs: list[tuple[list[str], int, tuple[int, int]]] = []  # texts, [n], (hit, last)
         for unit in units:
-            passage = hits[unit.hit].passage
-            if passage.passage_id not in numbers:
-                numbers[passage.passage_id] = len(numbers) + 1
-                citations.append(Citation(numbers[passage.passage_id], passage))
+            n = citer.number(hits[unit.hit].passage)
             if runs and runs[-1][2] == (unit.hit, unit.start - 1):
                 # Adjacent sentences of one passage read as one quotation.
                 runs[-1][0].append(unit.text)
                 runs[-1] = (runs[-1][0], runs[-1][1], (unit.hit, unit.end))
             else:
-                first = _attributed(unit, speaker)
-                runs.append(([first], numbers[passage.passage_id], (unit.hit, unit.end)))
-        text = "\n".join(f"{' '.join(texts)} [{n}]" for texts, n, _ in runs)
-        return Answer(text, tuple(citations), grounded=True)
+                runs.append(([_attributed(unit, speaker)], n, (unit.hit, unit.end)))
+        return [f"{' '.join(texts)} [{n}]" for texts, n, _ in runs]
 
     @staticmethod
     def _not_found(hits: Sequence[SearchHit]) -> Answer:
@@ -279,6 +367,36 @@ class ExtractiveAnswerer:
             )
             text += f" The nearest articles I have are: {names}."
         return Answer(text, (), grounded=False)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    units: list[tuple[_Unit, float]]
+    by_speaker: bool  # the units are the asked-about speaker's words
+
+
+class _Citer:
+    """Numbers passages [1], [2]… in the order an answer first quotes them."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._numbers: dict[str, int] = {}
+
+    def number(self, passage: Passage) -> int:
+        if passage.passage_id not in self._numbers:
+            self._numbers[passage.passage_id] = len(self._numbers) + 1
+            self.citations.append(Citation(self._numbers[passage.passage_id], passage))
+        return self._numbers[passage.passage_id]
+
+
+def _newness(hits: Sequence[SearchHit]) -> list[float]:
+    """Each passage's article's date among the passages' dates: 0 the oldest, 1 the newest."""
+    days = [h.passage.published_date or "" for h in hits]
+    known = sorted({d for d in days if d})
+    if len(known) < 2:
+        return [0.0] * len(hits)
+    rank = {d: i / (len(known) - 1) for i, d in enumerate(known)}
+    return [rank.get(d, 0.0) for d in days]
 
 
 class _Coverage:
@@ -305,6 +423,11 @@ class _Coverage:
                 self._tokens[text] = frozenset(self.tokenize(text))
             present.update(self._tokens[text])
         return sum(w for term, w in self.weights.items() if term in present) / self.total
+
+
+def _same_words(sentence: str) -> str:
+    """Return what two copies of a sentence share, whatever their case and punctuation."""
+    return " ".join(_WORD.findall(sentence.casefold()))
 
 
 def _attributed(unit: _Unit, speaker: str | None) -> str:

@@ -33,7 +33,9 @@ def speaker_of(question: str) -> str | None:
     if not match:
         return None
     who = match["who"].strip()
-    return None if surname_of(who) in _WRITINGS else who
+    if surname_of(who) in _WRITINGS or surname_of(who) in _NOBODY_IN_PARTICULAR:
+        return None
+    return who
 
 
 def spoken_by(surname: str, text: str) -> bool:
@@ -59,6 +61,13 @@ def is_attribution(sentence: str) -> bool:
 _WRITINGS = frozenset(
     """article articles report reports reporting story stories piece coverage paper newspaper
     outlet outlets source sources news media press editorial column blog post""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+# "What did people say about …" asks what was said, by no one a passage would name.
+_NOBODY_IN_PARTICULAR = frozenset(
+    """people they others users fans critics experts everyone observers analysts commentators
+    reporters public readers viewers residents social internet""".split()  # noqa: SIM905 - a word list reads better as text
 )
 
 
