@@ -27,7 +27,8 @@ from retrieval.models import (
     SearchHit,
     Turn,
 )
-from retrieval.search import HybridSearch
+from retrieval.question.intent import search_words
+from retrieval.search import HybridSearch, narrow, outlet_label
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex, remove_bm25s_leftovers
 from retrieval.storage.lock import DataDirLock
@@ -387,8 +388,36 @@ class NewsIndex:
             answer = self.chat.answer(question, history, filters)
         else:
             with self.embedder.answering_question():  # an ingest's embedding gives way
-                answer = self.answerer.answer(question, self.search(question, filters=filters))
+                read = max(self.top_k, self.answerer.config.read)
+                hits = self.search(search_words(question), read, filters)
+                parts = self._outlet_parts(question, hits, filters)
+                answer = (
+                    self.answerer.answer_parts(question, hits, parts)
+                    if parts
+                    else self.answerer.answer(question, hits)
+                )
         return self._with_publications(answer)
+
+    def _outlet_parts(
+        self, question: str, hits: Sequence[SearchHit], filters: SearchFilters | None
+    ) -> list[tuple[str, str, list[SearchHit]]]:
+        """For a question naming several outlets ("How did A and B cover …"), each named
+        outlet's part: (its name, the part's words, its passages), the passages the search
+        found of that outlet, else a search of the part within that outlet."""
+        plan = self.searcher.plan(question)
+        named = [part for part in plan.parts if part.filters.outlets]
+        if len({part.filters.outlets for part in named}) < 2:
+            return []
+        parts = []
+        for part in named:
+            where = narrow(filters, part.filters)
+            own = [h for h in hits if where.admits(h.passage)]
+            if len(own) < 2:
+                seen = {h.passage.passage_id for h in own}
+                more = self.searcher.search(part.text, 4, where)
+                own += [h for h in more if h.passage.passage_id not in seen]
+            parts.append((outlet_label(part.filters.outlets), part.text, own))
+        return parts
 
     # -- a story across articles (retrieval/stories) -----------------------------------------
     # With a chat model configured, it writes each line again from the line's own passages

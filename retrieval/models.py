@@ -121,6 +121,17 @@ class SearchFilters:
     def empty(self) -> bool:
         return not (self.outlets or self.since or self.until)
 
+    def admits(self, passage: Passage) -> bool:
+        """Tell whether the passage is within these restrictions."""
+        if self.outlets and (passage.outlet or "") not in self.outlets:
+            return False
+        if not (self.since or self.until):
+            return True
+        day = passage.published_date
+        if not day:
+            return False
+        return not ((self.since and day < self.since) or (self.until and day > self.until))
+
 
 @dataclass(frozen=True)
 class Citation:

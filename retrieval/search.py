@@ -114,8 +114,7 @@ class HybridSearch:
         searches = [(question, filters or SearchFilters(), 1.0)]
         if plan.filtered:
             searches += [
-                (part.text, _narrow(filters, part.filters), self.weights.part)
-                for part in plan.parts
+                (part.text, narrow(filters, part.filters), self.weights.part) for part in plan.parts
             ]
         vectors = self.embed([text for text, _, _ in searches])
         pool = max(k, self.candidates)
@@ -190,7 +189,13 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _narrow(given: SearchFilters | None, found: SearchFilters) -> SearchFilters:
+def outlet_label(outlets: tuple[str, ...]) -> str:
+    """Name a group of outlets as a question named them: "FOX News" for its sections."""
+    heads = {re.split(r"\s+[-|:–—]\s+", o, maxsplit=1)[0] for o in outlets}
+    return heads.pop() if len(heads) == 1 else " / ".join(outlets)
+
+
+def narrow(given: SearchFilters | None, found: SearchFilters) -> SearchFilters:
     """Combine the asker's filters with those found in the question (the asker's win)."""
     if given is None or given.empty:
         return found

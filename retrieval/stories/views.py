@@ -52,6 +52,24 @@ _FRAMING = re.compile(
 
 Search = Callable[[str, int, SearchFilters | None], list[SearchHit]]
 
+# The names and figures a line states: capitalised words past its first, numbers, amounts.
+_FACT_WORDS = re.compile(r"\$?\d[\d,.]*%?|\b[A-Z][\w'’-]+")
+_NOT_NAMES = frozenset(
+    """the a an he she it they we i his her its their this that these those but and or so
+    if when while after before as at in on of for to by with from mr ms mrs dr""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def facts_of(line: str) -> set[str]:
+    """Return the names and figures a sentence states (casefolded), its first word aside."""
+    found = _FACT_WORDS.findall(line)
+    first = found[:1] if found and line.lstrip().startswith(found[0]) else []
+    return _facts(line) - _facts(" ".join(first)) if first else _facts(line)
+
+
+def _facts(text: str) -> set[str]:
+    return {w.casefold().rstrip(".,") for w in _FACT_WORDS.findall(text)} - _NOT_NAMES
+
 
 @dataclass(frozen=True)
 class StoryConfig:
@@ -179,7 +197,18 @@ class Stories:
         return Comparison(topic, tuple(reports))
 
     def _carried_by_others(self, line: str, others: dict[str, list[SearchHit]]) -> bool:
-        """Whether another outlet has a sentence saying what `line` says."""
+        """Whether another compared outlet reported what `line` says; in doubt, yes.
+
+        A line is its outlet's alone only when it states at least two names or figures, no
+        other outlet's passages on the topic hold even a third of them, and no other outlet
+        has a sentence saying the same (`same_line`)."""
+        facts = facts_of(line)
+        if len(facts) < 2:
+            return True  # nothing checkable: no mark
+        for hits in others.values():
+            words = {w for h in hits for w in _facts(h.passage.text)}
+            if len(facts & words) >= len(facts) / 3:
+                return True
         counterparts = [
             quoted[0][0] for hits in others.values() if (quoted := self.answerer.quotes(line, hits))
         ]
