@@ -6,6 +6,7 @@ cleaned the same way; `ingest.parse` only decodes a file and picks the parser fo
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -66,6 +67,14 @@ def optional_text(value: object) -> str | None:
     return clean_text(value) or None
 
 
+def plain_name(value: object) -> str | None:
+    """Return a headline, outlet or author name with HTML entities decoded ("&#039;" → "'"),
+    then cleaned: feeds and exports often carry them escaped twice."""
+    if not isinstance(value, str):
+        return None
+    return optional_text(html.unescape(value))
+
+
 def normalize_date(value: object) -> str | None:
     """Return a publication date as an ISO string, or None when it cannot be understood.
 
@@ -124,7 +133,7 @@ def build_article(
     A url that is not an absolute http(s) address (`javascript:`, `file:`, a bare path) is
     dropped: readers are only ever linked to web pages.
     """
-    headline = optional_text(title)
+    headline = plain_name(title)
     if headline is None:
         raise ParseError("article has no title")
     body = clean_paragraphs(paragraphs)
@@ -133,10 +142,10 @@ def build_article(
     return Article(
         title=headline,
         paragraphs=body,
-        outlet=optional_text(outlet),
+        outlet=plain_name(outlet),
         published_at=normalize_date(published_at),
         url=web_url(url),
-        author=optional_text(author),
+        author=plain_name(author),
         origin=origin,
         item_key=item_key,
         canonical_url=web_url(canonical_url),

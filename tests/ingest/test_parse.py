@@ -223,6 +223,18 @@ def test_json_single_object() -> None:
     assert article.origin == "chips.json"
 
 
+def test_html_entities_in_headlines_and_outlets_are_decoded() -> None:
+    item = {
+        "title": "&#039;Massive intel failure by Mossad&#039;: Hamas&#039; surprise attack",
+        "body": "Hamas carried out the biggest coordinated attack in Israel in decades.",
+        "source": "Business Today | Latest &amp; Trending",
+    }
+    article = parse_one(json.dumps(item), "entities.json")
+
+    assert article.title == "'Massive intel failure by Mossad': Hamas' surprise attack"
+    assert article.outlet == "Business Today | Latest & Trending"
+
+
 def test_json_list_splits_bodies_on_blank_lines_or_else_on_lines() -> None:
     items = [
         {"title": "One", "body": "First part\nstill first.\n\nSecond part.", "source": "A"},
