@@ -107,16 +107,25 @@ def notice_follows(
 
 
 def follows_json(posts: Sequence[FollowPost]) -> list[dict[str, object]]:
-    """The "follows" list of `ingest --json` and `feeds poll --json`."""
-    return [
-        {
-            "topic": p.follow.topic,
-            "article_id": p.article_id,
-            "follow_id": p.follow.id,
-            "text": p.text,
-        }
-        for p in posts
-    ]
+    """The "follows" list of `ingest --json` and `feeds poll --json`: each post with the
+    article's headline, outlet, date and link (those of the passage that matched)."""
+    rows: list[dict[str, object]] = []
+    for p in posts:
+        cited = p.citations[0] if p.citations else {}
+        rows.append(
+            {
+                "topic": p.follow.topic,
+                "article_id": p.article_id,
+                "follow_id": p.follow.id,
+                "title": cited.get("title"),
+                "outlet": cited.get("outlet"),
+                "published_at": cited.get("published_at"),
+                "url": cited.get("url"),
+                "text": p.text,
+                "citations": p.citations,
+            }
+        )
+    return rows
 
 
 def print_follows(posts: Sequence[FollowPost]) -> None:

@@ -59,6 +59,12 @@ def test_follow_then_ingest_reports_the_follows_new_articles_triggered(tmp_path:
     follows = report["follows"]
     assert {f["topic"] for f in follows} == {"Riverside dam repairs"}
     assert len({f["article_id"] for f in follows}) == len(follows) == len(DAM_STORY) - 1
+    by_title = {a.title: a for a in DAM_STORY}
+    for post in follows:  # a reader sees which article it is, not only its id
+        article = by_title[post["title"]]
+        assert (post["outlet"], post["url"]) == (article.outlet, article.url)
+        assert post["published_at"].startswith(article.published_at or "")
+        _check_cited(post["text"], post["citations"])
     assert _json("ingest", str(unrelated), "--json")["follows"] == []
     assert _json("ingest", str(later), "--json")["follows"] == []  # unchanged: no second post
 
