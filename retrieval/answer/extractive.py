@@ -19,7 +19,12 @@ import numpy as np
 from retrieval.answer.prompts import NOT_FOUND
 from retrieval.answer.reporting import is_heading, is_reporting
 from retrieval.models import Answer, Citation, Passage, SearchHit
-from retrieval.question.intent import intent_of, search_words, states_figure
+from retrieval.question.intent import (
+    intent_of,
+    reports_development,
+    search_words,
+    states_figure,
+)
 from retrieval.question.speakers import (
     ATTRIBUTION,
     is_attribution,
@@ -60,6 +65,8 @@ class SentenceWeights:
     # stating a number gains `figure`.
     recent: float = 0.12
     figure: float = 0.10
+    # A timeline's lines: a unit reporting something that happened gains `development`.
+    development: float = 0.10
     # A passage is read for sentences when this share of the question's words is in it (else
     # only the best passage is).
     passage_coverage: float = 0.3
@@ -198,17 +205,25 @@ class ExtractiveAnswerer:
         return self._relevance(coverage, list(hits[: self.config.passages]))
 
     def quotes(
-        self, question: str, hits: Sequence[SearchHit], limit: int = 1
+        self,
+        question: str,
+        hits: Sequence[SearchHit],
+        limit: int = 1,
+        *,
+        developments: bool = False,
     ) -> list[tuple[str, Passage]]:
         """Return up to `limit` sentences (or whole quotations) of these passages that best
         answer the question, best first, each with its passage; no relevance gate (the caller
-        has one). Used to pick one line per article for timelines, comparisons and briefs."""
+        has one). Used to pick one line per article for timelines, comparisons and briefs;
+        `developments` favours sentences reporting what happened (a timeline's lines)."""
         top = list(hits[: self.config.passages])
         if not top:
             return []
         coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
         speaker = speaker_of(question)
-        chosen = self._choose(question, coverage, speaker, top, limit=limit).units
+        chosen = self._choose(
+            question, coverage, speaker, top, limit=limit, developments=developments
+        ).units
         return [(_attributed(unit, speaker), top[unit.hit].passage) for unit, _ in chosen]
 
     def _units(self, hits: list[SearchHit]) -> list[_Unit]:
@@ -260,7 +275,9 @@ class ExtractiveAnswerer:
         coverage: _Coverage,
         speaker: str | None,
         hits: list[SearchHit],
+        *,
         limit: int | None = None,
+        developments: bool = False,
     ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -282,6 +299,8 @@ class ExtractiveAnswerer:
             score += w.recent * newness[unit.hit]
             if intent.figure and states_figure(unit.text):
                 score += w.figure
+            if developments and reports_development(unit.text):
+                score += w.development
             if speaker:
                 if quoted and (
                     spoken_by(surname, unit.text)

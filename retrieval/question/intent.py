@@ -25,6 +25,15 @@ _FIGURE = re.compile(
     r"\b(?:what|which) (?:year|date|day|month|time)\b|^\s*when\b",
     re.IGNORECASE,
 )
+# A sentence that reports something happening, not a description or an opinion.
+_DEVELOPMENT = re.compile(
+    r"\b(?:found (?:not )?guilty|convicted|sentenced|acquitted|pleaded guilty|fired|ousted|"
+    r"resign(?:ed|s)|return(?:ed|s|ing)|reinstated|agreed|signed|announced|launched|unveiled|"
+    r"released|filed|sued|ruled|won|lost|approved|rejected|banned|arrested|charged|killed|"
+    r"attacked|appointed|named|hired|elected|acquired|died|declared|opened|closed|"
+    r"reached an agreement|struck a deal|voted)\b",
+    re.IGNORECASE,
+)
 _HAS_FIGURE = re.compile(r"\d|\b(?:million|billion|trillion|percent)\b", re.IGNORECASE)
 
 
@@ -58,3 +67,8 @@ def intent_of(question: str) -> Intent:
 def states_figure(sentence: str) -> bool:
     """Tell whether a sentence states a number, a price or a date."""
     return _HAS_FIGURE.search(sentence) is not None
+
+
+def reports_development(sentence: str) -> bool:
+    """Tell whether a sentence reports something that happened ("was found guilty")."""
+    return _DEVELOPMENT.search(sentence) is not None

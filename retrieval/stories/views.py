@@ -20,7 +20,7 @@ import numpy as np
 from retrieval.answer.extractive import ExtractiveAnswerer
 from retrieval.answer.prompts import NOT_FOUND
 from retrieval.models import (
-    ArticleInfo,
+    Passage,
     Publication,
     SearchFilters,
     SearchHit,
@@ -28,6 +28,8 @@ from retrieval.models import (
 )
 from retrieval.question.outlets import OutletNames
 from retrieval.storage.store import PassageStore
+from retrieval.stories.brief import group_stories
+from retrieval.stories.event_dates import event_day
 from retrieval.stories.models import (
     Brief,
     BriefStory,
@@ -52,6 +54,7 @@ _FRAMING = re.compile(
 
 Search = Callable[[str, int, SearchFilters | None], list[SearchHit]]
 
+_WORDS = re.compile(r"\w+")
 # The names and figures a line states: capitalised words past its first, numbers, amounts.
 _FACT_WORDS = re.compile(r"\$?\d[\d,.]*%?|\b[A-Z][\w'’-]+")
 _NOT_NAMES = frozenset(
@@ -68,7 +71,8 @@ def facts_of(line: str) -> set[str]:
 
 
 def _facts(text: str) -> set[str]:
-    return {w.casefold().rstrip(".,") for w in _FACT_WORDS.findall(text)} - _NOT_NAMES
+    found = (re.sub(r"['’]s$", "", w.casefold().rstrip(".,")) for w in _FACT_WORDS.findall(text))
+    return set(found) - _NOT_NAMES
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class StoryConfig:
     pool: int = 40  # passages searched for a timeline or a comparison
     band: float = 0.15  # an article counts when its best cosine is within this of the best one
     max_events: int = 15
+    lines_per_article: int = 2  # developments one article may give a timeline
     merge_days: int = 3  # reports this close in time, saying the same, are one development
     same_line: float = 0.8  # cosine of two lines that say the same thing
     max_outlets: int = 6
@@ -112,40 +117,48 @@ class Stories:
 
     # -- timeline ---------------------------------------------------------------------------
     def timeline(self, topic: str, filters: SearchFilters | None = None) -> Timeline:
-        """The dated developments of a story, oldest first, one line per development."""
+        """The dated developments of a story, oldest first, one line per development.
+
+        Each article gives up to `lines_per_article` developments (a second only when it
+        happened on another day), dated by when they happened (`event_dates.py`); the same
+        development reported again, by another outlet or the same, is one line citing all;
+        a sentence repeated across one outlet's articles (a series' tagline) is none. The
+        `max_events` most relevant developments are kept, then put in order."""
         cfg = self.config
         hits = self.search(topic, cfg.pool, filters)
         if not self._about(topic, hits):
             return Timeline(topic, note=NOT_FOUND)
-        lines = []  # (date, sentence, passage)
+        candidates: list[tuple[float, str, Passage, str]] = []  # relevance, text, passage, day
         for article_hits in self._articles(hits)[: cfg.max_events * 2]:
-            date = article_hits[0].passage.published_date
-            quoted = self.answerer.quotes(topic, article_hits, 1)
-            if date and quoted:
-                lines.append((date, *quoted[0]))
-        if not lines:
+            published = article_hits[0].passage.published_date
+            if not published:
+                continue
+            relevance = max(h.dense for h in article_hits)
+            for text, passage in self.answerer.quotes(topic, article_hits, 3, developments=True):
+                candidates.append((relevance, text, passage, published))
+        if not candidates:
             return Timeline(topic, note="None of the articles on this topic is dated.")
-        lines.sort(key=lambda line: line[0])
-        vectors = self.embed([text for _, text, _ in lines])
-        groups: list[list[int]] = []  # indexes into lines, merged developments
-        for i, (date, _, passage) in enumerate(lines):
+        lines = _developments(candidates, cfg.lines_per_article)
+        vectors = self.embed([text for _, _, text, _ in lines])
+        groups: list[list[int]] = []  # indexes into lines (most relevant first), merged
+        for i, (_, day, _, _) in enumerate(lines):
             for group in groups:
-                first = lines[group[0]]
                 if (
-                    _days_between(first[0], date) <= cfg.merge_days
-                    and passage.outlet not in {lines[j][2].outlet for j in group}
+                    min(_days_between(lines[j][1], day) for j in group) <= cfg.merge_days
                     and max(float(vectors[i] @ vectors[j]) for j in group) >= cfg.same_line
                 ):
                     group.append(i)
                     break
             else:
                 groups.append([i])
+        kept = sorted(groups[: cfg.max_events], key=lambda g: min(lines[j][1] for j in g))
         numbering = Numbering(self._also_published)
         events = []
-        for group in groups[: cfg.max_events]:
-            date, text, _ = lines[group[0]]
-            citations = tuple(numbering.cite(lines[j][2]) for j in group)
-            events.append(TimelineEvent(date, cited(text, citations), citations))
+        for group in kept:
+            members = sorted(group, key=lambda j: lines[j][1])
+            _, day, text, _ = lines[members[0]]
+            citations = tuple(dict.fromkeys(numbering.cite(lines[j][3]) for j in members))
+            events.append(TimelineEvent(day, cited(text, citations), citations))
         return Timeline(topic, tuple(events))
 
     # -- compare ----------------------------------------------------------------------------
@@ -187,7 +200,7 @@ class Stories:
             for text, passage in lines[outlet]:
                 citation = numbering.cite(passage)
                 citations.append(citation)
-                alone = len(chosen) > 1 and not self._carried_by_others(text, others)
+                alone = len(chosen) > 1 and not self._carried_by_others(subject, text, others)
                 unique.append(alone)
                 mark = f" (only {outlet})" if alone else ""
                 texts.append(cited(text, (citation,)) + mark)
@@ -196,13 +209,13 @@ class Stories:
             )
         return Comparison(topic, tuple(reports))
 
-    def _carried_by_others(self, line: str, others: dict[str, list[SearchHit]]) -> bool:
+    def _carried_by_others(self, topic: str, line: str, others: dict[str, list[SearchHit]]) -> bool:
         """Whether another compared outlet reported what `line` says; in doubt, yes.
 
         A line is its outlet's alone only when it states at least two names or figures, no
         other outlet's passages on the topic hold even a third of them, and no other outlet
         has a sentence saying the same (`same_line`)."""
-        facts = facts_of(line)
+        facts = facts_of(line) - _facts(topic)  # the story's own names are everyone's
         if len(facts) < 2:
             return True  # nothing checkable: no mark
         for hits in others.values():
@@ -264,40 +277,24 @@ class Stories:
         )
         by_id = {p.article_id: (p, v) for p, v in leads.values() if v is not None}
         articles = [a for a in articles if a.article_id in by_id]
-        articles.sort(key=lambda a: a.published_at or a.ingested_at)
-        stories: list[list[ArticleInfo]] = []
-        for article in articles:
-            vector = np.asarray(by_id[article.article_id][1])
-            for story in stories:
-                if any(
-                    float(vector @ np.asarray(by_id[other.article_id][1])) >= cfg.same_story
-                    for other in story
-                ):
-                    story.append(article)
-                    break
-            else:
-                stories.append([article])
-        stories.sort(key=lambda s: (-_size(s), -max(_stamp(a) for a in s)))
+        vectors = {aid: np.asarray(v) for aid, (_, v) in by_id.items()}
         numbering = Numbering(self._also_published)
         result = []
-        for story in stories[: cfg.max_stories]:
-            lead = story[0]
-            passage = by_id[lead.article_id][0]
-            quoted = self.answerer.quotes(lead.title, [SearchHit(passage, 1.0, dense=1.0)], 1) or [
-                (passage.text.split("\n")[0][:300], passage)
-            ]
+        for story in group_stories(articles, vectors, cfg.same_story)[: cfg.max_stories]:
+            named, newest = story.representative, story.newest
+            passage = by_id[newest.article_id][0]
+            quoted = self.answerer.quotes(
+                f"{named.title}\n{newest.title}", [SearchHit(passage, 1.0, dense=1.0)], 1
+            ) or [(passage.text.split("\n")[0][:300], passage)]
             text, source = quoted[0]
             citation = numbering.cite(source)
-            outlets = [a.outlet for a in story] + [
-                p.outlet for a in story for p in a.also_published
-            ]
             result.append(
                 BriefStory(
-                    lead.title,
-                    tuple(dict.fromkeys(o for o in outlets if o)),
+                    named.title,
+                    story.outlets,
                     cited(text, (citation,)),
                     (citation,),
-                    tuple(a.article_id for a in story),
+                    tuple(a.article_id for a in story.articles),
                 )
             )
         return Brief(cutoff, tuple(result))
@@ -392,17 +389,30 @@ class Stories:
         return [g for g in grouped.values() if max(h.dense for h in g) >= best - band]
 
 
+def _developments(
+    candidates: list[tuple[float, str, Passage, str]], per_article: int
+) -> list[tuple[float, str, str, Passage]]:
+    """Return (relevance, day it happened, text, passage) of the lines worth a timeline, most
+    relevant first: no series tagline, no background, and per article at most `per_article`
+    lines, each on a day of its own."""
+    articles_saying: dict[tuple[str, str], set[str]] = {}
+    for _, text, passage, _ in candidates:
+        key = (passage.outlet or "", " ".join(_WORDS.findall(text.casefold())))
+        articles_saying.setdefault(key, set()).add(passage.article_id)
+    lines = []
+    days_of: dict[str, set[str]] = {}
+    for relevance, text, passage, published in sorted(candidates, key=lambda c: -c[0]):
+        key = (passage.outlet or "", " ".join(_WORDS.findall(text.casefold())))
+        if len(articles_saying[key]) > 1:
+            continue  # the same words in several of one outlet's articles: a tagline
+        day = event_day(text, published)
+        taken = days_of.setdefault(passage.article_id, set())
+        if day is None or day in taken or len(taken) >= per_article:
+            continue
+        taken.add(day)
+        lines.append((relevance, day, text, passage))
+    return lines
+
+
 def _days_between(first: str, second: str) -> int:
     return abs((datetime.fromisoformat(second) - datetime.fromisoformat(first)).days)
-
-
-def _size(story: list[ArticleInfo]) -> int:
-    return sum(1 + len(a.also_published) for a in story)
-
-
-def _stamp(article: ArticleInfo) -> float:
-    when = article.ingested_at or article.published_at or ""
-    try:
-        return datetime.fromisoformat(when).timestamp()
-    except ValueError:
-        return 0.0
