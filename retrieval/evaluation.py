@@ -115,6 +115,10 @@ class AnswerScores:
 
     evidence: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     all_outlets: list[float] = field(default_factory=list)  # comparison queries
+    # Inference queries: the answer's text names the benchmark's gold answer (a name).
+    names_answer: list[float] = field(default_factory=list)
+    # Comparison and temporal queries: every gold evidence article (one per part) is cited.
+    every_part: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     compare_evidence: list[float] = field(default_factory=list)
     compare_all_outlets: list[float] = field(default_factory=list)
     timeline_found: list[float] = field(default_factory=list)  # ≥ 2 gold articles on the timeline
@@ -132,6 +136,16 @@ class AnswerScores:
         ]
         rows += [
             ("ask: comparison queries citing every outlet named", *_n_mean(self.all_outlets)),
+            (
+                "ask: inference queries whose answer names the gold answer",
+                *_n_mean(self.names_answer),
+            ),
+        ]
+        rows += [
+            (f"ask: {kind} queries citing evidence for every part", *_n_mean(v))
+            for kind, v in sorted(self.every_part.items())
+        ]
+        rows += [
             ("compare: share of gold evidence articles cited", *_n_mean(self.compare_evidence)),
             ("compare: queries citing every outlet named", *_n_mean(self.compare_all_outlets)),
             ("timeline: temporal queries with ≥ 2 gold articles", *_n_mean(self.timeline_found)),
@@ -151,6 +165,16 @@ def _gold(item: dict[str, Any]) -> dict[str, tuple[str, str]]:
         _squash(e["url"]): (e.get("source", ""), e.get("published_at", ""))
         for e in item["evidence_list"]
     }
+
+
+def _names(text: str, gold: str) -> bool:
+    """Whether an answer's text names the gold answer ("Sam Bankman-Fried"), ignoring case,
+    spacing and punctuation."""
+
+    def squeeze(value: str) -> str:
+        return "".join(ch for ch in value.casefold() if ch.isalnum())
+
+    return bool(squeeze(gold)) and squeeze(gold) in squeeze(text)
 
 
 def _share_cited(urls: set[str], gold: dict[str, tuple[str, str]]) -> tuple[float, float]:
@@ -181,6 +205,10 @@ def evaluate_answers(
         scores.evidence[kind].append(share)
         if kind == "comparison_query":
             scores.all_outlets.append(every_outlet)
+        if kind == "inference_query":
+            scores.names_answer.append(float(_names(answer.text, item.get("answer", ""))))
+        else:
+            scores.every_part[kind].append(float(share == 1.0))
         if not views:
             continue
         if kind == "comparison_query":
