@@ -41,7 +41,7 @@ _EMBED = re.compile(
     r"[—–-]\s*[^()\n]{0,60}\(@\w{1,20}\)(?:\s+\w+ \d{1,2}, \d{4})?\s*$"
 )
 _BYLINE = re.compile(
-    r"^(?:by|reporting by|writing by|editing by|additional reporting by|compiled by)\s+"
+    r"^(?:[Bb]y|(?:[Rr]eporting|[Ww]riting|[Ee]diting|[Aa]dditional reporting|[Cc]ompiled) by)\s+"
     r"[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}(?:\s*(?:,|and|in)\s+.{0,60})?\W*$|"
     r"\bcontributed (?:to this report|reporting)\b",
 )
