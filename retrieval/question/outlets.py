@@ -62,7 +62,8 @@ class OutletNames:
         keys = sorted(self._outlets, key=len, reverse=True)  # longest name wins
         self._pattern = (
             re.compile(
-                r"(?<![\w'])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w-])",
+                # not inside a word ("o'Fortune"), but inside quotes ("the 'Fortune' article")
+                r"(?<!\w)(?<!\w['’])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w-])",
                 re.IGNORECASE,
             )
             if keys

@@ -88,6 +88,7 @@ class StoryConfig:
     same_line: float = 0.8  # cosine of two lines that say the same thing
     max_outlets: int = 6
     compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off
+    named_slack: float = 0.1  # how far below the relevance gate a named outlet may still speak
     same_story: float = 0.6  # cosine of two articles' leads that tell one story (brief)
     max_stories: int = 10
     follow_bar: float = 0.7  # relevance a new article needs to be posted to a follower
@@ -183,10 +184,12 @@ class Stories:
             found = [g[0].passage.outlet for g in self._articles(hits, cfg.compare_band)]
             chosen = list(dict.fromkeys(o for o in found if o))[: cfg.max_outlets]
         base = filters or SearchFilters()
+        # Outlets the reader named are shown unless their passages are plainly off the topic.
+        slack = cfg.named_slack if (outlets or named) else 0.0
         found_hits: dict[str, list[SearchHit]] = {}
         for outlet in chosen:
             own = self.search(subject, 10, replace(base, outlets=(outlet,)))
-            if self._about(subject, own):
+            if self._about(subject, own, slack):
                 found_hits[outlet] = own
         lines = {o: self.answerer.quotes(subject, hits, 2) for o, hits in found_hits.items()}
         numbering = Numbering(self._also_published)
@@ -368,11 +371,12 @@ class Stories:
         info = self.store.article(article_id)
         return info.also_published if info else ()
 
-    def _about(self, topic: str, hits: Sequence[SearchHit]) -> bool:
-        """Whether these passages are about the topic at all (the answer's relevance gate)."""
+    def _about(self, topic: str, hits: Sequence[SearchHit], slack: float = 0.0) -> bool:
+        """Whether these passages are about the topic at all (the answer's relevance gate,
+        lowered by `slack`)."""
         relevance = self.answerer.relevance(topic, hits)
         logger.info("topic %r: relevance %.2f", topic[:80], relevance)
-        return bool(hits) and relevance >= self.answerer.config.min_relevance
+        return bool(hits) and relevance >= self.answerer.config.min_relevance - slack
 
     def _articles(
         self, hits: Sequence[SearchHit], band: float | None = None

@@ -43,6 +43,14 @@ def test_outlets_are_found_by_name_section_and_short_name() -> None:
     ]
 
 
+def test_outlet_names_in_quotes_are_found() -> None:
+    assert _found("Does the 'Fortune' article agree with the ‘FOX News - Health’ one?") == [
+        ("Fortune", ("Fortune",)),
+        ("FOX News - Health", ("FOX News - Health",)),
+    ]
+    assert _found("l'Fortune") == []  # inside a word, still not a name
+
+
 def test_outlet_names_that_are_ordinary_words_count_only_capitalised() -> None:
     assert _found("on the verge of a deal, at the age of 30, a fortune spent") == []
 
