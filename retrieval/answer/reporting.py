@@ -96,8 +96,11 @@ def is_furniture(sentence: str) -> bool:
         return True
     if len(text.split()) <= 12 and _BYLINE.search(text):
         return True
-    letters = _LETTERS.findall(text)
-    return len(text.split()) >= 3 and "".join(letters).isupper()  # "CLICK HERE TO GET THE APP"
+    letters = "".join(_LETTERS.findall(text))
+    if len(text.split()) >= 3 and letters.isupper():
+        return True  # "CLICK HERE TO GET THE APP"
+    # A post's words ("i loved my time at openai."): no capital anywhere, not even the first.
+    return len(text.split()) >= 3 and letters.islower() and text[:1].islower()
 
 
 def is_reporting(sentence: str) -> bool:

@@ -82,10 +82,12 @@ class StoryConfig:
 
     pool: int = 40  # passages searched for a timeline or a comparison
     band: float = 0.15  # an article counts when its best cosine is within this of the best one
+    top_ranked: int = 8  # …or when it is among this many best hits of the search
     max_events: int = 15
     lines_per_article: int = 2  # developments one article may give a timeline
     merge_days: int = 3  # reports this close in time, saying the same, are one development
     same_line: float = 0.8  # cosine of two lines that say the same thing
+    carried_line: float = 0.65  # …and of a line and another outlet's that say much the same
     max_outlets: int = 6
     compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off
     named_slack: float = 0.1  # how far below the relevance gate a named outlet may still speak
@@ -215,15 +217,18 @@ class Stories:
     def _carried_by_others(self, topic: str, line: str, others: dict[str, list[SearchHit]]) -> bool:
         """Whether another compared outlet reported what `line` says; in doubt, yes.
 
-        A line is its outlet's alone only when it states at least two names or figures, no
-        other outlet's passages on the topic hold even a third of them, and no other outlet
-        has a sentence saying the same (`same_line`)."""
-        facts = facts_of(line) - _facts(topic)  # the story's own names are everyone's
-        if len(facts) < 2:
+        Carried when another outlet's passages on the topic state every figure the line
+        states, or a third of its names (the story's own names aside), or when one of its
+        sentences says much the same (`carried_line`). A line is its outlet's alone only when
+        none of that holds and it states at least two names or figures to check."""
+        facts = facts_of(line)
+        figures = {f for f in facts if f[:1].isdigit() or f[:1] == "$"}
+        names = facts - figures - _facts(topic)  # the story's own names are everyone's
+        if len(figures | names) < 2:
             return True  # nothing checkable: no mark
         for hits in others.values():
             words = {w for h in hits for w in _facts(h.passage.text)}
-            if len(facts & words) >= len(facts) / 3:
+            if (figures and figures <= words) or (names and len(names & words) >= len(names) / 3):
                 return True
         counterparts = [
             quoted[0][0] for hits in others.values() if (quoted := self.answerer.quotes(line, hits))
@@ -231,7 +236,7 @@ class Stories:
         if not counterparts:
             return False
         vectors = self.embed([line, *counterparts])
-        return bool(float((vectors[1:] @ vectors[0]).max()) >= self.config.same_line)
+        return bool(float((vectors[1:] @ vectors[0]).max()) >= self.config.carried_line)
 
     def _resolve_outlets(self, given: Sequence[str]) -> list[str]:
         stored = {o.casefold(): o for o in self.store.outlets()}
@@ -382,15 +387,21 @@ class Stories:
         self, hits: Sequence[SearchHit], band: float | None = None
     ) -> list[list[SearchHit]]:
         """The hits grouped by article, best article first, keeping articles whose best passage
-        is within `band` of the best one."""
+        is within `band` of the best one by meaning, or among the `top_ranked` hits of the
+        search (which weighs the outlets and days a question names, and its rare words)."""
         band = self.config.band if band is None else band
         if not hits:
             return []
         best = max(h.dense for h in hits)
+        ranked = {h.passage.article_id for h in hits[: self.config.top_ranked]}
         grouped: dict[str, list[SearchHit]] = {}
         for hit in hits:
             grouped.setdefault(hit.passage.article_id, []).append(hit)
-        return [g for g in grouped.values() if max(h.dense for h in g) >= best - band]
+        return [
+            g
+            for aid, g in grouped.items()
+            if aid in ranked or max(h.dense for h in g) >= best - band
+        ]
 
 
 def _developments(

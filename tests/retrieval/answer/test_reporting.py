@@ -23,6 +23,7 @@ FURNITURE = [
     "This article contains affilate links; if you click such a link and make a purchase, "
     "we may earn a commission.",
     "By Jane Doe and John Roe",
+    "i loved my time at openai.",
     "3-2.",
 ]
 
