@@ -402,8 +402,8 @@ class NewsIndex:
         self, question: str, hits: Sequence[SearchHit], filters: SearchFilters | None
     ) -> list[tuple[str, str, list[SearchHit]]]:
         """For a question naming several outlets ("How did A and B cover …"), each named
-        outlet's part: (its name, the part's words, its passages), the passages the search
-        found of that outlet, else a search of the part within that outlet."""
+        outlet's part: (its name, the part's words, its passages): the part searched within
+        that outlet, then what the question's search found of it."""
         plan = self.searcher.plan(question)
         named = [part for part in plan.parts if part.filters.outlets]
         if len({part.filters.outlets for part in named}) < 2:
@@ -411,11 +411,11 @@ class NewsIndex:
         parts = []
         for part in named:
             where = narrow(filters, part.filters)
-            own = [h for h in hits if where.admits(h.passage)]
-            if len(own) < 2:
-                seen = {h.passage.passage_id for h in own}
-                more = self.searcher.search(part.text, 4, where)
-                own += [h for h in more if h.passage.passage_id not in seen]
+            more = self.searcher.search(part.text, 4, where)  # what this outlet said of it
+            seen = {h.passage.passage_id for h in more}
+            own = more + [
+                h for h in hits if where.admits(h.passage) and h.passage.passage_id not in seen
+            ]
             parts.append((outlet_label(part.filters.outlets), part.text, own))
         return parts
 

@@ -78,6 +78,7 @@ class ExtractiveConfig:
     passages: int = 6  # how many of the best passages the relevance gate reads
     read: int = 10  # how many of the best passages are read for sentences to quote
     max_sentences: int = 4
+    per_article: int = 2  # at most this many of them from one article
     margin: float = 0.18  # sentences scoring within this of the best one are quoted
     # Relevance = the best passage's cosine similarity + coverage_weight × the share (by rarity)
     # of the question's words found in the top three passages. Below min_relevance the answer is
@@ -88,7 +89,7 @@ class ExtractiveConfig:
     embedded_units: int = 8  # the units (sentences, whole quotations) embedded per answer
     # A question naming several outlets: an outlet's part is answered from its own passages
     # unless they fall this far below min_relevance ("nothing from X on this").
-    part_slack: float = 0.1
+    part_slack: float = 0.15
     weights: SentenceWeights = field(default_factory=SentenceWeights)
 
 
@@ -341,8 +342,15 @@ class ExtractiveAnswerer:
             scored.append((unit, score + w.meaning * similarity))
         scored.sort(key=lambda us: -us[1])
         best = scored[0][1]
-        chosen = [us for us in scored if us[1] >= best - cfg.margin][: limit or cfg.max_sentences]
-        return _Choice(chosen, by_speaker)
+        chosen: list[tuple[_Unit, float]] = []
+        per_article: dict[str, int] = {}
+        for unit, score in scored:  # the best first; no article fills the answer alone
+            article = hits[unit.hit].passage.article_id
+            if score < best - cfg.margin or per_article.get(article, 0) >= cfg.per_article:
+                continue
+            per_article[article] = per_article.get(article, 0) + 1
+            chosen.append((unit, score))
+        return _Choice(chosen[: limit or cfg.max_sentences], by_speaker)
 
     def _runs(
         self,

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from retrieval.models import (
     passage_id,
 )
 from retrieval.question.outlets import OutletNames
+from retrieval.question.query import plan_query
 from retrieval.storage.store import PassageStore
 from retrieval.stories.brief import group_stories
 from retrieval.stories.event_dates import event_day
@@ -188,12 +189,17 @@ class Stories:
         base = filters or SearchFilters()
         # Outlets the reader named are shown unless their passages are plainly off the topic.
         slack = cfg.named_slack if (outlets or named) else 0.0
+        # "Does the X article say A, while the Y article says B?": X is asked about A.
+        asked = self._outlet_parts(topic) if named else {}
         found_hits: dict[str, list[SearchHit]] = {}
         for outlet in chosen:
-            own = self.search(subject, 10, replace(base, outlets=(outlet,)))
-            if self._about(subject, own, slack):
+            own = self.search(asked.get(outlet, subject), 10, replace(base, outlets=(outlet,)))
+            if self._about(asked.get(outlet, subject), own, slack):
                 found_hits[outlet] = own
-        lines = {o: self.answerer.quotes(subject, hits, 2) for o, hits in found_hits.items()}
+        lines = {
+            o: self.answerer.quotes(asked.get(o, subject), hits, 2)
+            for o, hits in found_hits.items()
+        }
         numbering = Numbering(self._also_published)
         reports = []
         for outlet in chosen:
@@ -261,6 +267,17 @@ class Stories:
         if mentions:  # "Did both X and Y report …": what is left of the framing is not the topic
             subject = _FRAMING.sub(" ", subject)
         return list(dict.fromkeys(found)), " ".join(subject.split()) or topic
+
+    def _outlet_parts(self, topic: str) -> dict[str, str]:
+        """What a topic asks of each outlet it names, when it asks each its own part."""
+        plan = plan_query(topic, self.outlet_names(), date.today())
+        asked: dict[str, str] = {}
+        for part in plan.parts:
+            words = " ".join(_FRAMING.sub(" ", part.text).split())
+            if len(words.split()) >= 4:
+                for outlet in part.filters.outlets:
+                    asked.setdefault(outlet, words)
+        return asked
 
     # -- brief ------------------------------------------------------------------------------
     def brief(self, since: datetime, *, by_published: bool = False) -> Brief:
