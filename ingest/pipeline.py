@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -245,12 +246,20 @@ def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = No
 
     The article is stored under the address actually fetched (after redirects), or the page's
     canonical URL when that is on the same site: a page cannot replace another site's article.
+    Fetching and reading the page share one deadline, `policy.total_timeout` from now.
     """
     from ingest.fetch import fetch
     from ingest.formats import parse_html
 
+    deadline = time.monotonic() + policy.total_timeout
     page = (fetcher or fetch)(url, policy, kind="html")
-    return parse_html(page.text, page.url, page_url=page.url)
+    return parse_html(
+        page.text,
+        page.url,
+        page_url=page.url,
+        deadline=deadline,
+        outlet_names=dict(policy.outlet_names),
+    )
 
 
 def ingest_urls(
