@@ -103,6 +103,7 @@ def chunk_limits(settings: Settings) -> ChunkLimits:
         max_tokens=settings.chunk_max_tokens,
         target_tokens=min(settings.chunk_target_tokens, settings.chunk_max_tokens),
         context_tokens=settings.chunk_context_tokens,
+        max_passages=settings.max_passages,
     )
 
 
@@ -114,6 +115,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         total_timeout=settings.fetch_timeout,
         max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
         max_redirects=settings.fetch_max_redirects,
+        outlet_names=settings.outlet_map,
     )
 
 

@@ -36,6 +36,7 @@ def extract_html(text: str) -> dict[str, Any] | None:
     for elements, _ in enumerate(tree.iter(), start=1):
         if elements > MAX_ELEMENTS:
             raise ParseError(f"the page has more than {MAX_ELEMENTS:,} HTML elements; not read")
+    notices = notice_texts(tree)  # before trafilatura, which changes the tree
 
     # Without extensive search, htmldate does not invent a date from "© 2024" in the footer.
     date_params = {
@@ -58,7 +59,7 @@ def extract_html(text: str) -> dict[str, Any] | None:
     if not isinstance(document, Document):
         return None
     fields = ("text", "title", "date", "url", "sitename", "author")
-    return {name: getattr(document, name, None) for name in fields}
+    return {name: getattr(document, name, None) for name in fields} | {"notices": notices}
 
 
 def parse_feed(data: bytes, url: str) -> Any:
@@ -76,6 +77,97 @@ def parse_feed(data: bytes, url: str) -> Any:
     if "bozo_exception" in parsed:  # an exception object need not survive pickling
         parsed["bozo_exception"] = str(parsed["bozo_exception"])
     return parsed
+
+
+# -- boilerplate, judged by structure -----------------------------------------------------------
+# Blocks of text: an element of these with no such element inside it is one paragraph.
+_BLOCKS = frozenset(
+    {"p", "li", "blockquote", "dd", "dt", "td", "th", "pre", "figcaption", "caption"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "main"}
+    | {"header", "footer", "aside", "nav", "form", "dialog"}
+)
+# Parts of a page that are never its article, whatever their words.
+_NOT_ARTICLE = frozenset({"nav", "footer", "aside", "form", "dialog", "menu", "button", "label"})
+_NOT_ARTICLE_ROLES = frozenset(
+    {"dialog", "alertdialog", "navigation", "contentinfo", "complementary", "banner", "menu"}
+)
+_CONTROLS = frozenset({"button", "input", "select", "textarea"})
+_NOTICE_LEVELS = 4  # how far up from a paragraph its notice box (with its buttons) is looked for
+MIN_PROSE_WORDS = 8
+
+
+def notice_texts(tree: Any) -> list[str]:
+    """Return the texts of the page's paragraphs that are boilerplate by their place in it.
+
+    A paragraph is boilerplate when it sits in a part of the page that is never an article
+    (navigation, footer, aside, a form, a dialog or anything marked as one with `role` or
+    `aria-modal`, a hidden element), or when it is the only prose in a box that also holds
+    controls (a button, a field, a link standing on its own): a cookie banner, a paywall, a
+    sign-in prompt or a teaser, however worded. An article's paragraphs share their container
+    with other paragraphs, so a share button beside them does not make them notices. The
+    words themselves are never looked at.
+    """
+    blocks = [el for el in tree.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
+    inner: set[Any] = set()  # blocks that hold another block: not paragraphs themselves
+    for block in blocks:
+        parent = block.getparent()
+        while parent is not None and parent not in inner:
+            if parent.tag in _BLOCKS:
+                inner.add(parent)
+            parent = parent.getparent()
+    paragraphs = [b for b in blocks if b not in inner and _words(b) >= MIN_PROSE_WORDS]
+    prose_in: dict[Any, int] = {}
+    for paragraph in paragraphs:
+        for ancestor in _ancestors(paragraph, _NOTICE_LEVELS):
+            prose_in[ancestor] = prose_in.get(ancestor, 0) + 1
+    with_controls: set[Any] = set()
+    in_prose = set(paragraphs)
+    for control in tree.iter(*_CONTROLS, "a"):
+        # A link inside a paragraph is part of its text; one standing on its own beside the
+        # paragraph ("Register", "Subscribe", "Read more") is a control.
+        if control.tag == "a" and in_prose.intersection([control, *_ancestors(control, 8)]):
+            continue
+        with_controls.update(_ancestors(control, _NOTICE_LEVELS + 1))
+    notices = []
+    for paragraph in paragraphs:
+        boxed = False
+        for ancestor in _ancestors(paragraph, _NOTICE_LEVELS):
+            if prose_in[ancestor] > 1 or ancestor.tag in ("body", "html"):
+                break
+            if ancestor in with_controls:
+                boxed = True
+                break
+        if boxed or _outside_article(paragraph):
+            notices.append(" ".join(paragraph.text_content().split()))
+    return notices
+
+
+def _words(element: Any) -> int:
+    return len(element.text_content().split())
+
+
+def _ancestors(element: Any, levels: int) -> list[Any]:
+    found: list[Any] = []
+    parent = element.getparent()
+    while parent is not None and len(found) < levels:
+        found.append(parent)
+        parent = parent.getparent()
+    return found
+
+
+def _outside_article(element: Any) -> bool:
+    """Return whether the element or one around it is a part of a page that is no article."""
+    node = element
+    while node is not None:
+        if isinstance(node.tag, str) and (
+            node.tag in _NOT_ARTICLE
+            or (node.get("role") or "").lower() in _NOT_ARTICLE_ROLES
+            or (node.get("aria-modal") or "").lower() == "true"
+            or node.get("hidden") is not None
+        ):
+            return True
+        node = node.getparent()
+    return False
 
 
 TASKS: dict[str, Callable[..., Any]] = {"html": extract_html, "feed": parse_feed}

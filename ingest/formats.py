@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ingest.article import ParsedSource, ParseError, build_article, clean_text, optional_text
+from ingest.extract import MIN_PROSE_WORDS as MIN_NOTICE_WORDS
 from retrieval import Article, normalize_url, same_site, web_url
 
 logger = logging.getLogger(__name__)
@@ -53,13 +54,8 @@ FILE_PARSE_SECONDS = 60.0
 TOO_DEEP = "malformed JSON: nested too deeply"
 # An article body: at least this much text in paragraphs of at least this many words.
 MIN_BODY_CHARS = 120
-MIN_PROSE_WORDS = 8
-# Notices that fill pages without an article; a paragraph matching one is not prose.
-_BOILERPLATE = re.compile(
-    r"\b(?:cookies?|javascript|subscribe|newsletter|sign (?:in|up)|log ?in|all rights reserved|"
-    r"privacy (?:policy|settings)|terms (?:of|and) (?:use|service|conditions))\b",
-    re.IGNORECASE,
-)
+MIN_PROSE_WORDS = MIN_NOTICE_WORDS
+_NOT_A_LETTER = re.compile(r"[\W_]+")
 
 
 def is_seed(text: str) -> bool:
@@ -193,8 +189,11 @@ def parse_html(
     document = worker.run("html", (text,), deadline=deadline, what="the page")
     if not document or not (document["text"] or "").strip():
         raise ParseError(NO_ARTICLE)
+    # Paragraphs the page's structure shows to be notices (ingest.extract.notice_texts) are
+    # dropped, even where trafilatura kept them beside an article.
+    notices = {_text_key(notice) for notice in document["notices"]}
     paragraphs = [clean_text(line) for line in document["text"].split("\n")]
-    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    paragraphs = [p for p in paragraphs if p and _text_key(p) not in notices]
     title = clean_text(document["title"] or "") or paragraphs.pop(0)
     # trafilatura keeps the page's <h1> as the first line of the text.
     if paragraphs and paragraphs[0].lower() == title.lower():
@@ -220,21 +219,18 @@ def parse_html(
 def has_article_body(paragraphs: list[str]) -> bool:
     """Return whether extracted text holds an article, not only navigation and boilerplate.
 
-    A body needs MIN_BODY_CHARS of prose: paragraphs of at least MIN_PROSE_WORDS words that
-    are not cookie, subscription or copyright notices. Menus, link lists and footers are
-    short lines, so a page of only those has none.
+    A body needs MIN_BODY_CHARS of prose: paragraphs of at least MIN_PROSE_WORDS words.
+    Menus, link lists and footers are short lines, so a page of only those has none; notices
+    (cookie banners, paywalls, sign-in prompts) were removed before, by their place in the
+    page, whatever their wording (`ingest.extract.notice_texts`).
     """
-    prose = [
-        paragraph
-        for paragraph in paragraphs
-        if len(paragraph.split()) >= MIN_PROSE_WORDS and not _is_notice(paragraph)
-    ]
+    prose = [paragraph for paragraph in paragraphs if len(paragraph.split()) >= MIN_PROSE_WORDS]
     return sum(len(paragraph) for paragraph in prose) >= MIN_BODY_CHARS
 
 
-def _is_notice(paragraph: str) -> bool:
-    """Return whether a paragraph is a site notice (cookies, sign-in) rather than reporting."""
-    return len(paragraph.split()) < 60 and _BOILERPLATE.search(paragraph) is not None
+def _text_key(text: str) -> str:
+    """Return text as compared with a notice's: letters and digits only, lowercased."""
+    return _NOT_A_LETTER.sub("", text).lower()
 
 
 def _page_address(canonical: str | None, page_url: str | None) -> tuple[str | None, str | None]:
@@ -266,8 +262,10 @@ def outlet_name(
     An admin's name for the host (`names`, from NEWSBOT_OUTLET_NAMES: "reuters.com" also
     covers "www.reuters.com") wins. Otherwise the page's claimed site name is kept only when it
     belongs to the fetched site: its words, run together from the first (a leading "The" may
-    be skipped), spell the registrable domain's label ("Reuters" on reuters.com, "BBC News" on
-    bbc.co.uk, "The Guardian" on theguardian.com). Anything else, and any page on an IP
+    be skipped, as may a "the" the domain starts with), spell the registrable domain's label
+    ("Reuters" on reuters.com, "BBC News" on bbc.co.uk, "Guardian" on theguardian.com), as
+    the public-suffix list draws it (`tld`; a name under no known suffix, such as legit.test,
+    uses the label before the last). Anything else, and any page on an IP
     address, is filed under the fetched host: no port, no credentials, no leading `www.`.
     """
     host = host_name(page_url)
@@ -278,8 +276,10 @@ def outlet_name(
             return given
     name = optional_text(claimed)
     label = _site_label(host)
-    if name and label and label in _name_spellings(name):
-        return name
+    if name and label:
+        spellings = _name_spellings(name)
+        if label in spellings or (label.startswith("the") and label[3:] in spellings):
+            return name
     return host
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ingest.chunk import ChunkLimits, chunk_article
+from ingest.chunk import ChunkLimits, capped_passages
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
 from retrieval import Article, ArticleInfo, Passage, StoreUnavailable, first_line
@@ -115,6 +115,7 @@ class Ingester:
             max_tokens=min(limits.max_tokens, sink.max_tokens),
             target_tokens=min(limits.target_tokens, sink.max_tokens),
             context_tokens=limits.context_tokens,
+            max_passages=limits.max_passages,
         )
         self.report = report
         self._batch: list[tuple[Article, list[Passage]]] = []
@@ -128,7 +129,9 @@ class Ingester:
         if self.sink.is_current(article.article_id, article.revision):
             self.report.count("unchanged")  # nothing to chunk or embed
             return
-        passages = chunk_article(article, self.sink.count_tokens, self.limits)
+        passages, cut = capped_passages(article, self.sink.count_tokens, self.limits)
+        if cut:
+            self.report.warnings.append((article.origin, cut))
         self._batch.append((article, passages))
         if sum(len(p) for _, p in self._batch) >= _BATCH_PASSAGES:
             self.flush()

@@ -232,3 +232,43 @@ def test_random_feeds_are_read_or_refused_in_one_line_by_the_deadline(parts: lis
 def test_a_dead_deadline_is_refused_before_any_work() -> None:
     with pytest.raises(ParseError, match="no time left to read the page"):
         parse_html(paragraphs_page(10), "late.html", deadline=time.monotonic() - 1)
+
+
+def unique_prose(paragraphs: int) -> list[str]:
+    """Return paragraphs of distinct, sentence-shaped prose (no two alike, as a dump would be)."""
+    words = ["harbour", "council", "ferry", "minister", "budget", "river", "school", "court"]
+    return [
+        " ".join(
+            f"The {words[(n + i) % 8]} report number {n}-{i} said residents of district "
+            f"{n * 7 + i} waited {i + n % 13} weeks for an answer."
+            for i in range(5)
+        )
+        for n in range(paragraphs)
+    ]
+
+
+def test_a_megabyte_of_prose_at_one_url_embeds_at_most_the_passage_cap(
+    httpserver: HTTPServer, policy: FetchPolicy
+) -> None:
+    prose = unique_prose(2200)
+    html = "<html><head><title>Endless</title></head><body><article><h1>Endless</h1>"
+    html += "".join(f"<p>{p}</p>" for p in prose) + "</article></body></html>"
+    assert len(html) > 1_000_000
+    httpserver.expect_request("/endless").respond_with_data(html, content_type=HTML)
+    slow_enough = FetchPolicy(
+        allow_loopback=True, loopback_ports=policy.loopback_ports, total_timeout=30
+    )
+    limits = ChunkLimits(max_passages=300)
+    sink = FakeSink()
+
+    report = ingest_urls(sink, [httpserver.url_for("/endless")], policy=slow_enough, limits=limits)
+
+    assert (report.added, report.failed) == (1, [])
+    [info] = sink.articles.values()
+    assert info.passages == 300 == len(sink.texts[info.article_id])
+    [(origin, note)] = report.warnings
+    assert origin == httpserver.url_for("/endless")
+    assert note.startswith("only the first 300 passages were indexed (about ")
+    assert note.endswith("of its text): at most 300 per article (NEWSBOT_MAX_PASSAGES)")
+    # What was indexed is the beginning of the article, in order.
+    assert sink.texts[info.article_id][0].startswith(prose[0][:40])
