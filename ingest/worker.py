@@ -56,7 +56,7 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ingest.worker"],
+            [sys.executable, "-m", "ingest.worker", str(MEMORY_LIMIT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -64,6 +64,7 @@ class _Worker:
             close_fds=True,
         )
         self.jobs = 0
+        self.memory_limit = MEMORY_LIMIT
 
     def call(self, request: bytes, deadline: float) -> bytes:
         """Send one request and return the reply; raise _StoppedError at the deadline or a death."""
@@ -169,7 +170,7 @@ def run(task: str, args: tuple[Any, ...], *, deadline: float, what: str) -> Any:
     if status == "ok":
         return value
     if status == "memory":
-        raise ParseError(f"reading {what} needed more than {MEMORY_LIMIT // MB} MB")
+        raise ParseError(f"reading {what} needed more than {worker.memory_limit // MB} MB")
     raise ParseError(_one_line(str(value)))
 
 
@@ -201,13 +202,13 @@ def _die_with_parent() -> None:
             os._exit(0)
 
 
-def _serve() -> None:
+def _serve(memory_limit: int) -> None:
     """Answer requests on stdin until it closes. Library output never reaches the replies."""
-    import resource
-
     _die_with_parent()
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    with contextlib.suppress(ImportError, ValueError, OSError):  # no `resource`: not POSIX
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     replies = os.dup(1)
     os.dup2(2, 1)  # anything a library prints goes where stderr goes, not into a reply
     logging.disable(logging.CRITICAL)
@@ -245,4 +246,4 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else MEMORY_LIMIT)

@@ -95,6 +95,28 @@ def test_a_slow_page_is_stopped_at_the_fetchs_deadline(
     assert took < tight.total_timeout + MARGIN
 
 
+def test_a_page_needing_more_memory_than_the_worker_may_map_fails_in_one_line(
+    httpserver: HTTPServer, policy: FetchPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 45,000 paragraphs need about 120 MB of address space in the worker (measured); a worker
+    # capped at 100 MB stops with a MemoryError, and says so, instead of growing.
+    httpserver.expect_request("/big").respond_with_data(paragraphs_page(45_000), content_type=HTML)
+    roomy = FetchPolicy(allow_loopback=True, loopback_ports=policy.loopback_ports, total_timeout=60)
+    worker.shut_down()  # the idle workers were started with the real cap
+    monkeypatch.setattr(worker, "MEMORY_LIMIT", 100 * worker.MB)
+    sink = FakeSink()
+
+    try:
+        report = ingest_urls(sink, [httpserver.url_for("/big")], policy=roomy, limits=ChunkLimits())
+    finally:
+        worker.shut_down()
+
+    assert report.failed == [
+        (httpserver.url_for("/big"), "reading the page needed more than 100 MB")
+    ]
+    assert sink.articles == {}
+
+
 def rss_of_pages(base: str, count: int) -> str:
     items = "".join(
         f"<item><title>Entry {n}</title><link>{base}/slow/{n}</link>"
