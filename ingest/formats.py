@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ingest.article import ParsedSource, ParseError, build_article, clean_text, optional_text
-from ingest.extract import MIN_PROSE_WORDS as MIN_NOTICE_WORDS
+from ingest.extract import MIN_PROSE_WORDS
 from retrieval import Article, normalize_url, same_site, web_url
 
 logger = logging.getLogger(__name__)
@@ -52,9 +52,8 @@ NO_ARTICLE = "no article text found"
 # How long reading one HTML file may take when no fetch budget bounds it (a file on disk).
 FILE_PARSE_SECONDS = 60.0
 TOO_DEEP = "malformed JSON: nested too deeply"
-# An article body: at least this much text in paragraphs of at least this many words.
+# An article body: at least this much text in paragraphs of at least MIN_PROSE_WORDS words.
 MIN_BODY_CHARS = 120
-MIN_PROSE_WORDS = MIN_NOTICE_WORDS
 _NOT_A_LETTER = re.compile(r"[\W_]+")
 
 
@@ -194,7 +193,9 @@ def parse_html(
     notices = {_text_key(notice) for notice in document["notices"]}
     paragraphs = [clean_text(line) for line in document["text"].split("\n")]
     paragraphs = [p for p in paragraphs if p and _text_key(p) not in notices]
-    title = clean_text(document["title"] or "") or paragraphs.pop(0)
+    title = clean_text(document["title"] or "")
+    if not title and paragraphs:
+        title = paragraphs.pop(0)
     # trafilatura keeps the page's <h1> as the first line of the text.
     if paragraphs and paragraphs[0].lower() == title.lower():
         paragraphs.pop(0)

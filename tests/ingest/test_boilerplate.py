@@ -11,7 +11,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from ingest.chunk import ChunkLimits
+from ingest.article import ParseError
 from ingest.fetch import FetchPolicy
+from ingest.formats import parse_html
 from ingest.pipeline import ingest_urls
 from tests.helpers import FakeSink
 
@@ -151,3 +153,13 @@ def test_a_one_paragraph_brief_is_still_an_article(
     assert (report.added, report.failed) == (1, [])
     [info] = sink.articles.values()
     assert sink.texts[info.article_id] == [STORY[0]]
+
+
+def test_an_untitled_page_of_only_a_notice_is_refused_in_one_line() -> None:
+    page = (
+        '<html><body><div role="dialog"><p>We use small tracking files to improve your '
+        "experience on our site and to show you offers.</p></div></body></html>"
+    )
+
+    with pytest.raises(ParseError, match="^no article text found$"):
+        parse_html(page, "untitled.html")

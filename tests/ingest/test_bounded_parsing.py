@@ -196,6 +196,8 @@ _html_part = st.one_of(
     st.sampled_from(["<!--", "-->", "<![CDATA[", "]]>", "&amp;", "&#0;", "&#x110000;", "<?xml"]),
     st.sampled_from(['<meta charset="utf-7">', '<link rel="canonical" href="javascript:x">']),
     st.sampled_from(['<meta property="og:site_name" content="Reuters">', "\x00", "\x1b[2J"]),
+    st.sampled_from(['<div role="dialog">', "<button>OK</button>", "<form>", "<title>T</title>"]),
+    st.just(" The council voted on Monday to approve the new bridge over the river at last. "),
 )
 _FEED_PARTS = [
     '<?xml version="1.0"?>',
@@ -224,7 +226,7 @@ _feed_part = st.one_of(st.text(max_size=30), st.sampled_from(_FEED_PARTS))
 DEADLINE = 10.0
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_html_part, max_size=80))
 def test_random_html_is_read_or_refused_in_one_line_by_the_deadline(parts: list[str]) -> None:
     started = time.monotonic()
