@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from pytest_httpserver import HTTPServer
 
-from ingest.chunk import ChunkLimits
 from ingest.article import ParseError
+from ingest.chunk import ChunkLimits
 from ingest.fetch import FetchPolicy
 from ingest.formats import parse_html
 from ingest.pipeline import ingest_urls
@@ -161,5 +161,5 @@ def test_an_untitled_page_of_only_a_notice_is_refused_in_one_line() -> None:
         "experience on our site and to show you offers.</p></div></body></html>"
     )
 
-    with pytest.raises(ParseError, match="^no article text found$"):
+    with pytest.raises(ParseError, match=r"^no article text found$"):
         parse_html(page, "untitled.html")
