@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.texts import publications
+from bot.texts import publications, terminal_safe
 from retrieval import Answer, Citation, web_url
 
 if TYPE_CHECKING:
@@ -33,10 +33,16 @@ CHARS_PER_MESSAGE = 6000
 EXCERPT = 300  # characters of the cited passage shown under each source
 COLOUR = 0x2B6CB0
 # Characters Discord reads as markdown: with them an outlet named "Evil](https://x) [x" would
-# become a masked link, and a quoted passage could hide one.
+# become a masked link, and a quoted passage could hide one. Escaped with a backslash, each is
+# shown as itself (Discord hides the backslash before any punctuation).
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#<])")
-_MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(")  # the start of [text](url)
-_ESCAPED_MARK = re.compile(r"\\\[(\d+)\\\]")  # \[3\] as plain() writes a citation mark
+# In text that keeps its emphasis (an answer a chat model wrote with **bold**): what makes links,
+# mentions, headings, quotes and code. A masked link needs an unescaped "](", so escaping every
+# bracket and parenthesis defeats it however its text nests brackets ("[x [y] z](url)").
+_LINK_MARKS = re.compile(r"([\\\[\]()<>#`|])")
+_ESCAPED_MARK = re.compile(r"\\\[(\d+)\\\]")  # \[3\] as the escaping writes a citation mark
+_EVERYONE = re.compile(r"@(?=everyone|here)", re.IGNORECASE)  # pings without <…>
+_ZERO_WIDTH_SPACE = "\u200b"
 
 
 @dataclass
@@ -47,9 +53,30 @@ class Page:
     embeds: list[dict[str, Any]] = field(default_factory=list)
 
 
+def discord_text(text: str, *, markdown: bool = False, citations: bool = False) -> str:
+    """Return text bound for Discord that shows as written: the one escaping of every message.
+
+    Control characters go first (`bot.texts.terminal_safe`). Then every markdown character is
+    escaped, or with `markdown` only what makes links, mentions, headings, quotes and code
+    (emphasis stays). `citations` keeps [n] citation marks readable (still never a link: the
+    parenthesis after one stays escaped). `<@id>`, `<#id>` and `<@&id>` lose their `<`, and
+    @everyone / @here get a zero-width space, so no text is a mention either.
+    """
+    text = terminal_safe(text)
+    text = (_LINK_MARKS if markdown else _MARKDOWN).sub(r"\\\1", text)
+    if citations:
+        text = _ESCAPED_MARK.sub(r"[\1]", text)
+    return _EVERYONE.sub("@" + _ZERO_WIDTH_SPACE, text)
+
+
+def bare_link(url: str) -> str:
+    """Return `<url>`: a link Discord shows without a preview, that no `>` in it can end early."""
+    return "<" + terminal_safe(url).replace(">", "%3E").replace(" ", "%20") + ">"
+
+
 def plain(text: str) -> str:
     """Return article text escaped so that Discord shows it as written, never as markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    return discord_text(text)
 
 
 def clip(text: str, limit: int) -> str:
@@ -106,7 +133,7 @@ def source_field(citation: Citation) -> dict[str, Any]:
 def answer_pages(answer: Answer) -> list[Page]:
     """Return the messages that carry an answer and its sources, each within Discord's limits."""
     # The answer may quote (or a chat model may write) link syntax: never a live masked link.
-    text = _MASKED_LINK.sub(r"\\[\1\\](", answer.text or "…")
+    text = discord_text(answer.text or "…", markdown=True, citations=True)
     title = "Answer" if answer.grounded else "Not in the coverage"
     return view_pages(title, text, answer.citations, answer.notes)
 
@@ -117,7 +144,7 @@ def view_pages(
     """Return the messages for a titled text (markdown, safe already) and its numbered sources:
     the text in embed descriptions split at line breaks, the sources in fields."""
     embeds: list[dict[str, Any]] = []
-    for i, part in enumerate(split_text(text, DESCRIPTION)):
+    for i, part in enumerate(split_text(text, DESCRIPTION) or ["…"]):
         embed: dict[str, Any] = {"description": part, "color": COLOUR}
         if i == 0:
             embed["title"] = clip(title, TITLE)
@@ -168,8 +195,8 @@ def passages_pages(answer_citations: list[dict[str, Any]]) -> list[Page]:
     """Return the full cited passages (for the "Passages" button), within Discord's limits."""
     embeds = []
     for c in answer_citations:
-        where = ", ".join(x for x in (c.get("outlet"), c.get("published_at")) if x)
-        title = clip(f"[{c['n']}] {c['title']}", TITLE)  # embed titles show no markdown
+        where = terminal_safe(", ".join(x for x in (c.get("outlet"), c.get("published_at")) if x))
+        title = clip(f"[{c['n']}] {plain(c['title'])}", TITLE)
         for i, part in enumerate(split_text(plain(c["text"]), DESCRIPTION)):
             embed: dict[str, Any] = {"title": title, "description": part, "color": COLOUR}
             if i == 0 and (url := web_url(c.get("url"))):
@@ -186,7 +213,7 @@ NOT_FOUND_TITLE = "Not in the coverage"
 
 def cited_plain(text: str) -> str:
     """Return article text escaped like `plain`, its [n] citation marks kept readable."""
-    return _ESCAPED_MARK.sub(r"[\1]", plain(text))
+    return discord_text(text, citations=True)
 
 
 def view_citations(groups: Iterable[Sequence[Citation]]) -> list[Citation]:
@@ -209,7 +236,8 @@ def timeline_pages(timeline: Timeline) -> list[Page]:
             NOT_FOUND_TITLE, plain(timeline.note or "No dated developments found."), []
         )
     cites = view_citations(e.citations for e in timeline.events)
-    return view_pages(f"Timeline: {timeline.topic}", "\n".join(timeline_lines(timeline)), cites)
+    title = f"Timeline: {plain(timeline.topic)}"
+    return view_pages(title, "\n".join(timeline_lines(timeline)), cites)
 
 
 def comparison_lines(comparison: Comparison) -> list[str]:
@@ -228,7 +256,7 @@ def comparison_pages(comparison: Comparison) -> list[Page]:
         text = plain(comparison.note or "No outlet has coverage of this.")
         return view_pages(NOT_FOUND_TITLE, text, [])
     cites = view_citations(r.citations for r in comparison.outlets)
-    title = f"Compared: {comparison.topic}"
+    title = f"Compared: {plain(comparison.topic)}"
     return view_pages(title, "\n".join(comparison_lines(comparison)), cites)
 
 
@@ -269,7 +297,7 @@ def follow_post_content(post: FollowPost) -> str:
     lines.append(f"> {cited_plain(clip(' '.join(post.text.split()), 1200))}")
     for c in post.citations:
         if url := web_url(c.get("url")):
-            lines.append(f"[{c['n']}] <{url.replace('>', '%3E')}>")
+            lines.append(f"[{c['n']}] {bare_link(url)}")
     topic = clip(post.follow.topic, 200)
     lines.append(
         f"-# Following #{post.follow.id}: “{plain(topic)}” · /unfollow id:{post.follow.id}"

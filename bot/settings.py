@@ -117,6 +117,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Tokens of the previous passage embedded with each passage.",
     )
+    max_passages: int = Field(
+        ChunkLimits.max_passages,
+        ge=1,
+        description="Most passages embedded per article (the longest MultiHop-RAG article has "
+        "145); the rest of a longer text is left out and reported in the ingest summary.",
+    )
     top_k: int = Field(
         IndexConfig.top_k, ge=1, le=50, description="Passages retrieved to answer a question."
     )
@@ -226,6 +232,12 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(
         FetchPolicy.max_redirects, ge=0, description="Redirects followed when fetching."
     )
+    outlet_names: str = Field(
+        "",
+        description="Outlet names for fetched sites, as comma-separated host=Name pairs "
+        "(reuters.com=Reuters); other pages keep a claimed site name only when it spells the "
+        "site's domain (BBC News on bbc.co.uk), else the outlet is the host.",
+    )
     feed_default_every: str = Field(
         DEFAULT_EVERY, description="How often a feed is polled when `feeds add` gives no --every."
     )
@@ -288,6 +300,21 @@ class Settings(BaseSettings):
             if part and not part.isdigit():
                 raise ValueError(f"expected comma-separated numeric ids, got {part!r}")
         return value
+
+    @field_validator("outlet_names")
+    @classmethod
+    def _outlet_pairs(cls, value: str) -> str:
+        for pair in filter(None, (part.strip() for part in value.split(","))):
+            host, _, name = pair.partition("=")
+            if not host.strip() or not name.strip() or "/" in host or " " in host.strip():
+                raise ValueError(f"expected host=Name pairs, got {pair!r}")
+        return value
+
+    @property
+    def outlet_map(self) -> tuple[tuple[str, str], ...]:
+        """The NEWSBOT_OUTLET_NAMES pairs, hosts lowercased."""
+        pairs = (part.partition("=") for part in self.outlet_names.split(",") if part.strip())
+        return tuple((host.strip().lower(), name.strip()) for host, _, name in pairs)
 
     @model_validator(mode="after")
     def _brief_time_is_readable(self) -> Settings:

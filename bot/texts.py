@@ -12,9 +12,25 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
     from retrieval import Publication
 
+# What a terminal obeys rather than shows: C0 controls but tab and newline (ESC starts the
+# sequences that clear the screen, recolour or plant hyperlinks; CR and backspace overwrite),
+# DEL, C1 controls (U+009B is a one-character CSI), and the bidirectional overrides, isolates and
+# marks that make text read in another order than it is stored.
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _AGO = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+
+
+def terminal_safe(text: str) -> str:
+    """Return text from the web with every character a terminal would obey removed.
+
+    The one sanitiser of shown text: the CLI's consoles and log lines apply it to everything
+    they print, and Discord's escaping (`bot.discord_render.plain`) starts with it.
+    """
+    return _TERMINAL_UNSAFE.sub("", text)
 
 
 def ingest_counts(report: IngestReport) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+from bot.texts import terminal_safe
 
 if TYPE_CHECKING:
     from bot.config import BotConfig
@@ -19,10 +20,17 @@ if TYPE_CHECKING:
     from retrieval import NewsIndex
 
 
+class _SafeFormatter(logging.Formatter):
+    """Format log lines without the control characters a URL or title from the web may carry."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     # Model libraries print progress bars and advice on every load; the user asked a question.
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -95,6 +103,7 @@ def chunk_limits(settings: Settings) -> ChunkLimits:
         max_tokens=settings.chunk_max_tokens,
         target_tokens=min(settings.chunk_target_tokens, settings.chunk_max_tokens),
         context_tokens=settings.chunk_context_tokens,
+        max_passages=settings.max_passages,
     )
 
 
@@ -106,6 +115,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         total_timeout=settings.fetch_timeout,
         max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
         max_redirects=settings.fetch_max_redirects,
+        outlet_names=settings.outlet_map,
     )
 
 

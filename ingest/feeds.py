@@ -22,7 +22,6 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import hashlib
-import io
 import logging
 import re
 import time
@@ -32,8 +31,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
-import feedparser
-
+from ingest import worker
 from ingest.article import ParseError, build_article, clean_paragraphs, clean_text, normalize_date
 from ingest.chunk import ChunkLimits
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
@@ -55,6 +53,10 @@ logger = logging.getLogger(__name__)
 MAX_TRIES = 3
 # Less time than this left in a poll's budget is not enough to start reading another page.
 _MIN_FETCH_SECONDS = 0.5
+# A feed listing more entries than this is refused unread: parsing 100,000 entries took 33 s;
+# real feeds list tens, a few archives some thousands.
+MAX_FEED_ENTRIES = 10_000
+_ENTRY_TAG = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>/]", re.IGNORECASE)
 # Below this much text a feed summary is a teaser, not an article worth indexing in its place.
 MIN_SUMMARY_CHARS = 300
 
@@ -230,17 +232,23 @@ def _read_entry(
     return _Read(article)
 
 
-def _parse_feed(fetched: Fetched) -> Any:
-    """Return feedparser's reading of the fetched text; raise ParseError if it is no feed."""
-    # Bytes in a stream, never a str: feedparser would open a str that looks like a URL or path.
-    parsed = feedparser.parse(
-        io.BytesIO(fetched.text.encode("utf-8")),
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            "content-location": fetched.url,  # to resolve relative links
-        },
+def _parse_feed(fetched: Fetched, deadline: float) -> Any:
+    """Return feedparser's reading of the fetched text; raise ParseError if it is no feed.
+
+    The parse runs in a worker process stopped at `deadline` (`ingest.worker`), and a feed
+    listing more than MAX_FEED_ENTRIES entries is refused before it is parsed: a feed too big
+    to read within the poll's budget fails in one line instead of being parsed every poll.
+    """
+    listed = len(_ENTRY_TAG.findall(fetched.text))
+    if listed > MAX_FEED_ENTRIES:
+        raise ParseError(
+            f"the feed lists {listed:,} entries, more than the {MAX_FEED_ENTRIES:,} read at most; "
+            "not read"
+        )
+    parsed = worker.run(
+        "feed", (fetched.text.encode("utf-8"), fetched.url), deadline=deadline, what="the feed"
     )
-    if not parsed.entries and (parsed.bozo or not parsed.version):
+    if not parsed.get("entries") and (parsed.get("bozo") or not parsed.get("version")):
         reason = str(parsed.get("bozo_exception") or "").strip() or "no RSS or Atom elements"
         raise ParseError(f"not a valid RSS or Atom feed: {reason.splitlines()[0]}")
     return parsed
@@ -266,7 +274,7 @@ def poll_feed(
     report = PollReport(feed=feed.url, title=feed.title)
     outcome = None
     try:
-        parsed = _parse_feed(fetcher(feed.url, _within(policy, deadline), kind="feed"))
+        parsed = _parse_feed(fetcher(feed.url, _within(policy, deadline), kind="feed"), deadline)
         feed.title = report.title = clean_text(parsed.feed.get("title") or "") or feed.title
         outcome = PollOutcome(feed.title, set(), [], {})
         due = _due_entries(parsed.entries, feed, now, outcome, report)

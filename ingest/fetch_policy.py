@@ -28,9 +28,13 @@ class FetchPolicy:
     loopback_ports: frozenset[int] | None = None  # when set, loopback only on these ports
     max_redirects: int = 5
     connect_timeout: float = 5.0
-    total_timeout: float = 20.0  # the whole fetch, redirects and body included
+    # The whole fetch, redirects and body included, and the reading of the page it brought.
+    total_timeout: float = 20.0
     max_bytes: int = 5 * MB
     user_agent: str = "newsbot/0.1 (news Q&A bot; +https://github.com/newsbot)"
+    # An admin's outlet names by host (NEWSBOT_OUTLET_NAMES), e.g. (("reuters.com", "Reuters"),);
+    # see ingest.formats.outlet_name.
+    outlet_names: tuple[tuple[str, str], ...] = ()
 
 
 def too_large(policy: FetchPolicy) -> FetchError:

@@ -6,13 +6,17 @@ failures of single items instead, so one bad record does not cost the rest of th
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
-from datetime import datetime
+import time
+import unicodedata
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ingest.article import ParsedSource, ParseError, build_article, clean_text
+from ingest.article import ParsedSource, ParseError, build_article, clean_text, optional_text
+from ingest.extract import MIN_PROSE_WORDS
 from retrieval import Article, normalize_url, same_site, web_url
 
 logger = logging.getLogger(__name__)
@@ -45,16 +49,12 @@ _HEADLINE_MARKS = re.compile(r"^\s*#+\s*")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
 NO_ARTICLE = "no article text found"
+# How long reading one HTML file may take when no fetch budget bounds it (a file on disk).
+FILE_PARSE_SECONDS = 60.0
 TOO_DEEP = "malformed JSON: nested too deeply"
-# An article body: at least this much text in paragraphs of at least this many words.
+# An article body: at least this much text in paragraphs of at least MIN_PROSE_WORDS words.
 MIN_BODY_CHARS = 120
-MIN_PROSE_WORDS = 8
-# Notices that fill pages without an article; a paragraph matching one is not prose.
-_BOILERPLATE = re.compile(
-    r"\b(?:cookies?|javascript|subscribe|newsletter|sign (?:in|up)|log ?in|all rights reserved|"
-    r"privacy (?:policy|settings)|terms (?:of|and) (?:use|service|conditions))\b",
-    re.IGNORECASE,
-)
+_NOT_A_LETTER = re.compile(r"[\W_]+")
 
 
 def is_seed(text: str) -> bool:
@@ -161,56 +161,58 @@ def _join_blocks(lines: list[str]) -> list[str]:
     return [clean_text(block) for block in _BLANK_LINE.split("\n".join(lines))]
 
 
-def parse_html(text: str, name: str, *, page_url: str | None = None) -> Article:
+def parse_html(
+    text: str,
+    name: str,
+    *,
+    page_url: str | None = None,
+    deadline: float | None = None,
+    outlet_names: Mapping[str, str] | None = None,
+) -> Article:
     """Extract the article of a web page with trafilatura: headline, metadata, paragraphs.
 
     `page_url` is the address the page was fetched from (after redirects). The page's own
     canonical URL then replaces it only when it is on the same site (`same_site`): a page
     cannot file itself under another outlet's article. A cross-site canonical is kept as
     metadata. Without `page_url` (a file on disk) the canonical URL is the article's address.
-    """
-    import trafilatura
-    from trafilatura.settings import Document
+    The outlet of a fetched page is decided by `outlet_name`.
 
-    # Without extensive search, htmldate does not invent a date from "© 2024" in the footer.
-    date_params = {
-        "original_date": True,
-        "extensive_search": False,
-        "max_date": datetime.now().strftime("%Y-%m-%d"),
-    }
-    try:
-        document = trafilatura.bare_extraction(
-            text,
-            with_metadata=True,
-            include_comments=False,
-            output_format="python",
-            date_extraction_params=date_params,
-        )
-    except Exception as error:  # lxml and htmldate raise many kinds of errors on odd pages
-        logger.debug("trafilatura failed on %s", name, exc_info=True)
-        raise ParseError(f"cannot read the HTML: {error}") from error
-    if not isinstance(document, Document) or not (document.text or "").strip():
+    The extraction runs in a worker process (`ingest.worker`) stopped at `deadline` (a
+    `time.monotonic()` value; default FILE_PARSE_SECONDS from now), so no page can hold the
+    caller longer: it fails with a one-line ParseError instead.
+    """
+    from ingest import worker
+
+    if deadline is None:
+        deadline = time.monotonic() + FILE_PARSE_SECONDS
+    document = worker.run("html", (text,), deadline=deadline, what="the page")
+    if not document or not (document["text"] or "").strip():
         raise ParseError(NO_ARTICLE)
-    paragraphs = [clean_text(line) for line in (document.text or "").split("\n")]
-    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
-    title = clean_text(document.title or "") or paragraphs.pop(0)
+    # Paragraphs the page's structure shows to be notices (ingest.extract.notice_texts) are
+    # dropped, even where trafilatura kept them beside an article.
+    notices = {_text_key(notice) for notice in document["notices"]}
+    paragraphs = [clean_text(line) for line in document["text"].split("\n")]
+    paragraphs = [p for p in paragraphs if p and _text_key(p) not in notices]
+    title = clean_text(document["title"] or "")
+    if not title and paragraphs:
+        title = paragraphs.pop(0)
     # trafilatura keeps the page's <h1> as the first line of the text.
     if paragraphs and paragraphs[0].lower() == title.lower():
         paragraphs.pop(0)
     if not has_article_body(paragraphs):
         raise ParseError(NO_ARTICLE)
-    url, canonical = _page_address(document.url, page_url)
-    outlet = document.sitename
-    if canonical and outlet and outlet.lower() == host_name(canonical):
-        outlet = None  # trafilatura's guess from the other site's address, not the page's name
+    url, canonical = _page_address(document["url"], page_url)
+    outlet = document["sitename"]
+    if page_url is not None:
+        outlet = outlet_name(outlet, page_url, outlet_names)
     return build_article(
         title,
         paragraphs,
         name,
         outlet=outlet or host_name(url),
-        published_at=document.date,
+        published_at=document["date"],
         url=url,
-        author=document.author,
+        author=document["author"],
         canonical_url=canonical,
     )
 
@@ -218,21 +220,18 @@ def parse_html(text: str, name: str, *, page_url: str | None = None) -> Article:
 def has_article_body(paragraphs: list[str]) -> bool:
     """Return whether extracted text holds an article, not only navigation and boilerplate.
 
-    A body needs MIN_BODY_CHARS of prose: paragraphs of at least MIN_PROSE_WORDS words that
-    are not cookie, subscription or copyright notices. Menus, link lists and footers are
-    short lines, so a page of only those has none.
+    A body needs MIN_BODY_CHARS of prose: paragraphs of at least MIN_PROSE_WORDS words.
+    Menus, link lists and footers are short lines, so a page of only those has none; notices
+    (cookie banners, paywalls, sign-in prompts) were removed before, by their place in the
+    page, whatever their wording (`ingest.extract.notice_texts`).
     """
-    prose = [
-        paragraph
-        for paragraph in paragraphs
-        if len(paragraph.split()) >= MIN_PROSE_WORDS and not _is_notice(paragraph)
-    ]
+    prose = [paragraph for paragraph in paragraphs if len(paragraph.split()) >= MIN_PROSE_WORDS]
     return sum(len(paragraph) for paragraph in prose) >= MIN_BODY_CHARS
 
 
-def _is_notice(paragraph: str) -> bool:
-    """Return whether a paragraph is a site notice (cookies, sign-in) rather than reporting."""
-    return len(paragraph.split()) < 60 and _BOILERPLATE.search(paragraph) is not None
+def _text_key(text: str) -> str:
+    """Return text as compared with a notice's: letters and digits only, lowercased."""
+    return _NOT_A_LETTER.sub("", text).lower()
 
 
 def _page_address(canonical: str | None, page_url: str | None) -> tuple[str | None, str | None]:
@@ -248,9 +247,70 @@ def _page_address(canonical: str | None, page_url: str | None) -> tuple[str | No
 
 
 def host_name(url: str | None) -> str | None:
-    """Return the host of a url without a leading `www.`, or None."""
-    host = urlsplit(url).hostname if url else None
+    """Return the host of a url without a leading `www.`, a port or credentials, or None."""
+    try:
+        host = urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
     return host.removeprefix("www.") if host else None
+
+
+def outlet_name(
+    claimed: object, page_url: str, names: Mapping[str, str] | None = None
+) -> str | None:
+    """Return the outlet of a page fetched from `page_url`, which no page can choose freely.
+
+    An admin's name for the host (`names`, from NEWSBOT_OUTLET_NAMES: "reuters.com" also
+    covers "www.reuters.com") wins. Otherwise the page's claimed site name is kept only when it
+    belongs to the fetched site: its words, run together from the first (a leading "The" may
+    be skipped, as may a "the" the domain starts with), spell the registrable domain's label
+    ("Reuters" on reuters.com, "BBC News" on bbc.co.uk, "Guardian" on theguardian.com), as
+    the public-suffix list draws it (`tld`; a name under no known suffix, such as legit.test,
+    uses the label before the last). Anything else, and any page on an IP
+    address, is filed under the fetched host: no port, no credentials, no leading `www.`.
+    """
+    host = host_name(page_url)
+    if host is None:
+        return None
+    for known, given in (names or {}).items():
+        if host == known.lower().removeprefix("www."):
+            return given
+    name = optional_text(claimed)
+    label = _site_label(host)
+    if name and label:
+        spellings = _name_spellings(name)
+        if label in spellings or (label.startswith("the") and label[3:] in spellings):
+            return name
+    return host
+
+
+def _site_label(host: str) -> str | None:
+    """Return the label of a host's registrable domain ("bbc" for news.bbc.co.uk), or None."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return None
+    from tld import get_tld
+
+    found = get_tld(host, fix_protocol=True, as_object=True, fail_silently=True)
+    labels = host.split(".")
+    # Not under a public suffix (legit.test, localhost): the label before the last one.
+    label = labels[-2 if len(labels) > 1 else 0]
+    if found is not None and not isinstance(found, str):
+        label = found.domain
+    return label.replace("-", "") or None
+
+
+def _name_spellings(name: str) -> set[str]:
+    """Return a site name's words run together from the first: "BBC News" → bbc, bbcnews."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_name.lower())
+    spellings = {"".join(words[:n]) for n in range(1, len(words) + 1)}
+    if words[:1] == ["the"]:
+        spellings |= {"".join(words[1:n]) for n in range(2, len(words) + 1)}
+    return spellings
 
 
 def parse_json(text: str, name: str) -> ParsedSource:

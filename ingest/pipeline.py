@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ingest.chunk import ChunkLimits, chunk_article
+from ingest.chunk import ChunkLimits, capped_passages
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
 from retrieval import Article, ArticleInfo, Passage, StoreUnavailable, first_line
@@ -114,6 +115,7 @@ class Ingester:
             max_tokens=min(limits.max_tokens, sink.max_tokens),
             target_tokens=min(limits.target_tokens, sink.max_tokens),
             context_tokens=limits.context_tokens,
+            max_passages=limits.max_passages,
         )
         self.report = report
         self._batch: list[tuple[Article, list[Passage]]] = []
@@ -127,7 +129,9 @@ class Ingester:
         if self.sink.is_current(article.article_id, article.revision):
             self.report.count("unchanged")  # nothing to chunk or embed
             return
-        passages = chunk_article(article, self.sink.count_tokens, self.limits)
+        passages, cut = capped_passages(article, self.sink.count_tokens, self.limits)
+        if cut:
+            self.report.warnings.append((article.origin, cut))
         self._batch.append((article, passages))
         if sum(len(p) for _, p in self._batch) >= _BATCH_PASSAGES:
             self.flush()
@@ -245,12 +249,20 @@ def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = No
 
     The article is stored under the address actually fetched (after redirects), or the page's
     canonical URL when that is on the same site: a page cannot replace another site's article.
+    Fetching and reading the page share one deadline, `policy.total_timeout` from now.
     """
     from ingest.fetch import fetch
     from ingest.formats import parse_html
 
+    deadline = time.monotonic() + policy.total_timeout
     page = (fetcher or fetch)(url, policy, kind="html")
-    return parse_html(page.text, page.url, page_url=page.url)
+    return parse_html(
+        page.text,
+        page.url,
+        page_url=page.url,
+        deadline=deadline,
+        outlet_names=dict(policy.outlet_names),
+    )
 
 
 def ingest_urls(

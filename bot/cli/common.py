@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
+from rich.segment import Segment
 
 from bot.settings import Settings
+from bot.texts import terminal_safe
 from bot.wiring import configure_logging, open_index
 
 if TYPE_CHECKING:
@@ -34,8 +36,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+class SafeConsole(Console):
+    """A console that never sends a control character from the text it prints to the terminal.
+
+    Every renderable (strings, Text, tables, JSON) is turned into segments by `render`; the
+    text of each is passed through `terminal_safe`, so a feed entry's ESC[2J or a planted
+    terminal hyperlink is printed without its escapes. rich's own styling is not in the text
+    of segments, so colours still work.
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or not segment.text:
+                yield segment
+            else:
+                yield Segment(terminal_safe(segment.text), segment.style, segment.control)
+
+
+out = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 def load_settings() -> Settings:

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import admins_only
+from bot.discord_render import bare_link, clip, plain
 from bot.render import article_row
 from bot.texts import ingest_counts
 from ingest.parse import SUPPORTED_SUFFIXES, ParseError, parse_source
@@ -26,7 +27,7 @@ PAGE = 10
 
 def report_text(report: IngestReport) -> str:
     lines = [ingest_counts(report)] + [
-        f"✗ {origin}: {reason}" for origin, reason in report.failed[:10]
+        f"✗ {plain(clip(f'{origin}: {reason}', 300))}" for origin, reason in report.failed[:10]
     ]
     if len(report.failed) > 10:
         lines.append(f"… and {len(report.failed) - 10} more")
@@ -50,8 +51,8 @@ class SourcesPager(discord.ui.View):
     def embed(self) -> discord.Embed:
         chunk = self.rows[self.page * PAGE : (self.page + 1) * PAGE]
         lines = [
-            f"`{r['article_id']}` {str(r['published_at'] or '')[:10]} · {r['outlet'] or '—'} · "
-            f"{str(r['title'])[:120]}"
+            f"`{r['article_id']}` {str(r['published_at'] or '')[:10]} · "
+            f"{plain(str(r['outlet'] or '—'))} · {plain(clip(str(r['title']), 120))}"
             for r in chunk
         ]
         embed = discord.Embed(title=self.title, description="\n".join(lines) or "No articles.")
@@ -172,7 +173,7 @@ class AdminCog(commands.Cog):
         )
         await self.bot.notice_follows(report.added_ids)
         logger.info("admin %s ingested %s: %s", interaction.user.id, url, report.as_dict())
-        await interaction.followup.send(f"<{url}>: {report_text(report)}", ephemeral=True)
+        await interaction.followup.send(f"{bare_link(url)}: {report_text(report)}", ephemeral=True)
 
     def _ingest_bytes(self, data: bytes, name: str) -> IngestReport:
         try:
@@ -214,7 +215,7 @@ class AdminCog(commands.Cog):
             )
             return
         await interaction.followup.send(
-            f"Forget “{match.title}” ({match.outlet or 'unknown outlet'}) and its "
+            f"Forget “{plain(match.title)}” ({plain(match.outlet or 'unknown outlet')}) and its "
             f"{match.passages} passage(s)?",
             view=ConfirmForget(self.bot, article_id, interaction.user.id),
             ephemeral=True,

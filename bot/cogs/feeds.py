@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.discord_app import admins_only
+from bot.discord_render import bare_link, clip, plain
 from bot.texts import interval
 from ingest.feeds import PollLimits, PollReport, poll_feed
 from ingest.fetch import FetchPolicy
@@ -31,8 +32,11 @@ logger = logging.getLogger(__name__)
 
 
 def announce_line(title: str, report: PollReport) -> str:
-    heads = "; ".join(report.titles[:3]) + (" …" if len(report.titles) > 3 else "")
-    return f"📰 {title}: {report.added} new article(s) — {heads}"[:1900]
+    """Return "📰 Feed: 2 new article(s) — Headline; Headline", the feed's words escaped."""
+    heads = "; ".join(plain(clip(head, 300)) for head in report.titles[:3])
+    more = " …" if len(report.titles) > 3 else ""
+    line = f"📰 {plain(clip(title, 200))}: {report.added} new article(s) — {heads}{more}"
+    return clip(line, 1900)
 
 
 @app_commands.default_permissions(manage_guild=True)  # shown to server managers; checked below
@@ -73,14 +77,14 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
             "admin %s subscribed to %s every %ss", interaction.user.id, url, feed.every_seconds
         )
         await interaction.response.send_message(
-            f"Subscribed to <{feed.url}>; it is polled every {every}.", ephemeral=True
+            f"Subscribed to {bare_link(feed.url)}; it is polled every {every}.", ephemeral=True
         )
 
     @app_commands.command(name="list", description="List subscribed feeds.")
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         feeds = await asyncio.to_thread(self.registry.list)
         lines = [
-            f"<{f.url}> {f.title or ''} · every {interval(f.every_seconds)} · "
+            f"{bare_link(f.url)} {plain(f.title or '')} · every {interval(f.every_seconds)} · "
             f"last polled {f.last_polled or 'never'}"
             for f in feeds
         ]
@@ -92,7 +96,8 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
     async def remove(self, interaction: discord.Interaction, url: str) -> None:
         removed = await asyncio.to_thread(self.registry.remove, url)
         logger.info("admin %s unsubscribed from %s: %s", interaction.user.id, url, removed)
-        text = f"Unsubscribed from <{url}>." if removed else f"Not subscribed to <{url}>."
+        link = bare_link(url)
+        text = f"Unsubscribed from {link}." if removed else f"Not subscribed to {link}."
         await interaction.response.send_message(text, ephemeral=True)
 
     @tasks.loop(seconds=60)

@@ -104,10 +104,10 @@ class FollowsCog(commands.Cog):
             return
         logger.info("user %s follows #%d %r", interaction.user.id, follow.id, follow.topic)
         where = "in your DMs" if in_dm else "here"
-        only = f" from {follow.outlets[0]}" if follow.outlets else ""
+        only = f" from {plain(follow.outlets[0])}" if follow.outlets else ""
         await interaction.response.send_message(
-            f"Following “{follow.topic}” (#{follow.id}): new articles{only} on it are posted "
-            f"{where}. `/unfollow id:{follow.id}` stops it.",
+            f"Following “{plain(follow.topic)}” (#{follow.id}): new articles{only} on it are "
+            f"posted {where}. `/unfollow id:{follow.id}` stops it.",
             ephemeral=True,
         )
 

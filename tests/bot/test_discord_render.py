@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.cogs.feeds import announce_line
 from bot.discord_render import (
     CHARS_PER_MESSAGE,
     DESCRIPTION,
@@ -11,10 +18,14 @@ from bot.discord_render import (
     FIELDS,
     Page,
     answer_pages,
+    cited_plain,
+    discord_text,
     embed_size,
     passages_pages,
+    plain,
     split_text,
 )
+from ingest.feeds import PollReport
 from retrieval.models import Answer, Citation, Passage
 
 
@@ -120,4 +131,90 @@ def test_article_text_with_markdown_is_shown_as_written_never_as_a_link() -> Non
     )
     assert "Click \\[here\\]\\(https://evil.example/login\\) to \\*\\*claim\\*\\*" in field["value"]
     assert field["name"] == "[1] Title \\[/\\] with \\*stars\\*"
-    assert page.embeds[0]["description"] == "He wrote \\[here\\](https://evil.example/login) [1]."
+    written = "He wrote \\[here\\]\\(https://evil.example/login\\) [1]."
+    assert page.embeds[0]["description"] == written
+
+
+# One escaping for every Discord-bound text: no input renders a live masked link or a mention.
+
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|</[^<>\s]+:\d+>|@(?:everyone|here)")
+
+
+def as_discord_reads(text: str) -> str:
+    """Return text with every backslash-escaped character replaced by a placeholder, as
+    Discord's markdown reads it: a backslash before punctuation makes it a literal."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and _PUNCTUATION.match(text[i + 1]):
+            out.append("\x00")
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def live_masked_link(text: str) -> bool:
+    # Stricter than Discord: any unescaped "](" counts, whatever precedes it.
+    return "](" in as_discord_reads(text)
+
+
+def live_mention(text: str) -> bool:
+    return _MENTION.search(as_discord_reads(text)) is not None
+
+
+_hostile = st.lists(
+    st.one_of(
+        st.sampled_from(list("[]()<>@#!&\\*_~`|:/-\n ")),
+        st.sampled_from(["everyone", "here", "123", "https://evil.example/n", "[1]", "](", "\x1b"]),
+        st.sampled_from(["\u202e", "\u200b", "# ", "-# ", "> ", "```", "||", "<@&", "</x:"]),
+        st.text(max_size=5),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_hostile)
+def test_no_text_renders_a_live_masked_link_or_a_mention(text: str) -> None:
+    rendered = [
+        plain(text),
+        cited_plain(text),
+        discord_text(text, markdown=True, citations=True),
+        answer_pages(Answer(text, ()))[0].embeds[0]["description"],
+        announce_line(text, PollReport(feed="f", added=2, titles=[text, text])),
+    ]
+    for shown in rendered:
+        assert not live_masked_link(shown), shown
+        assert not live_mention(shown), shown
+        assert "\x1b" not in shown and "\u202e" not in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x [y] z](https://evil.example/n)",
+        "[Reuters](https://evil.test/login)",
+        "[1](https://evil.example/n)",
+        "\\[a](https://evil.example/1)",
+        "<@123> <@&456> <#789> @everyone @here",
+    ],
+)
+def test_the_known_tricks_are_shown_as_written(text: str) -> None:
+    description = answer_pages(Answer(f"It says {text} [1].", ()))[0].embeds[0]["description"]
+
+    assert not live_masked_link(description) and not live_mention(description)
+    assert "[1]" in description  # citation marks stay readable
+
+
+def test_an_announcement_shows_feed_and_entry_titles_as_written() -> None:
+    report = PollReport(feed="f", added=1, titles=["# Big [Reuters](https://evil.test/login)"])
+
+    line = announce_line("[Reuters](https://evil.test/login)", report)
+
+    assert line == (
+        "📰 \\[Reuters\\]\\(https://evil.test/login\\): 1 new article(s) — "
+        "\\# Big \\[Reuters\\]\\(https://evil.test/login\\)"
+    )

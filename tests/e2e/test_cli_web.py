@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -39,15 +41,30 @@ def rss(items: list[tuple[str, str]]) -> str:
 
 
 @pytest.fixture
-def web(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> HTTPServer:
+def paper_b() -> Iterator[HTTPServer]:
+    """A second site, on another loopback address, for the second outlet."""
+    server = HTTPServer(host="127.0.0.2", port=0)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def web(
+    httpserver: HTTPServer, paper_b: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> HTTPServer:
     monkeypatch.setenv("NEWSBOT_FETCH_ALLOW_LOOPBACK", "true")
     monkeypatch.setenv("NEWSBOT_FETCH_TIMEOUT", "5")
+    # A page's og:site_name names no loopback host (ingest.formats.outlet_name): the admin does.
+    a_host = urlsplit(httpserver.url_for("/")).hostname
+    monkeypatch.setenv("NEWSBOT_OUTLET_NAMES", f"{a_host}=Wire A,127.0.0.2=Paper B")
     html = "text/html; charset=utf-8"
     httpserver.expect_request("/a/rates").respond_with_data(
         page("Bank raises rates", "Wire A", "2025-12-04", RATE_RISE), content_type=html
     )
     edited = [RATE_RISE[0].replace("Thursday", "Thursday evening"), RATE_RISE[1], RATE_RISE[2]]
-    httpserver.expect_request("/b/rates").respond_with_data(
+    paper_b.expect_request("/b/rates").respond_with_data(
         page("Rates go up again", "Paper B", "2025-12-04", edited), content_type=html
     )
     httpserver.expect_request("/evil").respond_with_data(
@@ -57,7 +74,7 @@ def web(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         rss(
             [
                 ("Bank raises rates", httpserver.url_for("/a/rates")),
-                ("Rates go up again", httpserver.url_for("/b/rates")),
+                ("Rates go up again", paper_b.url_for("/b/rates")),
             ]
         ),
         content_type="application/rss+xml",
