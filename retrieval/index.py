@@ -28,6 +28,7 @@ from retrieval.models import (
     Turn,
 )
 from retrieval.question.intent import search_words
+from retrieval.question.query import QueryPart
 from retrieval.search import HybridSearch, narrow, outlet_label
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex, remove_bm25s_leftovers
@@ -389,8 +390,12 @@ class NewsIndex:
         else:
             with self.embedder.answering_question():  # an ingest's embedding gives way
                 read = max(self.top_k, self.answerer.config.read)
-                hits = self.search(search_words(question), read, filters)
-                parts = self._outlet_parts(question, hits, filters)
+                plan = self.searcher.plan(question)
+                named = [part for part in plan.parts if part.filters.outlets]
+                several = len({part.filters.outlets for part in named}) >= 2
+                # a question naming several outlets reads twice as far: each needs its own
+                hits = self.search(search_words(question), 2 * read if several else read, filters)
+                parts = self._outlet_parts(named, hits, filters) if several else []
                 answer = (
                     self.answerer.answer_parts(question, hits, parts)
                     if parts
@@ -399,23 +404,18 @@ class NewsIndex:
         return self._with_publications(answer)
 
     def _outlet_parts(
-        self, question: str, hits: Sequence[SearchHit], filters: SearchFilters | None
+        self, named: Sequence[QueryPart], hits: Sequence[SearchHit], filters: SearchFilters | None
     ) -> list[tuple[str, str, list[SearchHit]]]:
         """For a question naming several outlets ("How did A and B cover …"), each named
-        outlet's part: (its name, the part's words, its passages): the part searched within
-        that outlet, then what the question's search found of it."""
-        plan = self.searcher.plan(question)
-        named = [part for part in plan.parts if part.filters.outlets]
-        if len({part.filters.outlets for part in named}) < 2:
-            return []
+        outlet's part: (its name, the part's words, its passages): what the question's search
+        found of that outlet (which searched each part within its outlet), else a search of
+        the part within that outlet."""
         parts = []
         for part in named:
             where = narrow(filters, part.filters)
-            more = self.searcher.search(part.text, 4, where)  # what this outlet said of it
-            seen = {h.passage.passage_id for h in more}
-            own = more + [
-                h for h in hits if where.admits(h.passage) and h.passage.passage_id not in seen
-            ]
+            own = [h for h in hits if where.admits(h.passage)]
+            if not own:
+                own = self.searcher.search(part.text, 4, where)
             parts.append((outlet_label(part.filters.outlets), part.text, own))
         return parts
 

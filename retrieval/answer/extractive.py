@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 _OPEN, _CLOSE = "“", "”"
 _WORD = re.compile(r"\w+")
+_READ_KEPT = 4096  # passages whose sentences are kept (a few MB)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class ExtractiveAnswerer:
         self.term_weight = term_weight
         self.split_sentences = split_sentences
         self.config = config or ExtractiveConfig()
+        self._read: OrderedDict[str, tuple[list[str], list[bool]]] = OrderedDict()
+        self._read_lock = threading.Lock()
 
     # -- relevance --------------------------------------------------------------------------
     def _relevance(self, coverage: _Coverage, hits: Sequence[SearchHit]) -> float:
@@ -184,7 +189,15 @@ class ExtractiveAnswerer:
             own = list(found[: cfg.passages])
             part_coverage = _Coverage(text, self.tokenize, self.term_weight)
             weak = self._relevance(part_coverage, own) < cfg.min_relevance - cfg.part_slack
-            units = [] if weak else self._choose(text, part_coverage, speaker, own, limit=2).units
+            # each part embeds a third of an answer's units: two parts cost about one answer
+            embedded = max(2, cfg.embedded_units // 3)
+            units = (
+                []
+                if weak
+                else self._choose(
+                    text, part_coverage, speaker, own, limit=2, embedded=embedded
+                ).units
+            )
             units = [
                 (u, score)
                 for u, score in units
@@ -260,14 +273,25 @@ class ExtractiveAnswerer:
         return units
 
     def _sentences(self, text: str) -> tuple[list[str], list[bool]]:
-        """Return a passage's sentences, paragraph by paragraph, and which may be quoted."""
+        """Return a passage's sentences, paragraph by paragraph, and which may be quoted.
+
+        Kept for the passages read most recently: popular passages come back question after
+        question, and splitting them (pysbd) was a fifth of an answer's time."""
+        found = self._read.get(text)
+        if found is not None:
+            self._read.move_to_end(text)
+            return found
         sentences: list[str] = []
         quotable: list[bool] = []
         for paragraph in text.split("\n\n"):
-            found = self.split_sentences(paragraph)
-            heading = len(found) == 1 and is_heading(paragraph)
-            sentences += found
-            quotable += [not heading and is_reporting(s) for s in found]
+            said = self.split_sentences(paragraph)
+            heading = len(said) == 1 and is_heading(paragraph)
+            sentences += said
+            quotable += [not heading and is_reporting(s) for s in said]
+        with self._read_lock:
+            self._read[text] = (sentences, quotable)
+            while len(self._read) > _READ_KEPT:
+                self._read.popitem(last=False)
         return sentences, quotable
 
     def _choose(
@@ -279,6 +303,7 @@ class ExtractiveAnswerer:
         *,
         limit: int | None = None,
         developments: bool = False,
+        embedded: int | None = None,
     ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -319,7 +344,7 @@ class ExtractiveAnswerer:
         weighed = said or weighed
         # Only the likeliest units are embedded (see SentenceWeights.meaning): embedding is most
         # of an answer's time.
-        weighed = sorted(weighed, key=lambda us: -us[1])[: cfg.embedded_units]
+        weighed = sorted(weighed, key=lambda us: -us[1])[: embedded or cfg.embedded_units]
         if not weighed:
             return _Choice([], by_speaker)
         # A unit's meaning is judged on its own and, half as much, with the sentence before it:
