@@ -404,13 +404,13 @@ class Stories:
         self, hits: Sequence[SearchHit], band: float | None = None
     ) -> list[list[SearchHit]]:
         """The hits grouped by article, best article first, keeping articles whose best passage
-        is within `band` of the best one by meaning, or among the `top_ranked` hits of the
-        search (which weighs the outlets and days a question names, and its rare words)."""
+        is within `band` of the best one by meaning, or that is among the `top_ranked` hits of
+        the search (which weighs the outlets and days a question names) and shares its words."""
         band = self.config.band if band is None else band
         if not hits:
             return []
         best = max(h.dense for h in hits)
-        ranked = {h.passage.article_id for h in hits[: self.config.top_ranked]}
+        ranked = {h.passage.article_id for h in hits[: self.config.top_ranked] if h.lexical > 0}
         grouped: dict[str, list[SearchHit]] = {}
         for hit in hits:
             grouped.setdefault(hit.passage.article_id, []).append(hit)
