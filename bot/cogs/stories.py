@@ -24,8 +24,8 @@ from bot.discord_render import (
     timeline_pages,
     view_citations,
 )
-from bot.texts import parse_since
 from bot.views import answer_view, embeds_of
+from ingest.durations import parse_since
 from retrieval import Answer, Citation, SearchFilters, option_filters
 
 if TYPE_CHECKING:
