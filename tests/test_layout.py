@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,14 @@ def test_the_front_door_names_resolve_and_are_all_listed() -> None:
     for name in retrieval.__all__:
         module = importlib.import_module(retrieval._WHERE[name])
         assert getattr(retrieval, name) is getattr(module, name)
+
+
+def test_the_cogs_never_import_the_discord_app_back() -> None:
+    """The app loads the cogs; a cog importing the app back (even lazily) would be a cycle."""
+    cogs = [f"bot.cogs.{p.stem}" for p in sorted((ROOT / "bot" / "cogs").glob("[!_]*.py"))]
+    modules = ", ".join([*cogs, "bot.checks", "bot.views", "bot.discord_render"])
+    code = f"import sys, {modules}; print('bot.discord_app' in sys.modules)"
+    run = [sys.executable, "-c", code]
+    loaded = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    assert (len(cogs), loaded.stdout.strip()) == (5, "False")
