@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -21,6 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import INDEX_UNAVAILABLE, SOMETHING_WENT_WRONG, Cooldown, reply_ephemeral
 from bot.config import BotConfig
 from bot.discord_render import follow_post_content
 from bot.feedback import FeedbackStore
@@ -34,32 +34,6 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DELIVERY_TRIES = 3  # a post that fails this often for a passing reason (5xx) is dropped
-
-
-class Cooldown:
-    """One question per user every `seconds` (discord.py's cooldown buckets, keyed by user id).
-
-    Buckets of users whose cooldown has passed are dropped as others ask, so the map stays as
-    small as the number of users who asked within the last `seconds`.
-    """
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.seconds = seconds
-        self.clock = clock
-        self._buckets: commands.CooldownMapping[int] = commands.CooldownMapping.from_cooldown(
-            1, seconds, lambda user_id: user_id
-        )
-
-    def retry_after(self, user_id: int) -> float:
-        """Return 0 and start the user's cooldown, or the seconds left before they may ask."""
-        if self.seconds <= 0:
-            return 0.0
-        return self._buckets.update_rate_limit(user_id, self.clock()) or 0.0
-
-    @property
-    def tracked(self) -> int:
-        """How many users' cooldowns are held now."""
-        return len(self._buckets._cache)
 
 
 class NewsBot(commands.Bot):
@@ -277,47 +251,10 @@ class NewsBot(commands.Bot):
             interaction.user.id,
             "".join(traceback.format_exception(original)),
         )
-        await reply_ephemeral(interaction, "Sorry, something went wrong. It has been logged.")
+        await reply_ephemeral(interaction, SOMETHING_WENT_WRONG)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         logger.exception("error in %s", event_method)
-
-
-ADMINS_ONLY = "Only server managers (or configured admins) can do that."
-INDEX_UNAVAILABLE = (
-    "The news index isn't answering right now (its database server can't be reached). "
-    "Please try again in a minute."
-)
-
-
-async def admins_only(bot: NewsBot, interaction: discord.Interaction) -> bool:
-    """Tell whether the user may run an admin command; refuse them privately if not.
-
-    Discord hides admin commands from members without Manage Server (`default_permissions`),
-    but a server can grant them to anyone: this check is newsbot's own rule, always applied.
-    """
-    if bot.is_admin(interaction.user):
-        return True
-    logger.info("refused admin command from user %s", interaction.user.id)
-    await interaction.response.send_message(ADMINS_ONLY, ephemeral=True)
-    return False
-
-
-async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
-    """Answer the interaction privately, whether or not it was acknowledged already."""
-    try:
-        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
-            # The first follow-up after a public "thinking…" would replace it, publicly; so
-            # clear the placeholder and then answer privately.
-            await interaction.edit_original_response(content="…")
-            await interaction.delete_original_response()
-            await interaction.followup.send(text, ephemeral=True)
-        elif interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        logger.warning("could not send an error reply", exc_info=True)
 
 
 def point_at(api_base: str | None, gateway_url: str | None) -> None:

@@ -30,6 +30,7 @@ FIELD_VALUE = 1024
 FOOTER = 2048
 EMBEDS_PER_MESSAGE = 10
 CHARS_PER_MESSAGE = 6000
+REPLY = 1900  # a plain-text reply's room: under CONTENT, with a margin
 EXCERPT = 300  # characters of the cited passage shown under each source
 COLOUR = 0x2B6CB0
 # Characters Discord reads as markdown: with them an outlet named "Evil](https://x) [x" would
@@ -82,6 +83,20 @@ def plain(text: str) -> str:
 def clip(text: str, limit: int) -> str:
     """Return text cut to `limit` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fit_lines(lines: Sequence[str], limit: int = REPLY) -> str:
+    """Join whole lines within `limit` characters, saying how many did not fit: the one way a
+    list (feeds, follows, an ingest's failures) is kept within a plain reply."""
+    shown: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        if used + len(line) + 1 > limit - 30:
+            shown.append(f"… and {len(lines) - i} more")
+            break
+        shown.append(line)
+        used += len(line) + 1
+    return "\n".join(shown)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -1,11 +1,12 @@
 """Words the CLI and Discord both print or read: ingest reports, poll intervals, other
-publications, the `since` of a brief (24h, 3d, 2025-12-06) and the time of day it is posted."""
+publications and the time of day a brief is posted. (Durations and moments, such as a brief's
+`since`, are read by ingest.durations.)"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 _TERMINAL_UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
-_AGO = re.compile(r"^\s*(\d+)\s*([mhd])\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
 
@@ -55,19 +54,6 @@ def publications(others: Iterable[Publication]) -> str:
         f"{p.outlet or p.url}" + (f" ({p.as_dict()['published_at']})" if p.published_at else "")
         for p in others
     )
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime | None:
-    """Return the moment "24h" / "3d" / "90m" ago, or the given ISO date or time (UTC when it
-    names no zone); None when it is neither."""
-    now = now or datetime.now(UTC)
-    if match := _AGO.match(text):
-        return now - timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_clock(text: str, zone: str = "UTC") -> time:

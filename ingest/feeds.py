@@ -34,6 +34,7 @@ from typing import Any
 from ingest import worker
 from ingest.article import ParseError, build_article, clean_paragraphs, clean_text, normalize_date
 from ingest.chunk import ChunkLimits
+from ingest.durations import as_utc, parse_moment
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
 from ingest.formats import host_name
 from ingest.pipeline import ArticleSink, IngestReport, fetch_article, ingest_articles
@@ -42,7 +43,6 @@ from ingest.subscriptions import (
     FeedRegistry,
     PollOutcome,
     Retry,
-    aware,
     entry_token,
 )
 from retrieval import Article, ArticleInfo, Passage, normalize_url, same_site
@@ -156,8 +156,9 @@ def _oldest_first(entries: list[Any]) -> list[Any]:
     dates = [_entry_date(entry) for entry in entries]
     if not all(dates):
         return entries[::-1]  # feeds list the newest entry first
-    # Dates from feedparser are aware; a bare "2024-03-14" from a date it could not parse is not.
-    order = sorted(range(len(entries)), key=lambda i: aware(datetime.fromisoformat(dates[i] or "")))
+    # Dates from feedparser are aware; a bare "2024-03-14" from a date it could not parse is
+    # taken as UTC, as every naive time is.
+    order = sorted(range(len(entries)), key=lambda i: parse_moment(dates[i] or ""))
     return [entries[i] for i in order]
 
 
@@ -266,7 +267,7 @@ def poll_feed(
     fetcher: Fetcher = fetch,
 ) -> PollReport:
     """Fetch a subscribed feed, ingest the entries not seen before, and record the poll."""
-    now = aware(now or datetime.now(UTC))
+    now = as_utc(now or datetime.now(UTC))
     deadline = time.monotonic() + poll_limits.budget_seconds
     feed = registry.get(feed_url)
     if feed is None:
@@ -338,7 +339,7 @@ def _due_entries(
         retry = feed.retries.get(token)
         if token in feed.seen:
             report.skipped += 1
-        elif retry is not None and aware(datetime.fromisoformat(retry.after)) > now:
+        elif retry is not None and parse_moment(retry.after) > now:
             report.deferred += 1
         else:
             due.append((token, key, entry))

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ingest.durations import as_utc, duration_seconds, parse_moment
 from retrieval import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,6 @@ DEFAULT_EVERY = "30m"  # how often a feed is polled when its subscription gives 
 DEFAULT_EVERY_SECONDS = 30 * 60
 # An entry the feed no longer lists is remembered this long, in case it comes back.
 SEEN_KEEP_DAYS = 30
-
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass
@@ -77,20 +74,14 @@ def _feed_from_record(item: dict[str, Any]) -> Feed:
 
 def parse_interval(text: str) -> int:
     """Return the seconds in an interval such as "30m", "2h", "1d", "45s" or "90"."""
-    match = _INTERVAL.match(text)
-    if match is None:
+    seconds = duration_seconds(text)
+    if seconds is None:
         raise ValueError(
             f"cannot read the interval {text.strip()!r}: use a number with s, m, h or d, e.g. 30m"
         )
-    seconds = int(match[1]) * _UNITS[match[2].lower()]
     if seconds < MIN_INTERVAL:
         raise ValueError(f"the interval must be at least 1 minute, not {seconds} s")
     return seconds
-
-
-def aware(moment: datetime) -> datetime:
-    # Naive datetimes are taken as local time, so they compare with the stored aware ones.
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 class FeedRegistry:
@@ -167,11 +158,11 @@ class FeedRegistry:
 
     def due(self, now: datetime) -> builtins.list[Feed]:
         """Return the feeds to poll (never polled, or an interval ago), most overdue first."""
-        now = aware(now)
+        now = as_utc(now)
         due: builtins.list[tuple[datetime, Feed]] = []
         for feed in self.list():
             try:
-                last = aware(datetime.fromisoformat(feed.last_polled or ""))
+                last = parse_moment(feed.last_polled or "")
             except ValueError:  # never polled, or a damaged timestamp: poll it now
                 last = datetime.min.replace(tzinfo=UTC)
             next_poll = last + timedelta(seconds=feed.every_seconds)

@@ -11,7 +11,9 @@ Names are loaded on first use, so `newsbot --help` starts without importing Chro
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,106 +60,31 @@ if TYPE_CHECKING:
     from retrieval.stories.views import StoryConfig
     from retrieval.urls import normalize_url, same_site, web_url
 
-_EXPORTS = {
-    "retrieval.index": ("CopyFinder", "IndexConfig", "NewsIndex"),
-    "retrieval.models": (
-        "Answer",
-        "Article",
-        "ArticleInfo",
-        "Citation",
-        "Passage",
-        "Publication",
-        "SearchFilters",
-        "SearchHit",
-        "Turn",
-        "passage_id",
-    ),
-    "retrieval.errors": (
-        "DataDirBusyError",
-        "EmbedderError",
-        "RetrievalError",
-        "StoreError",
-        "StoreUnavailable",
-        "first_line",
-    ),
-    "retrieval.storage.store": ("ChromaLocation",),
-    "retrieval.storage.signatures": ("SIGNATURE_LENGTH", "best_match"),
-    "retrieval.storage.chroma_server": ("DEFAULT_CONNECT_TIMEOUT", "DEFAULT_REQUEST_TIMEOUT"),
-    "retrieval.answer.chain": ("ChatModelConfig",),
-    "retrieval.answer.extractive": ("ExtractiveConfig",),
-    "retrieval.answer.sentences": ("split_sentences",),
-    "retrieval.question.dates": ("option_filters",),
-    "retrieval.days": ("iso_date", "utc_now"),
-    "retrieval.urls": ("normalize_url", "same_site", "web_url"),
-    "retrieval.evaluation": (
-        "AnswerScores",
-        "Summary",
-        "evaluate",
-        "evaluate_answers",
-        "score_query",
-    ),
-    "retrieval.stories.models": (
-        "Brief",
-        "BriefStory",
-        "Comparison",
-        "FollowMatch",
-        "OutletReport",
-        "Timeline",
-        "TimelineEvent",
-        "Topic",
-    ),
-    "retrieval.stories.views": ("StoryConfig",),
-}
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_REQUEST_TIMEOUT",
-    "SIGNATURE_LENGTH",
-    "Answer",
-    "AnswerScores",
-    "Article",
-    "ArticleInfo",
-    "Brief",
-    "BriefStory",
-    "ChatModelConfig",
-    "ChromaLocation",
-    "Citation",
-    "Comparison",
-    "CopyFinder",
-    "DataDirBusyError",
-    "EmbedderError",
-    "ExtractiveConfig",
-    "FollowMatch",
-    "IndexConfig",
-    "NewsIndex",
-    "OutletReport",
-    "Passage",
-    "Publication",
-    "RetrievalError",
-    "SearchFilters",
-    "SearchHit",
-    "StoreError",
-    "StoreUnavailable",
-    "StoryConfig",
-    "Summary",
-    "Timeline",
-    "TimelineEvent",
-    "Topic",
-    "Turn",
-    "best_match",
-    "evaluate",
-    "evaluate_answers",
-    "first_line",
-    "iso_date",
-    "normalize_url",
-    "option_filters",
-    "passage_id",
-    "same_site",
-    "score_query",
-    "split_sentences",
-    "utc_now",
-    "web_url",
-]
+
+def _exports() -> dict[str, str]:
+    """Map each name imported under TYPE_CHECKING above to its module.
+
+    That block is the one list of the front door's names: type checkers and editors read it as
+    imports, and this reads it (the file's own syntax tree) to know where to load each name
+    from on first use, as lazy_loader's stubs are read.
+    """
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    (block,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+        if node.test.id == "TYPE_CHECKING"
+    ]
+    return {
+        alias.asname or alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+_WHERE = _exports()
+__all__ = sorted(_WHERE)  # noqa: PLE0605 - built from the imports above, not written again
 
 
 def __getattr__(name: str) -> Any:

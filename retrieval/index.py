@@ -31,7 +31,7 @@ from retrieval.question.intent import search_words
 from retrieval.question.query import QueryPart
 from retrieval.search import HybridSearch, narrow, outlet_label
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
-from retrieval.storage.lexical import LexicalIndex, remove_bm25s_leftovers
+from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
@@ -158,7 +158,6 @@ class NewsIndex:
             raise
         where = hashlib.sha256(config.chroma.describe().encode()).hexdigest()[:8]
         keywords = config.data_dir / "lexical"
-        remove_bm25s_leftovers(keywords, f"{config.collection}-{where}")
         lexical = LexicalIndex(keywords / f"{config.collection}-{where}.tantivy")
         embedder = Embedder(
             config.embedding_model,

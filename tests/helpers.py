@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -129,3 +132,24 @@ def poll(
     return poll_feed(
         registry, url, sink=sink, limits=ChunkLimits(), policy=policy, poll_limits=limits, now=now
     )
+
+
+def wait_until_parked(thread: threading.Thread, function: str, timeout: float = 60.0) -> None:
+    """Block until `thread` waits on a condition inside `function` (read from its stack).
+
+    A positive sign that the thread is held back, where sleeping and then seeing nothing happen
+    would pass just as well on a machine too slow to get there. Fails after `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread.ident or -1)
+        names = []
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        if names[:1] == ["wait"] and function in names:
+            return
+        if not thread.is_alive() and thread.ident is not None:
+            break
+        time.sleep(0.005)
+    raise AssertionError(f"{thread.name} never waited inside {function}()")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,8 +49,33 @@ def test_front_ends_use_retrieval_through_its_front_door(package: str) -> None:
             assert not module.startswith("retrieval."), f"{path.relative_to(ROOT)}: {module}"
 
 
+def names_imported_from_retrieval() -> set[str]:
+    """Return every name the front ends, the tests and the benchmarks import from `retrieval`."""
+    names = set()
+    for package in ("bot", "ingest", "tests", "bench"):
+        for path in files_of(package):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "retrieval":
+                    names |= {alias.name for alias in node.names}
+    return names
+
+
 def test_the_front_door_names_resolve_and_are_all_listed() -> None:
-    assert sorted(retrieval.__all__) == sorted(retrieval._WHERE)
+    assert len(retrieval.__all__) == len(set(retrieval.__all__)) >= 40
+    assert names_imported_from_retrieval() <= set(retrieval.__all__)
     for name in retrieval.__all__:
         module = importlib.import_module(retrieval._WHERE[name])
         assert getattr(retrieval, name) is getattr(module, name)
+    with pytest.raises(AttributeError, match="no attribute 'LexicalIndex'"):
+        _ = retrieval.LexicalIndex  # inside, not at the front door
+
+
+def test_the_cogs_never_import_the_discord_app_back() -> None:
+    """The app loads the cogs; a cog importing the app back (even lazily) would be a cycle."""
+    cogs = [f"bot.cogs.{p.stem}" for p in sorted((ROOT / "bot" / "cogs").glob("[!_]*.py"))]
+    modules = ", ".join([*cogs, "bot.checks", "bot.views", "bot.discord_render"])
+    code = f"import sys, {modules}; print('bot.discord_app' in sys.modules)"
+    run = [sys.executable, "-c", code]
+    loaded = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    assert (len(cogs), loaded.stdout.strip()) == (5, "False")

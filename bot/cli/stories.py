@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import app, fail, load_settings, open_cli_index, out, parse_filters
-from bot.texts import parse_since
+from ingest.durations import parse_since
 
 SINCE_HELP = "Published on or after: 2025-12-06, 'November 2023', 'last week'…"
 UNTIL_HELP = "Published on or before: 2025-12-06, 'November 2023'…"

@@ -10,8 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app import admins_only
-from bot.discord_render import bare_link, clip, plain
+from bot.checks import admins_only
+from bot.discord_render import bare_link, clip, fit_lines, plain
 from bot.render import article_row
 from bot.texts import ingest_counts
 from ingest.parse import SUPPORTED_SUFFIXES, ParseError, parse_source
@@ -31,7 +31,7 @@ def report_text(report: IngestReport) -> str:
     ]
     if len(report.failed) > 10:
         lines.append(f"… and {len(report.failed) - 10} more")
-    return "\n".join(lines)[:1900]
+    return fit_lines(lines)
 
 
 class SourcesPager(discord.ui.View):

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app import INDEX_UNAVAILABLE
+from bot.checks import INDEX_UNAVAILABLE, asking_refusal, may_ask
 from bot.discord_render import answer_pages
 from bot.views import answer_view, embeds_of
 from retrieval import Answer, SearchFilters, StoreUnavailable, Turn, option_filters
@@ -52,16 +52,7 @@ class AskCog(commands.Cog):
         since: str | None = None,
         until: str | None = None,
     ) -> None:
-        if not self.bot.allowed_channel(interaction.channel):
-            await interaction.response.send_message(
-                "I don't answer in this channel.", ephemeral=True
-            )
-            return
-        wait = self.bot.cooldown.retry_after(interaction.user.id)
-        if wait:
-            await interaction.response.send_message(
-                f"You're asking quickly — try again in {wait:.0f} s.", ephemeral=True
-            )
+        if not await may_ask(self.bot, interaction):
             return
         try:
             outlets = (outlet,) if outlet else ()
@@ -91,11 +82,9 @@ class AskCog(commands.Cog):
         question = self._strip_mention(message.content)
         if not question:
             return
-        wait = self.bot.cooldown.retry_after(message.author.id)
-        if wait:
-            await message.reply(
-                f"You're asking quickly — try again in {wait:.0f} s.", mention_author=False
-            )
+        refusal = asking_refusal(self.bot, channel, message.author.id)  # the cooldown, here
+        if refusal is not None:
+            await message.reply(refusal, mention_author=False)
             return
         if isinstance(channel, discord.Thread):
             thread = channel

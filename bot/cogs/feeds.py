@@ -18,8 +18,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_app import admins_only
-from bot.discord_render import bare_link, clip, plain
+from bot.checks import admins_only
+from bot.discord_render import REPLY, bare_link, clip, fit_lines, plain
 from bot.texts import interval
 from ingest.feeds import PollLimits, PollReport, poll_feed
 from ingest.fetch import FetchPolicy
@@ -36,7 +36,7 @@ def announce_line(title: str, report: PollReport) -> str:
     heads = "; ".join(plain(clip(head, 300)) for head in report.titles[:3])
     more = " …" if len(report.titles) > 3 else ""
     line = f"📰 {plain(clip(title, 200))}: {report.added} new article(s) — {heads}{more}"
-    return clip(line, 1900)
+    return clip(line, REPLY)
 
 
 @app_commands.default_permissions(manage_guild=True)  # shown to server managers; checked below
@@ -88,9 +88,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
             f"last polled {f.last_polled or 'never'}"
             for f in feeds
         ]
-        await interaction.response.send_message(
-            ("\n".join(lines) or "No feeds yet.")[:1900], ephemeral=True
-        )
+        await interaction.response.send_message(fit_lines(lines) or "No feeds yet.", ephemeral=True)
 
     @app_commands.command(name="remove", description="Unsubscribe from a feed.")
     async def remove(self, interaction: discord.Interaction, url: str) -> None:

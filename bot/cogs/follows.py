@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_render import plain
+from bot.discord_render import fit_lines, plain
 from bot.follows import Follow, FollowLimitError
 
 if TYPE_CHECKING:
@@ -33,19 +33,6 @@ def follow_line(follow: Follow, *, owner: bool) -> str:
     where = f"<#{follow.channel_id}>" if follow.channel_id else "DMs"
     line = f"`#{follow.id}` “{plain(follow.topic)}”{outlets} → {where}"
     return line + (f" · <@{follow.user_id}>" if owner else "")
-
-
-def fit_lines(lines: list[str], limit: int = 1900) -> str:
-    """Join lines within `limit` characters, saying how many did not fit."""
-    shown: list[str] = []
-    used = 0
-    for i, line in enumerate(lines):
-        if used + len(line) + 1 > limit - 30:
-            shown.append(f"… and {len(lines) - i} more")
-            break
-        shown.append(line)
-        used += len(line) + 1
-    return "\n".join(shown)
 
 
 class FollowsCog(commands.Cog):

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.checks import may_ask
 from bot.discord_render import (
     Page,
     brief_pages,
@@ -24,8 +25,8 @@ from bot.discord_render import (
     timeline_pages,
     view_citations,
 )
-from bot.texts import parse_since
 from bot.views import answer_view, embeds_of
+from ingest.durations import parse_since
 from retrieval import Answer, Citation, SearchFilters, option_filters
 
 if TYPE_CHECKING:
@@ -59,21 +60,6 @@ class StoriesCog(commands.Cog):
         self.briefer.cancel()
 
     # -- the story views -----------------------------------------------------------------------
-    async def _may_run(self, interaction: discord.Interaction) -> bool:
-        """Refuse (privately) outside the allowed channels or within the user's cooldown."""
-        if not self.bot.allowed_channel(interaction.channel):
-            await interaction.response.send_message(
-                "I don't answer in this channel.", ephemeral=True
-            )
-            return False
-        wait = self.bot.cooldown.retry_after(interaction.user.id)
-        if wait:
-            await interaction.response.send_message(
-                f"You're asking quickly — try again in {wait:.0f} s.", ephemeral=True
-            )
-            return False
-        return True
-
     async def _dates_if_may_run(
         self, interaction: discord.Interaction, since: str | None, until: str | None
     ) -> SearchFilters | None:
@@ -84,7 +70,7 @@ class StoriesCog(commands.Cog):
         except ValueError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return None
-        return filters if await self._may_run(interaction) else None
+        return filters if await may_ask(self.bot, interaction) else None
 
     async def _reply(
         self,
@@ -193,7 +179,7 @@ class StoriesCog(commands.Cog):
                 ephemeral=True,
             )
             return
-        if not await self._may_run(interaction):
+        if not await may_ask(self.bot, interaction):
             return
 
         def build() -> tuple[list[Page], str, list[Citation]]:

@@ -72,22 +72,6 @@ _STOPWORDS = frozenset(
 )
 
 
-def remove_bm25s_leftovers(folder: Path, name: str) -> int:
-    """Remove what releases before tantivy left for this index in `folder`: its bm25s directory
-    `name` and `name.old` (recognised by their `state.json`) and the `.lexical-*` build folders
-    (only bm25s made those). Return the bytes freed (logged)."""
-    bm25s = [p for p in (folder / name, folder / f"{name}.old") if (p / "state.json").is_file()]
-    freed = 0
-    for path in [*bm25s, *folder.glob(".lexical-*")]:
-        if path.is_dir():
-            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-            shutil.rmtree(path, ignore_errors=True)
-            if not path.exists():
-                freed += size
-                logger.info("removed %s, the keyword index of an earlier release", path)
-    return freed
-
-
 def _stemmer() -> Any:
     import Stemmer
 

@@ -134,3 +134,22 @@ async def test_feeds_add_without_every_uses_the_configured_default(
     added = await mod.slash(desk, "feeds add", url=site.url_for("/feed.xml"))
 
     assert_responded(added, contains="polled every 6h", ephemeral=True)
+
+
+async def test_a_long_feed_list_shows_whole_lines_and_how_many_more(
+    env: simcord.Env, site: HTTPServer
+) -> None:
+    mod = manager(env)
+    desk = env.guild.create_text_channel("desk")
+    assert isinstance(env.bot, NewsBot) and env.bot.feeds is not None
+    urls = [f"https://outlet{i:02d}.example/news/world/europe/rss/feed.xml" for i in range(60)]
+    for url in urls:
+        env.bot.feeds.add(url, 3600)
+
+    listed = await mod.slash(desk, "feeds list")
+
+    assert listed.response is not None and listed.response.ephemeral
+    *lines, more = (listed.response.content or "").split("\n")
+    assert len("\n".join(lines)) <= 1900 and len(lines) < len(urls)
+    assert more == f"… and {len(urls) - len(lines)} more"
+    assert all(line.startswith("<https://outlet") and "never" in line for line in lines)

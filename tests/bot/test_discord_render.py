@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cogs.admin import report_text
 from bot.cogs.feeds import announce_line
 from bot.discord_render import (
     CHARS_PER_MESSAGE,
@@ -21,11 +22,13 @@ from bot.discord_render import (
     cited_plain,
     discord_text,
     embed_size,
+    fit_lines,
     passages_pages,
     plain,
     split_text,
 )
 from ingest.feeds import PollReport
+from ingest.pipeline import IngestReport
 from retrieval.models import Answer, Citation, Passage
 
 
@@ -218,3 +221,26 @@ def test_an_announcement_shows_feed_and_entry_titles_as_written() -> None:
         "📰 \\[Reuters\\]\\(https://evil.test/login\\): 1 new article(s) — "
         "\\# Big \\[Reuters\\]\\(https://evil.test/login\\)"
     )
+
+
+def test_lines_that_do_not_fit_a_reply_are_counted_not_cut() -> None:
+    lines = [f"line {i}: " + "x" * 90 for i in range(40)]
+
+    text = fit_lines(lines)
+
+    *shown, more = text.split("\n")
+    assert len(text) <= 1900 and shown == lines[: len(shown)]
+    assert more == f"… and {len(lines) - len(shown)} more"
+    assert fit_lines(lines[:3]) == "\n".join(lines[:3])
+
+
+def test_an_ingest_report_with_many_long_failures_shows_whole_lines() -> None:
+    failed = [(f"https://site.example/{i}", "refused: " + "a long reason " * 30) for i in range(12)]
+
+    text = report_text(IngestReport(added=1, failed=failed))
+
+    *lines, more = text.split("\n")
+    assert len(text) <= 1900 and lines[0].startswith("1 added")
+    for line in lines[1:]:  # each failure clipped to its own length, none cut by the reply's
+        assert line.startswith("✗ https://site.example/") and line.endswith("…")
+    assert more.startswith("… and ") and more.endswith(" more")

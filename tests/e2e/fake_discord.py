@@ -1,8 +1,10 @@
 """A small fake Discord (gateway websocket + REST API) on 127.0.0.1 for end-to-end tests.
 
-The real discord.py client (or the real `newsbot run` process) talks to it over the network
-exactly as it would talk to Discord, so the whole path is exercised: login, gateway IDENTIFY
-and READY, command sync, interaction callbacks, follow-ups, messages, threads and attachments.
+The real `newsbot run` process talks to it over the network exactly as it would talk to
+Discord, so the whole path is exercised: login, gateway HELLO, IDENTIFY, READY and heartbeats,
+command sync, interaction callbacks, follow-ups and webhook edits, messages, threads, buttons and
+attachments. It serves what newsbot uses and nothing more (no modals, select menus or file
+uploads): a request to anything else is recorded in `unhandled`, which the tests check is empty.
 Discord's documented limits (message and embed sizes, components, the 3-second acknowledgement
 window) are enforced the way the real API enforces them, so a bot that breaks them fails here.
 
@@ -16,7 +18,7 @@ It runs in a thread with its own event loop and is driven synchronously from the
 All ids are strings, as in Discord's JSON. Messages handed to the test are dicts in Discord's
 message shape; those the bot wrote carry one extra key, `allowed_mentions`, as its last write of
 that message asked (None when it sent none). Every REST call is in `calls`, every refusal in
-`rejections`, every request to a route the fake does not know in `unhandled`.
+`rejections`, every request to a route the fake does not serve in `unhandled`.
 
 Gateway frames are plain JSON text frames: discord.py asks for `compress=zstd-stream` (or
 `zlib-stream`) in the URL, but it only decompresses binary frames, so text frames are accepted.
@@ -25,7 +27,6 @@ Gateway frames are plain JSON text frames: discord.py asks for `compress=zstd-st
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import itertools
 import json
@@ -33,12 +34,12 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 T = TypeVar("T")
 # What a `wait_for` predicate returns while it waits: the result it returns is none of these.
@@ -47,8 +48,8 @@ Falsy = Literal[False] | None
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000
 # Message flags.
-SUPPRESS_EMBEDS, EPHEMERAL, LOADING, COMPONENTS_V2 = 1 << 2, 1 << 6, 1 << 7, 1 << 15
-SEND_FLAGS = SUPPRESS_EMBEDS | EPHEMERAL | (1 << 12) | COMPONENTS_V2  # what a sender may set
+SUPPRESS_EMBEDS, EPHEMERAL, LOADING = 1 << 2, 1 << 6, 1 << 7
+SEND_FLAGS = SUPPRESS_EMBEDS | EPHEMERAL | (1 << 12)  # what a sender may set
 # Gateway intents the fake honours (as Discord does: no GUILD_MESSAGES, no message events;
 # no MESSAGE_CONTENT, other users' messages arrive with empty content unless they mention the bot).
 GUILD_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 15
@@ -65,11 +66,10 @@ BASIC_PERMISSIONS = (
     | (1 << 35)  # CREATE_PUBLIC_THREADS
     | (1 << 38)  # SEND_MESSAGES_IN_THREADS
 )
-SELECT_TYPES = {3, 5, 6, 7, 8}
 JOINED = "2024-01-01T00:00:00+00:00"
-# The parsed JSON (or multipart payload_json): whatever the bot sent, as json.loads returns it.
+HEARTBEAT_INTERVAL_MS = 41250
+# The parsed JSON body: whatever the bot sent, as json.loads returns it.
 BODY = web.RequestKey[Any]("body")
-FILES = web.RequestKey[list[dict[str, Any]]]("files")  # attachments uploaded with the request
 
 
 class Call(NamedTuple):
@@ -124,23 +124,20 @@ class InteractionRecord:
 
     id: str
     token: str
-    type: int  # 2 application command, 3 message component, 5 modal submit
+    type: int  # 2 application command, 3 message component (a button)
     channel_id: str
     user: str
     message_id: str | None = None  # the message a component sits on
     sent_at: float = 0.0
     acked: bool = False
-    expired: bool = False  # not acknowledged within the deadline
     response_type: int | None = None
     original_id: str | None = None  # the message the response created or updated
     followup_ids: list[str] = field(default_factory=list)
-    modal: dict[str, Any] | None = None
 
 
 @dataclass
 class _Connection:
     ws: web.WebSocketResponse
-    query: dict[str, str]
     intents: int = 0
     seq: int = 0
     identified: bool = False
@@ -158,12 +155,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, headers={"Content-Type": "application/json"})
 
 
-def _walk_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for component in components:
-        yield component
-        yield from _walk_components(component.get("components") or [])
-
-
 class FakeDiscord:
     """A fake Discord with one application, one guild, one text channel and two members.
 
@@ -171,15 +162,13 @@ class FakeDiscord:
     `users["user"]` has the ordinary permissions. Any bot token is accepted and recorded.
     `ack_deadline` is Discord's 3-second window, shorter in tests that wait for it to pass.
 
-    Test side: `slash`, `click`, `submit_modal` and `say` act as a member and return the new
-    interaction or message id; `messages`, `message`, `channel`, `threads`, `commands`,
-    `interaction`, `original_response` and `followups` read the state; `wait_for` (blocking) and
-    `async_wait_for` (for a bot in the test's own loop) poll a predicate.
+    Test side: `slash`, `click` and `say` act as a member and return the new interaction or
+    message id; `messages`, `message`, `threads`, `commands`, `interaction`, `original_response`
+    and `followups` read the state; `wait_for` polls a predicate.
     """
 
-    def __init__(self, *, ack_deadline: float = 3.0, heartbeat_interval_ms: int = 41250):
+    def __init__(self, *, ack_deadline: float = 3.0):
         self.ack_deadline = ack_deadline
-        self.heartbeat_interval_ms = heartbeat_interval_ms
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # guards the model: handlers and test threads share it
         self.port = 0
@@ -222,10 +211,8 @@ class FakeDiscord:
         self.unhandled: list[Call] = []
         self.rejections: list[Rejection] = []
         self.ack_latency: dict[str, float] = {}
-        self.unacknowledged: list[str] = []
         self.tokens: list[str] = []
         self.identifies: list[dict[str, Any]] = []
-        self.gateway_queries: list[dict[str, str]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -263,12 +250,6 @@ class FakeDiscord:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
-    def __enter__(self) -> FakeDiscord:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -291,20 +272,6 @@ class FakeDiscord:
         """The bot token of the last authorised request."""
         return self.tokens[-1] if self.tokens else None
 
-    @contextlib.contextmanager
-    def patch_discord(self) -> Iterator[None]:
-        """Point discord.py in this process at the fake (restored on exit)."""
-        import discord
-        import yarl
-
-        saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-        discord.http.Route.BASE = self.api_base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
-        try:
-            yield
-        finally:
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
-
     async def _serve(self) -> None:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 2**20)
         r = app.router
@@ -314,17 +281,16 @@ class FakeDiscord:
         r.add_get(API + "/oauth2/applications/@me", self._application)
         for path in ("/applications/{app}/commands", "/applications/{app}/guilds/{guild}/commands"):
             r.add_put(API + path, self._put_commands)
-            r.add_get(API + path, self._get_commands)
         r.add_post(API + "/interactions/{iid}/{token}/callback", self._callback)
         r.add_post(API + "/webhooks/{app}/{token}", self._followup)
-        r.add_route("*", API + "/webhooks/{app}/{token}/messages/{mid}", self._webhook_message)
+        r.add_patch(API + "/webhooks/{app}/{token}/messages/{mid}", self._webhook_message)
+        r.add_delete(API + "/webhooks/{app}/{token}/messages/{mid}", self._webhook_message)
         r.add_get(API + "/channels/{cid}", self._get_channel)
         r.add_post(API + "/channels/{cid}/typing", self._typing)
         r.add_post(API + "/channels/{cid}/messages", self._post_message)
         r.add_get(API + "/channels/{cid}/messages", self._get_history)
-        r.add_route("*", API + "/channels/{cid}/messages/{mid}", self._channel_message)
+        r.add_get(API + "/channels/{cid}/messages/{mid}", self._get_message)
         r.add_post(API + "/channels/{cid}/messages/{mid}/threads", self._post_thread)
-        r.add_post(API + "/channels/{cid}/threads", self._post_thread)
         r.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -420,7 +386,7 @@ class FakeDiscord:
     # ------------------------------------------------------------------ Discord's form limits
 
     @staticmethod
-    def _check_message(body: dict[str, Any], *, creating: bool, has_files: bool = False) -> None:
+    def _check_message(body: dict[str, Any], *, creating: bool) -> None:
         """Apply Discord's message limits; raise 50035 with every violation found."""
         errors: dict[str, str] = {}
 
@@ -447,13 +413,10 @@ class FakeDiscord:
         if total > 6000:
             errors["embeds"] = f"Embed size exceeds maximum size of 6000 ({total})"
         rows = body.get("components") or []
-        v2 = (body.get("flags") or 0) & COMPONENTS_V2  # layouts have other limits, not checked
-        if not v2:
-            limit("components", rows, 5)
+        limit("components", rows, 5)
         seen: set[str] = set()
         for i, row in enumerate(rows):
-            if row.get("type") == 1 and not v2:
-                limit(f"components.{i}.components", row.get("components"), 5)
+            limit(f"components.{i}.components", row.get("components"), 5)
             for j, comp in enumerate(row.get("components") or []):
                 path = f"components.{i}.components.{j}"
                 if comp.get("type") == 2:
@@ -465,8 +428,8 @@ class FakeDiscord:
                     seen.add(cid)
         if errors:
             raise invalid_form(errors)
-        parts = ("content", "embeds", "components", "sticker_ids", "poll")
-        if creating and not has_files and not any(body.get(k) for k in parts):
+        parts = ("content", "embeds", "components")
+        if creating and not any(body.get(k) for k in parts):
             raise DiscordError(400, 50006, "Cannot send an empty message")
 
     # ------------------------------------------------------------------- messages (the store)
@@ -475,7 +438,6 @@ class FakeDiscord:
         self,
         cid: str,
         body: dict[str, Any],
-        files: list[dict[str, Any]],
         *,
         author: str = "bot",
         flags: int = 0,
@@ -490,19 +452,17 @@ class FakeDiscord:
             "content": body.get("content") or "",
             "embeds": [{"type": "rich", **e} for e in body.get("embeds") or []],
             "components": body.get("components") or [],
-            "attachments": files,
+            "attachments": [],
             "mentions": [],
             "mention_roles": [],
             "mention_everyone": False,
             "pinned": False,
-            "tts": bool(body.get("tts")),
+            "tts": False,
             "timestamp": _now(),
             "edited_timestamp": None,
             "flags": flags,
             "type": 0,
         }
-        if "nonce" in body:
-            msg["nonce"] = body["nonce"]
         if ref := body.get("message_reference"):
             ref = {k: str(v) if k.endswith("_id") else v for k, v in ref.items()}
             target = self._messages.get(ref.get("message_id", ""))
@@ -527,9 +487,7 @@ class FakeDiscord:
         self._asked_mentions[mid] = body.get("allowed_mentions")
         return msg
 
-    def _edit_message(
-        self, mid: str, body: dict[str, Any], files: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    def _edit_message(self, mid: str, body: dict[str, Any]) -> dict[str, Any]:
         self._check_message(body, creating=False)
         old = self._message(mid)
         new = {**old, "edited_timestamp": _now()}
@@ -540,12 +498,6 @@ class FakeDiscord:
             new["embeds"] = [{"type": "rich", **e} for e in body["embeds"] or []]
         if "components" in body:
             new["components"] = body["components"] or []
-        if "attachments" in body or files:  # keep the listed existing ones, add the uploads
-            keep = {str(a.get("id")) for a in body.get("attachments") or []}
-            new["attachments"] = [a for a in old["attachments"] if a["id"] in keep] + files
-        if "flags" in body:  # only SUPPRESS_EMBEDS may change on an edit
-            suppress = (body["flags"] or 0) & SUPPRESS_EMBEDS
-            new["flags"] = (old["flags"] & ~SUPPRESS_EMBEDS) | suppress
         new["flags"] &= ~LOADING  # an edit resolves a "thinking…" message
         self._messages[mid] = new
         return new
@@ -563,11 +515,10 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        conn = _Connection(ws, dict(request.query))
-        self.gateway_queries.append(conn.query)
+        conn = _Connection(ws)
         self._connections.append(conn)
         try:
-            await self._send(conn, 10, {"heartbeat_interval": self.heartbeat_interval_ms})
+            await self._send(conn, 10, {"heartbeat_interval": HEARTBEAT_INTERVAL_MS})
             async for frame in ws:
                 if frame.type is not WSMsgType.TEXT:
                     continue
@@ -638,13 +589,9 @@ class FakeDiscord:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body: Any = None
-        files: list[dict[str, Any]] = []
-        if request.can_read_body:
-            if request.content_type.startswith("multipart/"):
-                body, files = await self._read_multipart(request)
-            elif raw := await request.read():
-                body = json.loads(raw)
-        request[BODY], request[FILES] = body, files
+        if request.can_read_body and (raw := await request.read()):
+            body = json.loads(raw)  # newsbot uploads no files: every body is JSON
+        request[BODY] = body
         path = request.path.removeprefix(API)
         if request.path != "/gateway":
             self.calls.append(Call(request.method, path, body))
@@ -662,23 +609,6 @@ class FakeDiscord:
                 Rejection(request.method, path, exc.status, exc.code, exc.reason)
             )
             return _json(exc.payload(), exc.status)
-
-    async def _read_multipart(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
-        """discord.py uploads files as multipart: `payload_json` plus `files[n]` parts."""
-        body: Any = None
-        files: list[dict[str, Any]] = []
-        reader = await request.multipart()
-        async for part in reader:
-            if not isinstance(part, BodyPartReader):
-                continue
-            if part.name == "payload_json":
-                body = json.loads(await part.text())
-            else:
-                data = bytes(await part.read())
-                ctype = part.headers.get("Content-Type", "application/octet-stream")
-                with self._lock:
-                    files.append(self._store_file(part.filename or "file", data, ctype))
-        return body, files
 
     async def _unknown(self, request: web.Request) -> web.Response:
         self.unhandled.append(Call(request.method, request.path.removeprefix(API), request[BODY]))
@@ -724,9 +654,6 @@ class FakeDiscord:
             raise DiscordError(404, 10004, "Unknown Guild")
         return guild
 
-    async def _get_commands(self, request: web.Request) -> web.Response:
-        return _json(self._commands.get(self._command_scope(request), []))
-
     async def _put_commands(self, request: web.Request) -> web.Response:
         scope, body = self._command_scope(request), request[BODY]
         if not isinstance(body, list):
@@ -767,7 +694,6 @@ class FakeDiscord:
 
     async def _callback(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = request[BODY] or {}
-        files = request[FILES]
         arrived = time.monotonic()
         events: list[tuple[str, dict[str, Any] | None]] = []
         with self._lock:
@@ -776,46 +702,39 @@ class FakeDiscord:
                 raise DiscordError(404, 10062, "Unknown interaction")
             if it.acked:
                 raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
-            if it.expired or arrived - it.sent_at > self.ack_deadline:
-                it.expired = True
+            if arrived - it.sent_at > self.ack_deadline:
                 late = f"Unknown interaction (acknowledged after {arrived - it.sent_at:.2f}s)"
                 raise DiscordError(404, 10062, late)
             kind, data = body.get("type"), body.get("data") or {}
-            on_component = it.type in (3, 5)
+            on_button = it.type == 3
             resource: dict[str, Any] = {"type": kind}
             if kind == 4:
-                self._check_message(data, creating=True, has_files=bool(files))
+                self._check_message(data, creating=True)
                 flags = (data.get("flags") or 0) & SEND_FLAGS
-                msg = self._new_message(it.channel_id, data, files, flags=flags, interaction=it)
+                msg = self._new_message(it.channel_id, data, flags=flags, interaction=it)
                 events.append(("MESSAGE_CREATE", self._event(msg)))
             elif kind == 5:
                 flags = LOADING | ((data.get("flags") or 0) & EPHEMERAL)
-                msg = self._new_message(it.channel_id, {}, [], flags=flags, interaction=it)
+                msg = self._new_message(it.channel_id, {}, flags=flags, interaction=it)
                 events.append(("MESSAGE_CREATE", self._event(msg)))
-            elif kind in (6, 7) and on_component and it.message_id:
+            elif kind in (6, 7) and on_button and it.message_id:
                 msg = self._message(it.message_id)
                 if kind == 7:
-                    msg = self._edit_message(it.message_id, data, files)
+                    msg = self._edit_message(it.message_id, data)
                     events.append(("MESSAGE_UPDATE", self._event(msg)))
-            elif kind == 9 and it.type != 5:
-                msg = None
-                if not data.get("custom_id") or not 1 <= len(data.get("title") or "") <= 45:
-                    raise invalid_form({"data": "A modal needs a custom_id and a 1-45 char title"})
-                it.modal = data
             else:
                 raise invalid_form({"type": f"Response type {kind} is not valid here"})
             it.acked, it.response_type = True, kind
-            it.original_id = msg["id"] if msg else None
+            it.original_id = msg["id"]
             self.ack_latency[it.id] = arrived - it.sent_at
-            if msg is not None:
-                resource["message"] = msg
+            resource["message"] = msg
             reply = {
                 "interaction": {
                     "id": it.id,
                     "type": it.type,
                     "response_message_id": it.original_id,
                     "response_message_loading": kind == 5,
-                    "response_message_ephemeral": bool(msg and msg["flags"] & EPHEMERAL),
+                    "response_message_ephemeral": bool(msg["flags"] & EPHEMERAL),
                 },
                 "resource": resource,
             }
@@ -831,18 +750,17 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = request[BODY] or {}
-        files = request[FILES]
         with self._lock:
             it = self._interaction_for(request)
-            self._check_message(body, creating=True, has_files=bool(files))
+            self._check_message(body, creating=True)
             original = self._messages.get(it.original_id or "")
             if it.response_type == 5 and original and original["flags"] & LOADING:
                 # Discord: the first follow-up after a "thinking" defer replaces that message,
                 # keeping the defer's ephemerality whatever the follow-up asks for.
-                msg, event = self._edit_message(original["id"], body, files), "MESSAGE_UPDATE"
+                msg, event = self._edit_message(original["id"], body), "MESSAGE_UPDATE"
             else:
                 flags = (body.get("flags") or 0) & SEND_FLAGS
-                msg = self._new_message(it.channel_id, body, files, flags=flags, interaction=it)
+                msg = self._new_message(it.channel_id, body, flags=flags, interaction=it)
                 event = "MESSAGE_CREATE"
             it.followup_ids.append(msg["id"])
         await self._dispatch(event, self._event(msg))
@@ -851,7 +769,6 @@ class FakeDiscord:
 
     async def _webhook_message(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = request[BODY] or {}
-        files = request[FILES]
         with self._lock:
             it = self._interaction_for(request)
             mid: str | None = request.match_info["mid"]
@@ -860,11 +777,9 @@ class FakeDiscord:
                 raise DiscordError(404, 10008, "Unknown Message")
             msg = self._message(mid)
             if request.method == "PATCH":
-                msg = self._edit_message(mid, body, files)
+                msg = self._edit_message(mid, body)
             elif request.method == "DELETE":
                 del self._messages[mid]
-            elif request.method != "GET":
-                raise DiscordError(405, 0, "405: Method Not Allowed")
         if request.method == "DELETE":
             ids = {"id": mid, "channel_id": msg["channel_id"], "guild_id": self.guild_id}
             await self._dispatch("MESSAGE_DELETE", None if msg["flags"] & EPHEMERAL else ids)
@@ -881,12 +796,11 @@ class FakeDiscord:
 
     async def _post_message(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = request[BODY] or {}
-        files = request[FILES]
         with self._lock:
             cid = self._channel(request.match_info["cid"])["id"]
-            self._check_message(body, creating=True, has_files=bool(files))
+            self._check_message(body, creating=True)
             flags = (body.get("flags") or 0) & SEND_FLAGS & ~EPHEMERAL
-            msg = self._new_message(cid, body, files, flags=flags)
+            msg = self._new_message(cid, body, flags=flags)
         await self._dispatch("MESSAGE_CREATE", self._event(msg))
         return _json(msg)
 
@@ -894,58 +808,38 @@ class FakeDiscord:
         limit = int(request.query.get("limit", 50))
         if not 1 <= limit <= 100:
             raise invalid_form({"limit": "Int value should be between 1 and 100."})
-        before, after = request.query.get("before"), request.query.get("after")
+        before = request.query.get("before")  # newsbot reads a thread backwards from a message
         with self._lock:
             cid = self._channel(request.match_info["cid"])["id"]
             found = [self._messages[m] for m in self._history.get(cid, []) if m in self._messages]
         found = [m for m in found if not m["flags"] & EPHEMERAL]
         found = [m for m in found if not before or int(m["id"]) < int(before)]
-        found = [m for m in found if not after or int(m["id"]) > int(after)]
         return _json(found[::-1][:limit])
 
-    async def _channel_message(self, request: web.Request) -> web.Response:
-        cid, mid = request.match_info["cid"], request.match_info["mid"]
+    async def _get_message(self, request: web.Request) -> web.Response:
         with self._lock:
-            msg = self._message(mid, self._channel(cid)["id"])
-            foreign = msg["author"]["id"] != self.bot_id
-            if request.method == "PATCH" and foreign:
-                raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
-            if request.method == "DELETE" and foreign:  # the bot has no MANAGE_MESSAGES
-                raise DiscordError(403, 50013, "Missing Permissions")
-            if request.method == "PATCH":
-                msg = self._edit_message(mid, request[BODY] or {}, request[FILES])
-            elif request.method == "DELETE":
-                del self._messages[mid]
-            elif request.method != "GET":
-                raise DiscordError(405, 0, "405: Method Not Allowed")
-        if request.method == "DELETE":
-            ids = {"id": mid, "channel_id": cid, "guild_id": self.guild_id}
-            await self._dispatch("MESSAGE_DELETE", ids)
-            return web.Response(status=204)
-        if request.method == "PATCH":
-            await self._dispatch("MESSAGE_UPDATE", self._event(msg))
-        return _json(msg)
+            cid = self._channel(request.match_info["cid"])["id"]
+            return _json(self._message(request.match_info["mid"], cid))
 
     async def _post_thread(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = request[BODY] or {}
-        mid = request.match_info.get("mid")
+        mid = request.match_info["mid"]
         with self._lock:
             parent = self._channel(request.match_info["cid"])
             if parent["type"] not in (0, 5):
                 raise invalid_form({"channel_id": "Threads need a text channel as parent"})
             if not 1 <= len(body.get("name") or "") <= 100:
                 raise invalid_form({"name": "Must be between 1 and 100 in length."})
-            if mid is not None:
-                starter = self._message(mid, parent["id"])
-                if "thread" in starter:
-                    raise DiscordError(
-                        400, 160004, "A thread has already been created for this message"
-                    )
+            starter = self._message(mid, parent["id"])
+            if "thread" in starter:
+                raise DiscordError(
+                    400, 160004, "A thread has already been created for this message"
+                )
             # A thread started from a message has the message's id, as on Discord.
-            tid, now = mid or self._id(), _now()
+            tid, now = mid, _now()
             thread = {
                 "id": tid,
-                "type": 11 if mid else body.get("type", 12),
+                "type": 11,
                 "guild_id": self.guild_id,
                 "parent_id": parent["id"],
                 "owner_id": self.bot_id,
@@ -966,8 +860,7 @@ class FakeDiscord:
                 "member": {"id": tid, "user_id": self.bot_id, "join_timestamp": now, "flags": 0},
             }
             self._channels[tid] = thread
-            if mid is not None:
-                self._messages[mid] = {**starter, "thread": thread}
+            self._messages[mid] = {**starter, "thread": thread}
         await self._dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         return _json(thread, 201)
 
@@ -992,8 +885,8 @@ class FakeDiscord:
     ) -> str:
         """Invoke a synced slash command (`"group sub"` for subcommands); returns the id.
 
-        Option types come from the synced schema. Attachment options take the dict from
-        `add_attachment`, user options "admin"/"user", channel options a channel id.
+        Option types come from the synced schema; attachment options take the dict from
+        `add_attachment`.
         """
         parts = name.split()
         with self._lock:
@@ -1038,66 +931,23 @@ class FakeDiscord:
             if kind == 11:  # attachment: the value is its id, the object goes in `resolved`
                 resolved.setdefault("attachments", {})[value["id"]] = value
                 value = value["id"]
-            elif kind == 6:  # user
-                who, value = value, self.users[value]["id"]
-                resolved.setdefault("users", {})[value] = self.users[who]
-                member = self._member(who, with_user=False)
-                resolved.setdefault("members", {})[value] = member
-            elif kind == 7:  # channel
-                resolved.setdefault("channels", {})[value] = self._channel(value)
             out.append({"name": key, "type": kind, "value": value})
         return out
 
-    def click(
-        self, message_id: str, custom_id: str, *, user: str = "admin", values: Sequence[str] = ()
-    ) -> str:
-        """Press a button (or choose select `values`) on a message the bot sent."""
+    def click(self, message_id: str, custom_id: str, *, user: str = "admin") -> str:
+        """Press a button on a message the bot sent; returns the interaction id."""
         with self._lock:
             msg = self._messages.get(message_id)
             if msg is None or msg["author"]["id"] != self.bot_id:
                 raise LookupError(f"no bot message {message_id}")
-            comps = list(_walk_components(msg["components"]))
-            comp = next((c for c in comps if c.get("custom_id") == custom_id), None)
-            if comp is None or comp.get("disabled"):
-                ids = [c["custom_id"] for c in comps if "custom_id" in c]
-                raise LookupError(f"no enabled component {custom_id!r} on {message_id} ({ids})")
-            data: dict[str, Any] = {"custom_id": custom_id, "component_type": comp["type"]}
-            if comp["type"] in SELECT_TYPES:
-                data["values"] = list(values)
+            buttons = [b for row in msg["components"] for b in row.get("components") or []]
+            button = next((b for b in buttons if b.get("custom_id") == custom_id), None)
+            if button is None or button.get("disabled"):
+                ids = [b.get("custom_id") for b in buttons]
+                raise LookupError(f"no enabled button {custom_id!r} on {message_id} ({ids})")
+            data: dict[str, Any] = {"custom_id": custom_id, "component_type": button["type"]}
             it, payload = self._new_interaction(3, data, user, msg["channel_id"], message=msg)
             it.message_id = message_id
-        self._run(self._send_interaction(it, payload))
-        return it.id
-
-    def submit_modal(self, interaction_id: str, values: dict[str, Any]) -> str:
-        """Submit the modal the bot opened in answer to `interaction_id`; returns the new id.
-
-        `values` maps text-input custom_ids to text (select custom_ids to lists of values).
-        """
-
-        def filled(component: dict[str, Any]) -> dict[str, Any]:
-            out = {k: v for k, v in component.items() if k in ("type", "id", "custom_id")}
-            if "custom_id" in component:
-                text_input = component["type"] == 4
-                given = values.get(component["custom_id"], "" if text_input else [])
-                out["value" if text_input else "values"] = given
-            if "components" in component:
-                out["components"] = [filled(c) for c in component["components"]]
-            if "component" in component:  # a label (type 18) wraps one component
-                out["component"] = filled(component["component"])
-            return out
-
-        with self._lock:
-            opener = self._interactions[interaction_id]
-            if opener.modal is None:
-                raise LookupError(f"interaction {interaction_id} was not answered with a modal")
-            components = [filled(c) for c in opener.modal.get("components") or []]
-            data = {"custom_id": opener.modal["custom_id"], "components": components}
-            extra = {}
-            if opener.message_id:  # a modal opened from a button carries that message
-                extra["message"] = self._messages[opener.message_id]
-            it, payload = self._new_interaction(5, data, opener.user, opener.channel_id, **extra)
-            it.message_id = opener.message_id
         self._run(self._send_interaction(it, payload))
         return it.id
 
@@ -1108,16 +958,13 @@ class FakeDiscord:
         user: str = "user",
         channel: str | None = None,
         mention_bot: bool = False,
-        reply_to: str | None = None,
     ) -> str:
         """A member posts a message (optionally mentioning the bot); returns its id."""
         body: dict[str, Any] = {
             "content": f"<@{self.bot_id}> {content}" if mention_bot else content
         }
-        if reply_to:
-            body["message_reference"] = {"message_id": reply_to}
         with self._lock:
-            msg = self._new_message(self._check_actor(user, channel), body, [], author=user)
+            msg = self._new_message(self._check_actor(user, channel), body, author=user)
             del self._asked_mentions[msg["id"]]
             if mention_bot:
                 msg["mentions"] = [
@@ -1170,14 +1017,6 @@ class FakeDiscord:
         it.sent_at = time.monotonic()
         if not await self._dispatch("INTERACTION_CREATE", payload):
             raise RuntimeError("no bot is connected to the fake gateway")
-        assert self._loop is not None
-        self._loop.call_later(self.ack_deadline, self._expire, it)
-
-    def _expire(self, it: InteractionRecord) -> None:
-        with self._lock:
-            if not it.acked:
-                it.expired = True
-                self.unacknowledged.append(it.id)
 
     # -------------------------------------------------------------------------------- queries
 
@@ -1199,10 +1038,6 @@ class FakeDiscord:
     def message(self, message_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._view(message_id)
-
-    def channel(self, channel_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            return copy.deepcopy(self._channels.get(channel_id))
 
     def threads(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -1230,15 +1065,6 @@ class FakeDiscord:
             if time.monotonic() > deadline:
                 raise TimeoutError(self._timeout_report(timeout))
             time.sleep(0.02)
-        return result
-
-    async def async_wait_for(self, predicate: Callable[[], T | Falsy], timeout: float = 30.0) -> T:
-        """`wait_for` for a bot running in the test's own event loop (does not block it)."""
-        deadline = time.monotonic() + timeout
-        while not (result := predicate()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(self._timeout_report(timeout))
-            await asyncio.sleep(0.02)
         return result
 
     def _timeout_report(self, timeout: float) -> str:

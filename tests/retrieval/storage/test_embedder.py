@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 from retrieval.storage.embedder import Embedder, EmbedderError
+from tests.helpers import wait_until_parked
 
 pytestmark = pytest.mark.model
 
@@ -56,9 +60,6 @@ def test_an_ingest_gets_each_passage_its_own_vector_in_its_own_place() -> None:
 
 
 def test_an_ingest_gives_way_while_a_question_is_answered() -> None:
-    import threading
-    import time
-
     embedder = Embedder(precision="float32")
     embedder.embed(["warm up"])
     passages = [f"{text} (part {i})" for i in range(20) for text in TEXTS]
@@ -68,8 +69,8 @@ def test_an_ingest_gives_way_while_a_question_is_answered() -> None:
     )
     with embedder.answering_question():
         ingest.start()
-        time.sleep(1.0)
-        assert not finished  # the bulk call waits at its first chunk
+        wait_until_parked(ingest, "give_way")  # the bulk call waits at its first chunk
+        assert not finished
         released = time.monotonic()
     ingest.join(timeout=60)
 

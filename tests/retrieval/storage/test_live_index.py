@@ -456,39 +456,6 @@ def test_own_commits_coming_back_in_the_feed_cost_no_keyword_searches(
     assert hits and hits[0].passage.title == "Council notice 7"
 
 
-@pytest.mark.model
-def test_opening_removes_the_keyword_folders_an_earlier_release_left(tmp_path: Path) -> None:
-    from retrieval.index import IndexConfig, NewsIndex
-
-    config = IndexConfig(data_dir=tmp_path, chroma=ChromaLocation(path=tmp_path / "chroma"))
-    first = NewsIndex.open(config)
-    try:
-        assert put(first, CHESS).added == 1
-    finally:
-        first.close()
-    keywords = tmp_path / "lexical"
-    (current,) = keywords.iterdir()
-    assert current.name.endswith(".tantivy")
-    old_name = current.name.removesuffix(".tantivy")
-    for name in (old_name, f"{old_name}.old"):  # bm25s: state.json, arrays, the model
-        (keywords / name / "bm25").mkdir(parents=True)
-        (keywords / name / "state.json").write_text("{}")
-        (keywords / name / "bm25" / "data.csc.index.npy").write_bytes(b"\0" * 4096)
-    (keywords / ".lexical-k2j4x1").mkdir()  # a build an earlier release never finished
-    (keywords / "notes").mkdir()  # not ours to remove
-    (keywords / f"{old_name}-other").mkdir()
-
-    again = NewsIndex.open(config)
-    try:
-        assert again.search("chess")  # and the keyword index in use is intact
-    finally:
-        again.close()
-
-    assert sorted(p.name for p in keywords.iterdir()) == sorted(
-        [current.name, "notes", f"{old_name}-other"]
-    )
-
-
 def test_the_change_feed_is_read_in_pages(
     make_index: IndexFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,7 +4,6 @@ write, so a question's own Python would wait for it. Real embedded Chroma; no mo
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from retrieval.models import ArticleInfo, Passage, passage_id
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from tests.helpers import wait_until_parked
 
 
 class Recording:
@@ -57,7 +57,7 @@ def test_a_write_waits_for_the_question_in_flight_then_goes_in_small_pieces(
     writer = threading.Thread(target=index.put_embedded, args=([long_article(1)],))
     with index.embedder.answering_question():
         writer.start()
-        time.sleep(1.0)
+        wait_until_parked(writer, "give_way")  # held back before its first write
         assert recording.writes == []  # nothing written while the question is answered
     writer.join(timeout=30)
 
