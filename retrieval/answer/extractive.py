@@ -225,18 +225,26 @@ class ExtractiveAnswerer:
         limit: int = 1,
         *,
         developments: bool = False,
+        each_article: int | None = None,
     ) -> list[tuple[str, Passage]]:
         """Return up to `limit` sentences (or whole quotations) of these passages that best
         answer the question, best first, each with its passage; no relevance gate (the caller
         has one). Used to pick one line per article for timelines, comparisons and briefs;
-        `developments` favours sentences reporting what happened (a timeline's lines)."""
+        `developments` favours sentences reporting what happened (a timeline's lines);
+        `each_article` caps the sentences taken from one article."""
         top = list(hits[: self.config.passages])
         if not top:
             return []
         coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
         speaker = speaker_of(question)
         chosen = self._choose(
-            question, coverage, speaker, top, limit=limit, developments=developments
+            question,
+            coverage,
+            speaker,
+            top,
+            limit=limit,
+            developments=developments,
+            each_article=each_article,
         ).units
         return [(_attributed(unit, speaker), top[unit.hit].passage) for unit, _ in chosen]
 
@@ -304,6 +312,7 @@ class ExtractiveAnswerer:
         limit: int | None = None,
         developments: bool = False,
         embedded: int | None = None,
+        each_article: int | None = None,
     ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -369,9 +378,10 @@ class ExtractiveAnswerer:
         best = scored[0][1]
         chosen: list[tuple[_Unit, float]] = []
         per_article: dict[str, int] = {}
+        most = each_article or cfg.per_article
         for unit, score in scored:  # the best first; no article fills the answer alone
             article = hits[unit.hit].passage.article_id
-            if score < best - cfg.margin or per_article.get(article, 0) >= cfg.per_article:
+            if score < best - cfg.margin or per_article.get(article, 0) >= most:
                 continue
             per_article[article] = per_article.get(article, 0) + 1
             chosen.append((unit, score))

@@ -197,7 +197,7 @@ class Stories:
             if self._about(asked.get(outlet, subject), own, slack):
                 found_hits[outlet] = own
         lines = {
-            o: self.answerer.quotes(asked.get(o, subject), hits, 2)
+            o: self.answerer.quotes(asked.get(o, subject), hits, 2, each_article=1)
             for o, hits in found_hits.items()
         }
         numbering = Numbering(self._also_published)
