@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from retrieval.question.dates import option_filters
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
     from retrieval.storage.signatures import SIGNATURE_LENGTH, best_match
-    from retrieval.storage.store import ChromaLocation
+    from retrieval.storage.store import ChromaLocation, Commit, FeedPosition, next_seq
     from retrieval.stories.models import (
         Brief,
         BriefStory,
@@ -80,7 +80,7 @@ _EXPORTS = {
         "StoreUnavailable",
         "first_line",
     ),
-    "retrieval.storage.store": ("ChromaLocation",),
+    "retrieval.storage.store": ("ChromaLocation", "Commit", "FeedPosition", "next_seq"),
     "retrieval.storage.signatures": ("SIGNATURE_LENGTH", "best_match"),
     "retrieval.storage.chroma_server": ("DEFAULT_CONNECT_TIMEOUT", "DEFAULT_REQUEST_TIMEOUT"),
     "retrieval.answer.chain": ("ChatModelConfig",),
@@ -122,11 +122,13 @@ __all__ = [
     "ChatModelConfig",
     "ChromaLocation",
     "Citation",
+    "Commit",
     "Comparison",
     "CopyFinder",
     "DataDirBusyError",
     "EmbedderError",
     "ExtractiveConfig",
+    "FeedPosition",
     "FollowMatch",
     "IndexConfig",
     "NewsIndex",
@@ -149,6 +151,7 @@ __all__ = [
     "evaluate_answers",
     "first_line",
     "iso_date",
+    "next_seq",
     "normalize_url",
     "option_filters",
     "passage_id",

@@ -33,7 +33,14 @@ from retrieval.storage.lexical import LexicalIndex, remove_bm25s_leftovers
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.store import (
+    ChromaLocation,
+    Commit,
+    FeedPosition,
+    PassageStore,
+    next_seq,
+    open_client,
+)
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
 from retrieval.stories.views import Stories
 from retrieval.stories.written import written_brief, written_comparison, written_timeline
@@ -416,6 +423,25 @@ class NewsIndex:
         """Which newly committed articles match which followed topics (per article, no
         search over the whole index)."""
         return self.stories.match(topics, article_ids)
+
+    def commits_since(self, position: FeedPosition) -> list[Commit]:
+        """Return the articles committed (added or updated) since `position`, oldest first, and
+        move the position past them.
+
+        Read from the store's change feed, which every commit stamps as part of the commit: a
+        reader that keeps its position durably (the follows' "matched up to") misses no article,
+        whatever stopped the process that wrote it. A commit near the position may come again
+        in the next call (see `FeedPosition`), so what a caller does with one must be harmless
+        done twice.
+        """
+        looked = next_seq()
+        changes = self.store.changes_since(position.since())
+        position.advance(changes, looked)
+        return [
+            Commit(change.article_id, change.seq, int(change.record.get("added_seq", change.seq)))
+            for change in changes
+            if change.record is not None
+        ]
 
     def _with_publications(self, answer: Answer) -> Answer:
         """Add to each citation the other outlets that published the same story."""

@@ -13,10 +13,10 @@ from rich.text import Text
 
 from bot.cli.common import (
     app,
+    catch_up_follows,
     err,
     follows_json,
     load_settings,
-    notice_follows,
     open_cli_index,
     out,
     print_follows,
@@ -75,7 +75,7 @@ def ingest(
                 "run the same command again to finish the rest."
             )
             raise typer.Exit(130) from None
-        posts = [] if report.error else notice_follows(settings, index, report.added_ids)
+        posts = [] if report.error else catch_up_follows(settings, index)
     if as_json:
         out.print_json(json.dumps({**report.as_dict(), "follows": follows_json(posts)}))
     else:

@@ -90,19 +90,19 @@ def parse_filters(outlet: list[str] | None, since: str | None, until: str | None
         raise typer.Exit(2) from exc
 
 
-def notice_follows(
-    settings: Settings, index: NewsIndex, article_ids: Sequence[str]
-) -> list[FollowPost]:
-    """Match newly added articles against the followed topics and queue the bot's posts."""
+def catch_up_follows(settings: Settings, index: NewsIndex) -> list[FollowPost]:
+    """Match the articles committed since matching last got this far (by this run, or by a run
+    that died before matching) against the followed topics and queue the bot's posts."""
     from bot.wiring import follow_store
 
-    if not article_ids:
-        return []
     try:
-        return follow_store(settings).notice(index, article_ids)
+        return follow_store(settings).catch_up(index)
     except Exception as exc:  # the articles are stored; a failed match must not hide that
         logger.exception("matching followed topics failed")
-        err.print(f"[yellow]warning:[/yellow] followed topics not checked: {escape(str(exc))}")
+        err.print(
+            f"[yellow]warning:[/yellow] followed topics not checked ({escape(str(exc))}); "
+            "the next ingest checks them"
+        )
         return []
 
 

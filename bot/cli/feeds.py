@@ -12,10 +12,10 @@ from rich.text import Text
 
 from bot.cli.common import (
     app,
+    catch_up_follows,
     err,
     follows_json,
     load_settings,
-    notice_follows,
     open_cli_index,
     out,
     print_follows,
@@ -121,9 +121,8 @@ def feeds_poll(
                 break
         stopped = next((report.error for report in reports if report.error), None)
         # With the index gone nothing can be matched: as for `ingest`, the articles committed
-        # before it stopped trigger no follow posts.
-        added = [aid for report in reports for aid in report.added_ids]
-        posts = [] if stopped else notice_follows(settings, index, added)
+        # before it stopped are matched by the next run that reaches the index.
+        posts = [] if stopped else catch_up_follows(settings, index)
     if as_json:
         feeds = [report.as_dict() for report in reports]
         out.print_json(json.dumps({"feeds": feeds, "follows": follows_json(posts)}))

@@ -69,6 +69,15 @@ class Change:
     record: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class Commit:
+    """An article's commit read from the change feed: `added_seq == seq` for its first."""
+
+    article_id: str
+    seq: int
+    added_seq: int
+
+
 @dataclass
 class FeedPosition:
     """Where a reader of the change feed is: what it has seen, and when it last looked."""
@@ -182,6 +191,7 @@ def _record(
     shard: int,
 ) -> dict[str, Any]:
     """Return the catalogue record that commits an article (see the module docstring)."""
+    seq = next_seq()
     record: dict[str, Any] = {
         "title": info.title,
         "revision": info.revision,
@@ -190,7 +200,10 @@ def _record(
         "published_ts": date_number(info.published_at),
         "ingested_at": info.ingested_at or utc_now(),
         "clean": False,
-        "seq": next_seq(),
+        "seq": seq,
+        # the stamp of the article's first commit, kept by updates: readers of the change feed
+        # tell a new article from an update by it (see `Commit`)
+        "added_seq": int(previous.get("added_seq", previous.get("seq", seq))) if previous else seq,
     }
     optional = {
         "outlet": info.outlet,
