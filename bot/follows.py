@@ -72,6 +72,10 @@ class FollowLimitError(ValueError):
     """The user already follows as many topics as allowed."""
 
 
+class ReadOnlyFollowsError(ValueError):
+    """The follows database is on a read-only data directory."""
+
+
 @dataclass(frozen=True)
 class Follow:
     id: int
@@ -111,15 +115,30 @@ class FollowStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._catching_up = threading.Lock()
-        with closing(self._connect()) as db, db:
-            db.executescript(_SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(follows)")}
-            if "since_seq" not in columns:  # a database from before the change feed
-                db.execute("ALTER TABLE follows ADD COLUMN since_seq INTEGER NOT NULL DEFAULT 0")
-            # First use: matching starts now (a follow matches what comes after it anyway).
-            db.execute(
-                "INSERT OR IGNORE INTO follow_feed (id, seen, looked) VALUES (1, ?, 0)",
-                (next_seq(),),
+        self.read_only = False  # the database can be read but not written (a read-only dir)
+        try:
+            with closing(self._connect()) as db, db:
+                db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(follows)")}
+                if "since_seq" not in columns:  # a database from before the change feed
+                    db.execute(
+                        "ALTER TABLE follows ADD COLUMN since_seq INTEGER NOT NULL DEFAULT 0"
+                    )
+                # First use: matching starts now (a follow matches what comes after it anyway).
+                db.execute(
+                    "INSERT OR IGNORE INTO follow_feed (id, seen, looked) VALUES (1, ?, 0)",
+                    (next_seq(),),
+                )
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_READONLY:
+                raise
+            logger.info("%s is read-only: follows can be listed, not changed", path)
+            self.read_only = True
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyFollowsError(
+                f"{self.path} is read-only: changing follows needs the data directory writable"
             )
 
     def _connect(self) -> sqlite3.Connection:
@@ -137,6 +156,7 @@ class FollowStore:
         channel_id: int | None = None,
     ) -> Follow:
         """Save a topic for a user; FollowLimitError past the cap, ValueError when empty."""
+        self._check_writable()
         topic = " ".join(topic.split())
         if not topic:
             raise ValueError("the topic is empty")
@@ -184,6 +204,7 @@ class FollowStore:
             " AND user_id = ?" if user_id is not None else ""
         )
         args: tuple[int, ...] = (follow_id,) if user_id is None else (follow_id, user_id)
+        self._check_writable()
         with self._lock, closing(self._connect()) as db, db:
             return db.execute(query, args).rowcount > 0
 
@@ -191,6 +212,7 @@ class FollowStore:
         """Match the articles committed since matching last got this far against every follow
         and queue one post per article per follow; return the posts queued now (not those
         queued before, by this or another process)."""
+        self._check_writable()
         with self._catching_up:
             with self._lock, closing(self._connect()) as db:
                 row = db.execute("SELECT seen, looked FROM follow_feed WHERE id = 1").fetchone()

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Protocol
 from ingest.chunk import ChunkLimits, chunk_article
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
-from retrieval import Article, ArticleInfo, Passage, StoreUnavailable, first_line
+from retrieval import (
+    Article,
+    ArticleInfo,
+    DiskFullError,
+    Passage,
+    StoreUnavailable,
+    first_line,
+)
 
 if TYPE_CHECKING:
     from ingest.fetch import Fetched, FetchPolicy
@@ -25,6 +32,7 @@ logger = logging.getLogger(__name__)
 # faster on full batches than on one short article at a time.
 _BATCH_PASSAGES = 128
 NOT_STORED = "not stored: the index stopped answering"
+DISK_FULL = "not stored: the disk is full"
 
 
 class ArticleSink(Protocol):
@@ -140,9 +148,10 @@ class Ingester:
             statuses = self.sink.put_articles([(article_info(a, p), p) for a, p in batch])
         except (KeyboardInterrupt, SystemExit):
             raise
-        except StoreUnavailable:
-            self.report.failed.extend((a.origin, NOT_STORED) for a, _ in batch)
-            raise  # every later batch would wait for the same server: stop here
+        except StoreUnavailable as exc:
+            reason = DISK_FULL if isinstance(exc, DiskFullError) else NOT_STORED
+            self.report.failed.extend((a.origin, reason) for a, _ in batch)
+            raise  # every later batch would wait for the same server, or the same disk: stop
         except Exception as exc:
             logger.exception("storing a batch failed")
             reason = f"could not store the article: {first_line(exc)}"
@@ -230,8 +239,9 @@ def ingest_articles(
         ingester.flush()
         sink.refresh()
     except StoreUnavailable as exc:
-        listed = {origin for origin, reason in report.failed if reason == NOT_STORED}
-        report.failed.extend((a.origin, NOT_STORED) for a in pending if a.origin not in listed)
+        reason = DISK_FULL if isinstance(exc, DiskFullError) else NOT_STORED
+        listed = {origin for origin, why in report.failed if why == reason}
+        report.failed.extend((a.origin, reason) for a in pending if a.origin not in listed)
         _stopped(report, exc, "early")
     return report
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from retrieval.days import iso_date, utc_now
     from retrieval.errors import (
         DataDirBusyError,
+        DiskFullError,
         EmbedderError,
+        ReadOnlyError,
         RetrievalError,
         StoreError,
         StoreUnavailable,
@@ -74,7 +76,9 @@ _EXPORTS = {
     ),
     "retrieval.errors": (
         "DataDirBusyError",
+        "DiskFullError",
         "EmbedderError",
+        "ReadOnlyError",
         "RetrievalError",
         "StoreError",
         "StoreUnavailable",
@@ -126,6 +130,7 @@ __all__ = [
     "Comparison",
     "CopyFinder",
     "DataDirBusyError",
+    "DiskFullError",
     "EmbedderError",
     "ExtractiveConfig",
     "FeedPosition",
@@ -135,6 +140,7 @@ __all__ = [
     "OutletReport",
     "Passage",
     "Publication",
+    "ReadOnlyError",
     "RetrievalError",
     "SearchFilters",
     "SearchHit",

@@ -42,7 +42,7 @@ def ingest(
 
     settings = load_settings()
     with (
-        open_cli_index(settings, as_json=as_json) as index,
+        open_cli_index(settings, as_json=as_json, writing=True) as index,
         Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -136,7 +136,7 @@ def forget(
 ) -> None:
     """Remove one article and all its passages."""
     settings = load_settings()
-    with open_cli_index(settings) as index:
+    with open_cli_index(settings, writing=True) as index:
         removed = index.forget(article_id)
         if removed:
             index.refresh()

@@ -50,16 +50,28 @@ def load_settings() -> Settings:
 
 @contextmanager
 def open_cli_index(
-    settings: Settings, *, as_json: bool = False, as_of: date | None = None
+    settings: Settings,
+    *,
+    as_json: bool = False,
+    as_of: date | None = None,
+    writing: bool = False,
 ) -> Iterator[NewsIndex]:
     """Open the index, turning the errors a user can fix into one clear line (exit code 2);
-    with `as_json` that line is printed as {"error": ...}, so a script always gets JSON."""
+    with `as_json` that line is printed as {"error": ...}, so a script always gets JSON.
+    A command `writing` to it is refused at once where the data directory is read-only."""
     from retrieval import DataDirBusyError, EmbedderError, StoreError
 
     try:
         index = open_index(settings, as_of=as_of)
     except (DataDirBusyError, StoreError, EmbedderError) as exc:
         fail(str(exc), as_json=as_json, cause=exc)
+    if writing and index.read_only:
+        index.close()
+        fail(
+            f"the data directory {settings.data_dir} is read-only: this command writes to it "
+            "(reading commands such as `sources` and `ask` work); make it writable first",
+            as_json=as_json,
+        )
     try:
         yield index
     except (StoreError, EmbedderError) as exc:

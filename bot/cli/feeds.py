@@ -103,7 +103,7 @@ def feeds_poll(
     registry = feed_registry(settings)
     failed = False
     reports: list[PollReport] = []
-    with open_cli_index(settings, as_json=as_json) as index:
+    with open_cli_index(settings, as_json=as_json, writing=True) as index:
         for feed in registry.list():
             report = poll_feed(
                 registry,

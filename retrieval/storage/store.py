@@ -145,7 +145,45 @@ def open_client(location: ChromaLocation) -> Any:
         raise StoreError("no Chroma path or host configured")
     location.path.mkdir(parents=True, exist_ok=True)
     settings = Settings(anonymized_telemetry=False)
-    return chromadb.PersistentClient(path=str(location.path), settings=settings)
+    try:
+        return chromadb.PersistentClient(path=str(location.path), settings=settings)
+    except Exception as exc:
+        if (damaged := damaged_store(exc, location)) is not None:
+            raise damaged from exc
+        raise
+
+
+# What SQLite says of a file that is not (or no longer) a whole database (SQLITE_NOTADB: 26,
+# SQLITE_CORRUPT: 11), as Chroma passes it on.
+_DAMAGED = ("file is not a database", "database disk image is malformed", "(code: 26)")
+
+
+def damaged_store(error: BaseException, location: ChromaLocation) -> StoreError | None:
+    """Return the one-line error for a damaged Chroma database, when `error` says it is one."""
+    text = str(error)
+    if location.path is None or not any(words in text for words in _DAMAGED):
+        return None
+    reason = "file is not a database" if "not a database" in text else "malformed"
+    return StoreError(
+        f"the Chroma database {location.path / 'chroma.sqlite3'} is damaged ({reason}): "
+        "restore the folder from a backup, or move it aside and ingest your sources again"
+    )
+
+
+def missing_store(location: ChromaLocation, keywords: Path) -> StoreError | None:
+    """Return the error for a Chroma database that is gone while its index data is not (its
+    folders, the keyword index): opening would start an empty index and hide the loss."""
+    if location.path is None or (location.path / "chroma.sqlite3").exists():
+        return None
+    leftovers = [p for p in (location.path, keywords) if p.is_dir() and any(p.iterdir())]
+    if not leftovers:
+        return None
+    return StoreError(
+        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but "
+        f"{', '.join(str(p) for p in leftovers)} still hold index data: the articles are gone. "
+        "Restore the database from a backup, or to rebuild move "
+        f"{location.path} and {keywords} aside and ingest your sources again"
+    )
 
 
 def _where(filters: SearchFilters | None, *extra: dict[str, Any]) -> dict[str, Any] | None:
