@@ -250,7 +250,13 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = None) -> Article:
+def fetch_article(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    fetcher: Fetcher | None = None,
+    notes: list[tuple[str, str]] | None = None,
+) -> Article:
     """Fetch a web page and extract its article; raise FetchError or ParseError with a reason.
 
     The article is stored under the address actually fetched (after redirects), or the page's
@@ -260,7 +266,7 @@ def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = No
     from ingest.formats import parse_html
 
     page = (fetcher or fetch)(url, policy, kind="html")
-    return parse_html(page.text, page.url, page_url=page.url)
+    return parse_html(page.text, page.url, page_url=page.url, notes=notes)
 
 
 def ingest_urls(
@@ -271,12 +277,14 @@ def ingest_urls(
 
     articles = []
     failed: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     for url in urls:
         try:
-            articles.append(replace(fetch_article(url, policy), origin=url))
+            articles.append(replace(fetch_article(url, policy, notes=notes), origin=url))
         except (FetchError, ParseError) as exc:
             failed.append((url, str(exc)))
     report = ingest_articles(sink, articles, limits=limits)
     report.failed[:0] = failed
+    report.warnings[:0] = notes
     report.files = len(failed) + len(articles)
     return report

@@ -135,6 +135,31 @@ def test_a_bad_file_is_reported_and_the_rest_of_the_batch_is_ingested(tmp_path: 
     ]
 
 
+@pytest.mark.model
+def test_dates_that_cannot_be_read_are_listed_as_warnings(tmp_path: Path) -> None:
+    items = [
+        {"title": "Odd date", "body": "The council met again.", "date": "2023-02-30"},
+        {"title": "Epoch date", "body": "The ferry ran late.", "published_at": 1700000000},
+        {"title": "Good date", "body": "The bridge opened.", "date": "2024-03-12"},
+    ]
+    (tmp_path / "dated.json").write_text(json.dumps(items))
+
+    text = newsbot("ingest", str(tmp_path / "dated.json"))
+    listed = json.loads(newsbot("sources", "--json").stdout)
+
+    assert text.returncode == 0, text.stderr
+    name = tmp_path / "dated.json"
+    assert text.stdout.splitlines()[1:] == [
+        f"  ! {name}[0]: date '2023-02-30' cannot be read: stored without a date",
+        f"  ! {name}[1]: date 1700000000 is not a written date: stored without a date",
+    ]
+    assert {a["title"]: a["published_at"] for a in listed} == {
+        "Odd date": None,
+        "Epoch date": None,
+        "Good date": "2024-03-12",
+    }
+
+
 @contextmanager
 def _nested(top: Path, depth: int) -> Iterator[None]:
     """Make `top/d/d/…` `depth` levels deep with an article at the bottom, step by step (no
