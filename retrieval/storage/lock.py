@@ -34,6 +34,12 @@ class DataDirLock:
         lock = FileLock(str(self.path), timeout=0)
         try:
             lock.acquire()
+        except Timeout as exc:  # before OSError: filelock's Timeout is a TimeoutError
+            raise DataDirBusyError(
+                f"the data directory {self.directory} is in use by another newsbot process. "
+                "Stop that process (or use the bot's admin commands while it runs), or run a "
+                "Chroma server and set NEWSBOT_CHROMA_HOST so several processes can share it."
+            ) from exc
         except OSError as exc:
             if exc.errno not in _READ_ONLY:
                 raise
@@ -42,12 +48,6 @@ class DataDirLock:
             logger.info("%s is read-only (%s): opened for reading only", self.directory, exc)
             self.read_only = True
             return
-        except Timeout as exc:
-            raise DataDirBusyError(
-                f"the data directory {self.directory} is in use by another newsbot process. "
-                "Stop that process (or use the bot's admin commands while it runs), or run a "
-                "Chroma server and set NEWSBOT_CHROMA_HOST so several processes can share it."
-            ) from exc
         self._lock = lock
 
     def release(self) -> None:
