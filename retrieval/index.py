@@ -20,7 +20,7 @@ import numpy as np
 from retrieval.answer.chain import ChatAnswerer, ChatModelConfig, make_chat_model
 from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveConfig
 from retrieval.answer.sentences import split_sentences
-from retrieval.errors import DiskFullError, ReadOnlyError, StoreUnavailable
+from retrieval.errors import DiskFullError, ReadOnlyError, StoreError, StoreUnavailable
 from retrieval.models import (
     Answer,
     ArticleInfo,
@@ -43,6 +43,8 @@ from retrieval.storage.store import (
     Commit,
     FeedPosition,
     PassageStore,
+    check_store,
+    damaged_store,
     missing_store,
     next_seq,
     open_client,
@@ -227,6 +229,14 @@ class NewsIndex:
         if self._copy is not None:
             shutil.rmtree(self._copy, ignore_errors=True)
             self._copy = None
+
+    def damage(self, error: BaseException) -> StoreError | None:
+        """Return a one-line error when `error` came from a damaged embedded database (what it
+        says, else SQLite's own check of the file), None when it did not."""
+        if self.chroma_dir is None:
+            return None
+        location = ChromaLocation(path=self._copy / "chroma" if self._copy else self.chroma_dir)
+        return damaged_store(error, location) or check_store(location)
 
     @property
     def read_only(self) -> bool:

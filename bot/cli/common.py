@@ -76,6 +76,11 @@ def open_cli_index(
         yield index
     except (StoreError, EmbedderError) as exc:
         fail(str(exc), as_json=as_json, cause=exc)
+    except Exception as exc:
+        if (damaged := index.damage(exc)) is None:
+            raise
+        logger.debug("the store failed", exc_info=True)
+        fail(str(damaged), as_json=as_json, cause=exc)
     finally:
         index.close()
 

@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,29 @@ def damaged_store(error: BaseException, location: ChromaLocation) -> StoreError 
         f"the Chroma database {location.path / 'chroma.sqlite3'} is damaged ({reason}): "
         "restore the folder from a backup, or move it aside and ingest your sources again"
     )
+
+
+def check_store(location: ChromaLocation) -> StoreError | None:
+    """Return the damaged-database error when SQLite finds the embedded database damaged.
+
+    A read of the whole file (`PRAGMA quick_check`): run only after an operation failed for a
+    reason Chroma does not name (damage in its log reads "Failed to pull logs from the log
+    store"), never on every start.
+    """
+    import sqlite3
+
+    if location.path is None or not (location.path / "chroma.sqlite3").exists():
+        return None
+    uri = f"{(location.path / 'chroma.sqlite3').as_uri()}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        problem = None if rows == [("ok",)] else str(rows[0][0])
+    except sqlite3.DatabaseError as exc:
+        problem = str(exc)
+    if problem is None:
+        return None
+    return damaged_store(RuntimeError("database disk image is malformed"), location)
 
 
 def missing_store(location: ChromaLocation, keywords: Path) -> StoreError | None:

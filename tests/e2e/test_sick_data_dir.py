@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -172,16 +173,25 @@ def test_a_read_only_data_dir_is_read_and_writing_commands_refuse_in_one_line(
     assert json.loads(newsbot("sources", "--json").stdout) == before  # nothing changed
 
 
-@pytest.mark.parametrize("damage", ["random bytes", "truncated"])
+@pytest.mark.parametrize("damage", ["random bytes at the start", "a table's pages", "truncated"])
 def test_a_damaged_chroma_database_is_one_line_that_says_what_to_do(
     seeded: Path, damage: str
 ) -> None:
     database = Path(os.environ["NEWSBOT_DATA_DIR"]) / "chroma" / "chroma.sqlite3"
-    if damage == "random bytes":
-        with database.open("r+b") as file:
-            file.write(os.urandom(16_384))
-    else:
+    if damage == "truncated":
         os.truncate(database, database.stat().st_size // 2)
+    else:
+        at = 0
+        if damage == "a table's pages":  # Chroma opens the file and fails only reading there
+            with sqlite3.connect(database) as db:
+                page_size = db.execute("PRAGMA page_size").fetchone()[0]
+                root = db.execute(
+                    "SELECT rootpage FROM sqlite_master WHERE name = 'embedding_metadata'"
+                ).fetchone()[0]
+            at = (root - 1) * page_size
+        with database.open("r+b") as file:
+            file.seek(at)
+            file.write(os.urandom(16_384))
 
     text = newsbot("sources")
     as_json = newsbot("ask", "What did Putin say?", "--json")
