@@ -14,6 +14,7 @@ from bot.cli.common import (
     app,
     catch_up_follows,
     err,
+    fail,
     follows_json,
     load_settings,
     open_cli_index,
@@ -47,6 +48,11 @@ def feeds_add(
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    except OSError as exc:  # a read-only or full data directory
+        fail(
+            f"cannot save the feed list in {settings.data_dir}: {exc.strerror or exc}",
+            as_json=False,
+        )
     out.print(
         f"Subscribed to {feed.url}, polled every {interval(feed.every_seconds)}.", markup=False
     )
@@ -86,7 +92,15 @@ def feeds_list(
 @feeds_app.command("remove")
 def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL.")]) -> None:
     """Unsubscribe from a feed (its articles stay in the index)."""
-    if not feed_registry(load_settings()).remove(url):
+    settings = load_settings()
+    try:
+        removed = feed_registry(settings).remove(url)
+    except OSError as exc:  # a read-only or full data directory
+        fail(
+            f"cannot save the feed list in {settings.data_dir}: {exc.strerror or exc}",
+            as_json=False,
+        )
+    if not removed:
         err.print(f"[red]error:[/red] not subscribed to {escape(url)} (see `newsbot feeds list`)")
         raise typer.Exit(1)
     out.print(f"Unsubscribed from {url}.", markup=False)

@@ -145,6 +145,7 @@ def test_a_read_only_data_dir_is_read_and_writing_commands_refuse_in_one_line(
         run ingest_text {_cli("ingest", str(more))}
         run forget {_cli("forget", before[0]["article_id"])}
         run follow {_cli("follow", "add", "school budget")}
+        run feeds_add {_cli("feeds", "add", "http://127.0.0.1:9/feed.xml")}
         """
     )
 
@@ -170,6 +171,9 @@ def test_a_read_only_data_dir_is_read_and_writing_commands_refuse_in_one_line(
         rc, _, stderr = result(writer)
         assert rc == 2, writer
         _one_line_error(stderr, "read-only", "writable")
+    rc, _, stderr = result("feeds_add")
+    assert rc == 2
+    _one_line_error(stderr, "cannot save the feed list", "Read-only file system")
     assert json.loads(newsbot("sources", "--json").stdout) == before  # nothing changed
 
 
