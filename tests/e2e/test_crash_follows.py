@@ -1,6 +1,7 @@
 """Followed-topic posts survive whatever stops `newsbot ingest`: the real command killed with -9
-while the store's file grows, and SIGTERM once everything is committed. A re-run delivers what
-the dead process left: the posts queued equal a clean run's, none twice."""
+or interrupted (SIGINT) while the store's file grows, and SIGTERM once everything is committed.
+A re-run delivers what the stopped process left: the posts queued equal a clean run's, none
+twice."""
 
 from __future__ import annotations
 
@@ -124,9 +125,10 @@ def test_posts_survive_kill_9_and_sigterm_and_are_never_queued_twice(tmp_path: P
     full = _store_size(clean_data)
     assert full > empty
 
-    # kill -9 part-way through (a batch or more committed), then SIGTERM once all is committed.
+    # kill -9 and Ctrl-C part-way through (a batch or more committed), SIGTERM once all is.
     points = [
         (signal.SIGKILL, lambda size: size >= empty + (full - empty) * 0.6),
+        (signal.SIGINT, lambda size: size >= empty + (full - empty) * 0.6),
         (signal.SIGTERM, lambda size: size >= empty + (full - empty) * 0.97),
     ]
     for n, (sig, stop) in enumerate(points):
