@@ -3,9 +3,11 @@
 Everything slow (the model, Chroma, a chat model) runs in worker threads bounded by a semaphore,
 so the event loop always acknowledges interactions within Discord's three seconds.
 
-Followed topics: after every ingest the bot runs (`/ingest`, a feed poll), `notice_follows`
-checks the articles it added against the follows and delivers the posts queued for them; the
-follows cog also delivers on a timer, for posts that `newsbot ingest` queued meanwhile.
+Followed topics: after every ingest the bot runs (`/ingest`, a feed poll), `catch_up_follows`
+matches what was committed since matching last got this far against the follows and delivers
+the posts queued for them; the follows cog does the same on a timer, for articles that another
+process committed (or a process that died before matching left) and posts `newsbot ingest`
+queued meanwhile.
 """
 
 from __future__ import annotations
@@ -133,18 +135,17 @@ class NewsBot(commands.Bot):
         return True
 
     # -- followed topics ---------------------------------------------------------------------
-    async def notice_follows(self, article_ids: list[str]) -> None:
-        """Queue the posts that newly added articles owe to followed topics, then deliver them.
-        A failure is logged, never raised: the ingest that called this has succeeded."""
-        if self.follows is None or not article_ids:
+    async def catch_up_follows(self, *, deliver: bool = True) -> None:
+        """Queue the posts that articles committed since the last look owe to followed topics,
+        then (unless told not to) deliver them. A failure is logged, never raised: the ingest
+        that called this has succeeded, and the next look catches up."""
+        if self.follows is None:
             return
         try:
             async with self._work:
-                queued = await asyncio.to_thread(self.follows.notice, self.index, article_ids)
-            logger.info(
-                "%d follow post(s) queued for %d new article(s)", len(queued), len(article_ids)
-            )
-            await self.deliver_follows()
+                await asyncio.to_thread(self.follows.catch_up, self.index)
+            if deliver:
+                await self.deliver_follows()
         except Exception:
             logger.exception("matching new articles against follows failed")
 

@@ -1,16 +1,24 @@
 """Followed topics and the posts they are owed, in SQLite beside the feedback database.
 
 A follow is a saved topic (optionally limited to outlets) with where its posts go: a channel or
-thread, or the follower's DMs. Whenever articles are committed (from `/ingest`, a feed poll or
-`newsbot ingest`), `notice` checks each new article against every saved topic
-(`NewsIndex.match_follows`: per article, no search over the whole index) and queues one post
-per article per follow (a UNIQUE key: never two). The bot delivers what is queued and marks it
-delivered, so a match made by the CLI while the bot was down is posted when it next runs.
+thread, or the follower's DMs. New articles are matched against every saved topic by `catch_up`
+(`NewsIndex.match_follows`: per article, no search over the whole index), which queues one post
+per article per follow (a UNIQUE key: never two).
+
+What to match comes from the index's change feed, not from the ingest that wrote it: the store
+stamps every commit, and this database keeps how far matching has got ("matched up to", saved
+in the same transaction as the posts it queued). So an article that reached the index is matched
+even when the process that wrote it died right after (kill -9, SIGTERM, a crash): the next
+`newsbot ingest`, feed poll or look of the bot (`NewsBot.catch_up_follows`, also on its delivery
+timer) catches up. A commit read twice (the feed's window) only finds its posts already queued.
+Only an article's first commit counts: an update is not news to a follower.
+The bot delivers what is queued and marks it delivered.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -19,10 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval import Topic, utc_now
+from retrieval import FeedPosition, Topic, next_seq, utc_now
 
 if TYPE_CHECKING:
-    from retrieval import NewsIndex
+    from retrieval import Commit, NewsIndex
+
+logger = logging.getLogger(__name__)
 
 CLI_USER = 0  # follows added with `newsbot follow add` belong to the machine's admin
 MAX_PER_USER = 10  # NEWSBOT_FOLLOW_MAX_PER_USER
@@ -35,7 +45,8 @@ CREATE TABLE IF NOT EXISTS follows (
     channel_id INTEGER,          -- a channel or thread; NULL: DM the follower
     topic TEXT NOT NULL,
     outlets TEXT NOT NULL,       -- JSON list
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    since_seq INTEGER NOT NULL DEFAULT 0  -- matches articles first committed from this stamp
 );
 CREATE TABLE IF NOT EXISTS follow_posts (
     follow_id INTEGER NOT NULL REFERENCES follows(id) ON DELETE CASCADE,
@@ -46,11 +57,23 @@ CREATE TABLE IF NOT EXISTS follow_posts (
     delivered_at TEXT,
     PRIMARY KEY (follow_id, article_id)
 );
+-- How far matching has read the index's change feed (`retrieval.FeedPosition`): one row.
+CREATE TABLE IF NOT EXISTS follow_feed (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seen INTEGER NOT NULL,
+    looked INTEGER NOT NULL
+);
 """
+_FOLLOW_COLUMNS = "id, user_id, guild_id, channel_id, topic, outlets, created_at, since_seq"
+MATCH_BATCH = 500  # articles matched per pass of a long catch-up
 
 
 class FollowLimitError(ValueError):
     """The user already follows as many topics as allowed."""
+
+
+class ReadOnlyFollowsError(ValueError):
+    """The follows database is on a read-only data directory."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,7 @@ class Follow:
     topic: str
     outlets: tuple[str, ...]
     created_at: str
+    since_seq: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,8 +114,32 @@ class FollowStore:
         self.max_per_user = max_per_user
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with closing(self._connect()) as db, db:
-            db.executescript(_SCHEMA)
+        self._catching_up = threading.Lock()
+        self.read_only = False  # the database can be read but not written (a read-only dir)
+        try:
+            with closing(self._connect()) as db, db:
+                db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(follows)")}
+                if "since_seq" not in columns:  # a database from before the change feed
+                    db.execute(
+                        "ALTER TABLE follows ADD COLUMN since_seq INTEGER NOT NULL DEFAULT 0"
+                    )
+                # First use: matching starts now (a follow matches what comes after it anyway).
+                db.execute(
+                    "INSERT OR IGNORE INTO follow_feed (id, seen, looked) VALUES (1, ?, 0)",
+                    (next_seq(),),
+                )
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_READONLY:
+                raise
+            logger.info("%s is read-only: follows can be listed, not changed", path)
+            self.read_only = True
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyFollowsError(
+                f"{self.path} is read-only: changing follows needs the data directory writable"
+            )
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10)
@@ -108,6 +156,7 @@ class FollowStore:
         channel_id: int | None = None,
     ) -> Follow:
         """Save a topic for a user; FollowLimitError past the cap, ValueError when empty."""
+        self._check_writable()
         topic = " ".join(topic.split())
         if not topic:
             raise ValueError("the topic is empty")
@@ -123,25 +172,29 @@ class FollowStore:
                     f"you already follow {count} topics (at most {self.max_per_user}); "
                     "remove one first"
                 )
-            created = utc_now()
+            created, since = utc_now(), next_seq()
             cursor = db.execute(
-                "INSERT INTO follows (user_id, guild_id, channel_id, topic, outlets, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (user_id, guild_id, channel_id, topic, json.dumps(list(outlets)), created),
+                "INSERT INTO follows (user_id, guild_id, channel_id, topic, outlets, created_at, "
+                "since_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (user_id, guild_id, channel_id, topic, json.dumps(list(outlets)), created, since),
             )
             follow_id = int(cursor.lastrowid or 0)
-        return Follow(follow_id, user_id, guild_id, channel_id, topic, outlets, created)
+        return Follow(follow_id, user_id, guild_id, channel_id, topic, outlets, created, since)
 
     def follows(self, user_id: int | None = None) -> list[Follow]:
         """A user's follows (None: everyone's), oldest first."""
-        query = "SELECT * FROM follows" + (" WHERE user_id = ?" if user_id is not None else "")
+        query = f"SELECT {_FOLLOW_COLUMNS} FROM follows" + (
+            " WHERE user_id = ?" if user_id is not None else ""
+        )
         with self._lock, closing(self._connect()) as db:
             rows = db.execute(query + " ORDER BY id", (() if user_id is None else (user_id,)))
             return [_follow(row) for row in rows.fetchall()]
 
     def get(self, follow_id: int) -> Follow | None:
         with self._lock, closing(self._connect()) as db:
-            row = db.execute("SELECT * FROM follows WHERE id = ?", (follow_id,)).fetchone()
+            row = db.execute(
+                f"SELECT {_FOLLOW_COLUMNS} FROM follows WHERE id = ?", (follow_id,)
+            ).fetchone()
         return _follow(row) if row else None
 
     def remove(self, follow_id: int, user_id: int | None = None) -> bool:
@@ -151,22 +204,61 @@ class FollowStore:
             " AND user_id = ?" if user_id is not None else ""
         )
         args: tuple[int, ...] = (follow_id,) if user_id is None else (follow_id, user_id)
+        self._check_writable()
         with self._lock, closing(self._connect()) as db, db:
             return db.execute(query, args).rowcount > 0
 
-    def notice(self, index: NewsIndex, article_ids: Sequence[str]) -> list[FollowPost]:
-        """Match newly committed articles against every follow and queue one post per article
-        per follow; return the posts queued now (not those queued before)."""
-        follows = self.follows()
-        if not follows or not article_ids:
+    def catch_up(self, index: NewsIndex) -> list[FollowPost]:
+        """Match the articles committed since matching last got this far against every follow
+        and queue one post per article per follow; return the posts queued now (not those
+        queued before, by this or another process)."""
+        self._check_writable()
+        with self._catching_up:
+            with self._lock, closing(self._connect()) as db:
+                row = db.execute("SELECT seen, looked FROM follow_feed WHERE id = 1").fetchone()
+            position = FeedPosition(seen=int(row[0]), looked=int(row[1]))
+            follows = self.follows()
+            queued: list[FollowPost] = []
+            if not follows:  # nothing to match: a follow made later matches what comes after it
+                position = FeedPosition(seen=next_seq())
+            else:
+                since = position.since()
+                commits = index.commits_since(position)
+                # Only a first commit is news; one before `since` was matched by an earlier look.
+                first = [
+                    c for c in {c.article_id: c for c in commits}.values() if c.added_seq >= since
+                ]
+                for start in range(0, len(first), MATCH_BATCH):
+                    queued += self._match(index, follows, first[start : start + MATCH_BATCH])
+                if first:
+                    logger.info(
+                        "%d follow post(s) queued for %d new article(s)", len(queued), len(first)
+                    )
+            with self._lock, closing(self._connect()) as db, db:
+                db.execute(
+                    "UPDATE follow_feed SET seen = max(seen, ?), looked = max(looked, ?) "
+                    "WHERE id = 1",
+                    (position.seen, position.looked),
+                )
+            return queued
+
+    def _match(
+        self, index: NewsIndex, follows: Sequence[Follow], commits: Sequence[Commit]
+    ) -> list[FollowPost]:
+        """Match these first commits against the follows made before them; queue the posts."""
+        added = {c.article_id: c.added_seq for c in commits}
+        wanted = [f for f in follows if any(f.since_seq <= seq for seq in added.values())]
+        if not wanted:
             return []
-        topics = [Topic(str(f.id), f.topic, f.outlets) for f in follows]
-        matches = index.match_follows(topics, article_ids)
-        by_id = {str(f.id): f for f in follows}
+        topics = [Topic(str(f.id), f.topic, f.outlets) for f in wanted]
+        matches = index.match_follows(topics, list(added))
+        by_id = {str(f.id): f for f in wanted}
         queued = []
         with self._lock, closing(self._connect()) as db, db:
             for match in matches:
                 follow = by_id[match.topic]
+                if follow.since_seq > added[match.article_id]:
+                    continue  # the article was there before the follow
                 citations = [c.as_dict() for c in match.citations]
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO follow_posts (follow_id, article_id, text, citations, "
@@ -180,13 +272,14 @@ class FollowStore:
     def pending(self, limit: int = 50) -> list[FollowPost]:
         """Posts not yet delivered, oldest first."""
         with self._lock, closing(self._connect()) as db:
+            columns = ", ".join(f"f.{c}" for c in _FOLLOW_COLUMNS.split(", "))
             rows = db.execute(
-                "SELECT f.*, p.article_id, p.text, p.citations FROM follow_posts p "
+                f"SELECT {columns}, p.article_id, p.text, p.citations FROM follow_posts p "
                 "JOIN follows f ON f.id = p.follow_id WHERE p.delivered_at IS NULL "
                 "ORDER BY p.created_at, p.follow_id LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [FollowPost(_follow(row[:7]), row[7], row[8], json.loads(row[9])) for row in rows]
+        return [FollowPost(_follow(row[:8]), row[8], row[9], json.loads(row[10])) for row in rows]
 
     def delivered(self, post: FollowPost) -> None:
         with self._lock, closing(self._connect()) as db, db:
@@ -198,5 +291,12 @@ class FollowStore:
 
 def _follow(row: Sequence[Any]) -> Follow:
     return Follow(
-        int(row[0]), int(row[1]), row[2], row[3], str(row[4]), tuple(json.loads(row[5])), row[6]
+        int(row[0]),
+        int(row[1]),
+        row[2],
+        row[3],
+        str(row[4]),
+        tuple(json.loads(row[5])),
+        row[6],
+        int(row[7] or 0),
     )

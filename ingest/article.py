@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from retrieval import Article, web_url
@@ -33,7 +33,10 @@ _SPACE = re.compile(r"\s+")
 # Control characters other than whitespace (which clean_text collapses): never kept in text.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
+# Publication dates before this are taken for mistakes (year 0, a 1970 epoch default), as are
+# those after tomorrow (a feed dated 2100 would top every list).
+EARLIEST_DAY = date(1990, 1, 1)
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 _DATE_FORMATS = (
     "%b %d, %Y",  # Nov 27, 2023
@@ -76,27 +79,55 @@ def plain_name(value: object) -> str | None:
 
 
 def normalize_date(value: object) -> str | None:
-    """Return a publication date as an ISO string, or None when it cannot be understood.
+    """Return a publication date as an ISO string, or None when it cannot be understood or is
+    outside the sane window (see `read_date`, which also says why a date was dropped)."""
+    return read_date(value)[0]
 
+
+def read_date(value: object, *, today: date | None = None) -> tuple[str | None, str | None]:
+    """Return (the publication date as an ISO string or None, a note for the user or None).
+
+    The one place that decides what date an article gets, for files, pages and feeds alike.
     ISO dates and datetimes are kept as given, so a time and zone survive; other common forms
-    ("Nov 27, 2023", "27 November 2023", RFC 2822) become `YYYY-MM-DD`.
+    ("Nov 27, 2023", "27 November 2023", RFC 2822) become `YYYY-MM-DD`. A date that was given
+    but cannot be read ("2023-02-30", a bare number), or lies outside the sane window (before
+    EARLIEST_DAY, after tomorrow), is dropped, and the note says so: the ingest summary lists
+    it among its warnings. A day whose time cannot be read keeps the day, with a note.
     """
-    text = optional_text(value)
-    if text is None:
-        return None
+    if value is None or value == "":
+        return None, None
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:59] + "…"
+    if not isinstance(value, str):  # an epoch number, a list: nothing says what it means
+        return None, f"date {shown} is not a written date: stored without a date"
+    text = clean_text(value)
+    if not text:
+        return None, None
     iso = _ISO_DATE.match(text)
+    note = None
     if iso is None:
-        return _parse_written_date(text)
-    try:
-        day = date.fromisoformat(iso[0])
-    except ValueError:
-        return None
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        # A valid day followed by a time Python cannot read: keep the day only.
-        return day.isoformat()
-    return text
+        parsed = _parse_written_date(text)
+    else:
+        try:
+            day = date.fromisoformat(iso[0])
+        except ValueError:
+            parsed = None
+        else:
+            try:
+                datetime.fromisoformat(text)
+                parsed = text
+            except ValueError:  # a valid day, then a time Python cannot read: keep the day
+                parsed = day.isoformat()
+                if len(text) > len(iso[0]):
+                    note = f"the time in date {shown} cannot be read: kept the day only"
+    if parsed is None:
+        return None, f"date {shown} cannot be read: stored without a date"
+    day = date.fromisoformat(parsed[:10])
+    latest = (today or date.today()) + timedelta(days=1)
+    if not EARLIEST_DAY <= day <= latest:
+        return None, (
+            f"date {shown} is not between {EARLIEST_DAY} and tomorrow: stored without a date"
+        )
+    return parsed, note
 
 
 def _parse_written_date(text: str) -> str | None:
@@ -127,11 +158,13 @@ def build_article(
     author: object = None,
     item_key: str | None = None,
     canonical_url: object = None,
+    notes: list[tuple[str, str]] | None = None,
 ) -> Article:
     """Return a cleaned Article; raise ParseError when it has no headline or no body.
 
     A url that is not an absolute http(s) address (`javascript:`, `file:`, a bare path) is
-    dropped: readers are only ever linked to web pages.
+    dropped: readers are only ever linked to web pages. A date that is dropped or cut
+    (`read_date`) adds (origin, why) to `notes`, the warnings the user is shown.
     """
     headline = plain_name(title)
     if headline is None:
@@ -139,11 +172,14 @@ def build_article(
     body = clean_paragraphs(paragraphs)
     if not body:
         raise ParseError("article has no body")
+    published, note = read_date(published_at)
+    if note and notes is not None:
+        notes.append((origin, note))
     return Article(
         title=headline,
         paragraphs=body,
         outlet=plain_name(outlet),
-        published_at=normalize_date(published_at),
+        published_at=published,
         url=web_url(url),
         author=plain_name(author),
         origin=origin,

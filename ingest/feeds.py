@@ -32,7 +32,7 @@ from html import unescape
 from typing import Any
 
 from ingest import worker
-from ingest.article import ParseError, build_article, clean_paragraphs, clean_text, normalize_date
+from ingest.article import ParseError, build_article, clean_paragraphs, clean_text, read_date
 from ingest.chunk import ChunkLimits
 from ingest.durations import as_utc, parse_moment
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
@@ -124,14 +124,21 @@ class _RecordingSink:
         return statuses
 
 
-def _entry_date(entry: Any) -> str | None:
+def _entry_date(entry: Any) -> tuple[str | None, str | None]:
+    """Return the entry's date (or None) and a note when the one it gives was dropped
+    (`read_date` decides, as for files): a year-0 or 2100 date costs the entry its date, never
+    the feed its poll."""
     for name in ("published", "updated"):
         parsed = entry.get(f"{name}_parsed")
         if parsed:  # feedparser's struct_time is UTC
-            return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+            except (ValueError, OverflowError, OSError):  # year 0, year 10000
+                return None, f"date {str(entry.get(name))[:40]!r} cannot be read: no date kept"
+            return read_date(when)
         if entry.get(name):
-            return normalize_date(entry[name])
-    return None
+            return read_date(entry[name])
+    return None, None
 
 
 def _entry_text(entry: Any) -> tuple[str, ...]:
@@ -153,7 +160,7 @@ def _entry_key(entry: Any) -> str:
 
 
 def _oldest_first(entries: list[Any]) -> list[Any]:
-    dates = [_entry_date(entry) for entry in entries]
+    dates = [_entry_date(entry)[0] for entry in entries]
     if not all(dates):
         return entries[::-1]  # feeds list the newest entry first
     # Dates from feedparser are aware; a bare "2024-03-14" from a date it could not parse is
@@ -183,21 +190,26 @@ def _read_entry(
     """Return the entry's article, from its page or else from the feed's own text."""
     link: str | None = entry.get("link")
     text = _entry_text(entry)
-    date = _entry_date(entry)
+    date, date_note = _entry_date(entry)
+    if date_note:
+        report.notes.append(f"{link or feed.url}: {date_note}")
     failure = None
     refused = False
     if link:
         try:
-            page = fetch_article(link, policy, fetcher=fetcher)
+            notes: list[tuple[str, str]] = []
+            page = fetch_article(link, policy, fetcher=fetcher, notes=notes)
+            report.notes.extend(f"{origin}: {note}" for origin, note in notes)
             outlet = page.outlet
             # A page that names no site of its own takes the feed's title when it is on the
             # feed's own site; a feed cannot put its name on another site's pages.
+            own_site = bool(page.url) and same_site(page.url or "", feed.url)
             unnamed = outlet is None or outlet == host_name(page.url)
-            if unnamed and feed.title and page.url and same_site(page.url, feed.url):
+            if unnamed and feed.title and own_site:
                 outlet = feed.title
-            return _Read(
-                dataclasses.replace(page, published_at=page.published_at or date, outlet=outlet)
-            )
+            # Nor its date: a page without one takes the entry's only on the feed's own site.
+            published = page.published_at or (date if own_site else None)
+            return _Read(dataclasses.replace(page, published_at=published, outlet=outlet))
         except FetchRefused as error:
             failure, refused = f"link refused ({error})", True
         except FetchError as error:

@@ -63,7 +63,7 @@ def is_seed(text: str) -> bool:
     return _SEED_FIRST_LINE.match(first_line) is not None
 
 
-def parse_seed(text: str, name: str) -> Article:
+def parse_seed(text: str, name: str, *, notes: list[tuple[str, str]] | None = None) -> Article:
     """Parse the seed layout: date line, headline line, then one paragraph per line."""
     lines = text.splitlines()
     match = _SEED_FIRST_LINE.match(lines[0])
@@ -76,10 +76,14 @@ def parse_seed(text: str, name: str) -> Article:
         if marker:
             outlet = marker["outlet"]
             paragraphs[0] = paragraphs[0][marker.end() :]
-    return build_article(headline, paragraphs, name, outlet=outlet, published_at=published_at)
+    return build_article(
+        headline, paragraphs, name, outlet=outlet, published_at=published_at, notes=notes
+    )
 
 
-def parse_plain(text: str, name: str, *, markdown: bool) -> Article:
+def parse_plain(
+    text: str, name: str, *, markdown: bool, notes: list[tuple[str, str]] | None = None
+) -> Article:
     """Parse plain text or Markdown: optional front matter, a headline, blank-line paragraphs."""
     meta, lines = _split_front_matter(text.splitlines())
     if markdown:
@@ -101,6 +105,7 @@ def parse_plain(text: str, name: str, *, markdown: bool) -> Article:
         published_at=meta.get("published_at"),
         url=meta.get("url"),
         author=meta.get("author"),
+        notes=notes,
     )
 
 
@@ -168,6 +173,7 @@ def parse_html(
     page_url: str | None = None,
     deadline: float | None = None,
     outlet_names: Mapping[str, str] | None = None,
+    notes: list[tuple[str, str]] | None = None,
 ) -> Article:
     """Extract the article of a web page with trafilatura: headline, metadata, paragraphs.
 
@@ -214,6 +220,7 @@ def parse_html(
         url=url,
         author=document["author"],
         canonical_url=canonical,
+        notes=notes,
     )
 
 
@@ -325,7 +332,8 @@ def parse_json(text: str, name: str) -> ParsedSource:
     except RecursionError:
         raise ParseError(TOO_DEEP) from None
     if isinstance(data, dict):
-        return ParsedSource([json_article(data, name)], [])
+        warnings: list[tuple[str, str]] = []
+        return ParsedSource([json_article(data, name, notes=warnings)], [], warnings)
     if not isinstance(data, list):
         raise ParseError(f"expected an article object or a list of them, found {_kind(data)}")
     if not data:
@@ -359,12 +367,14 @@ def parse_json_lines(text: str, name: str) -> ParsedSource:
 def _collect(result: ParsedSource, item: object, origin: str) -> None:
     """Add the item's article to the result, or its reason for failing to the errors."""
     try:
-        result.articles.append(json_article(item, origin))
+        result.articles.append(json_article(item, origin, notes=result.warnings))
     except ParseError as error:
         result.errors.append((origin, str(error)))
 
 
-def json_article(item: object, origin: str) -> Article:
+def json_article(
+    item: object, origin: str, *, notes: list[tuple[str, str]] | None = None
+) -> Article:
     """Return the Article described by one JSON object; raise ParseError if it is unusable."""
     if not isinstance(item, dict):
         raise ParseError(f"expected an article object, found {_kind(item)}")
@@ -382,6 +392,7 @@ def json_article(item: object, origin: str) -> Article:
         published_at=_first(item, "published_at", "date"),
         url=item.get("url"),
         author=author,
+        notes=notes,
     )
 
 

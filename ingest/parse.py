@@ -57,11 +57,13 @@ def _parse_text(text: str, name: str, suffix: str) -> ParsedSource:
     if suffix in {".json", ".jsonl"}:
         parse_json = formats.parse_json_lines if suffix == ".jsonl" else formats.parse_json
         return parse_json(text, name)
+    notes: list[tuple[str, str]] = []  # a date dropped or cut: shown among the warnings
     if suffix in {".html", ".htm"}:
-        return ParsedSource([formats.parse_html(text, name)], [])
+        return ParsedSource([formats.parse_html(text, name, notes=notes)], [], notes)
     if suffix == ".txt" and formats.is_seed(text):
-        return ParsedSource([formats.parse_seed(text, name)], [])
-    return ParsedSource([formats.parse_plain(text, name, markdown=suffix == ".md")], [])
+        return ParsedSource([formats.parse_seed(text, name, notes=notes)], [], notes)
+    article = formats.parse_plain(text, name, markdown=suffix == ".md", notes=notes)
+    return ParsedSource([article], [], notes)
 
 
 def decode_text(data: bytes) -> str:

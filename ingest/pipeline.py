@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Protocol
 from ingest.chunk import ChunkLimits, capped_passages
 from ingest.parse import ParseError, parse_source
 from ingest.sources import find_files, read_file
-from retrieval import Article, ArticleInfo, Passage, StoreUnavailable, first_line
+from retrieval import (
+    Article,
+    ArticleInfo,
+    DiskFullError,
+    Passage,
+    StoreUnavailable,
+    first_line,
+)
 
 if TYPE_CHECKING:
     from ingest.fetch import Fetched, FetchPolicy
@@ -26,6 +33,7 @@ logger = logging.getLogger(__name__)
 # faster on full batches than on one short article at a time.
 _BATCH_PASSAGES = 128
 NOT_STORED = "not stored: the index stopped answering"
+DISK_FULL = "not stored: the disk is full"
 
 
 class ArticleSink(Protocol):
@@ -144,9 +152,10 @@ class Ingester:
             statuses = self.sink.put_articles([(article_info(a, p), p) for a, p in batch])
         except (KeyboardInterrupt, SystemExit):
             raise
-        except StoreUnavailable:
-            self.report.failed.extend((a.origin, NOT_STORED) for a, _ in batch)
-            raise  # every later batch would wait for the same server: stop here
+        except StoreUnavailable as exc:
+            reason = DISK_FULL if isinstance(exc, DiskFullError) else NOT_STORED
+            self.report.failed.extend((a.origin, reason) for a, _ in batch)
+            raise  # every later batch would wait for the same server, or the same disk: stop
         except Exception as exc:
             logger.exception("storing a batch failed")
             reason = f"could not store the article: {first_line(exc)}"
@@ -234,8 +243,9 @@ def ingest_articles(
         ingester.flush()
         sink.refresh()
     except StoreUnavailable as exc:
-        listed = {origin for origin, reason in report.failed if reason == NOT_STORED}
-        report.failed.extend((a.origin, NOT_STORED) for a in pending if a.origin not in listed)
+        reason = DISK_FULL if isinstance(exc, DiskFullError) else NOT_STORED
+        listed = {origin for origin, why in report.failed if why == reason}
+        report.failed.extend((a.origin, reason) for a in pending if a.origin not in listed)
         _stopped(report, exc, "early")
     return report
 
@@ -244,7 +254,13 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = None) -> Article:
+def fetch_article(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    fetcher: Fetcher | None = None,
+    notes: list[tuple[str, str]] | None = None,
+) -> Article:
     """Fetch a web page and extract its article; raise FetchError or ParseError with a reason.
 
     The article is stored under the address actually fetched (after redirects), or the page's
@@ -262,6 +278,7 @@ def fetch_article(url: str, policy: FetchPolicy, *, fetcher: Fetcher | None = No
         page_url=page.url,
         deadline=deadline,
         outlet_names=dict(policy.outlet_names),
+        notes=notes,
     )
 
 
@@ -273,12 +290,14 @@ def ingest_urls(
 
     articles = []
     failed: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     for url in urls:
         try:
-            articles.append(replace(fetch_article(url, policy), origin=url))
+            articles.append(replace(fetch_article(url, policy, notes=notes), origin=url))
         except (FetchError, ParseError) as exc:
             failed.append((url, str(exc)))
     report = ingest_articles(sink, articles, limits=limits)
     report.failed[:0] = failed
+    report.warnings[:0] = notes
     report.files = len(failed) + len(articles)
     return report

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from retrieval.days import iso_date, utc_now
     from retrieval.errors import (
         DataDirBusyError,
+        DiskFullError,
         EmbedderError,
+        ReadOnlyError,
         RetrievalError,
         StoreError,
         StoreUnavailable,
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
     from retrieval.question.dates import option_filters
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
     from retrieval.storage.signatures import SIGNATURE_LENGTH, best_match
-    from retrieval.storage.store import ChromaLocation
+    from retrieval.storage.store import ChromaLocation, Commit, FeedPosition, next_seq
     from retrieval.stories.models import (
         Brief,
         BriefStory,

@@ -34,3 +34,16 @@ class EmbedderError(RetrievalError):
 
 class DataDirBusyError(RetrievalError):
     """Another process holds the data directory (embedded Chroma is one process's at a time)."""
+
+
+class DiskFullError(StoreUnavailable):
+    """A write failed because the disk holding the index is full.
+
+    Like a server that went away, it stops the batch at the first failed write: every later
+    write would fail the same way. What was committed before is whole; once there is space,
+    running the same command again finishes the job.
+    """
+
+
+class ReadOnlyError(StoreUnavailable):
+    """The data directory can be read but not written: a write is refused (and stops a batch)."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import shutil
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +20,7 @@ import numpy as np
 from retrieval.answer.chain import ChatAnswerer, ChatModelConfig, make_chat_model
 from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveConfig
 from retrieval.answer.sentences import split_sentences
+from retrieval.errors import DiskFullError, ReadOnlyError, StoreError, StoreUnavailable
 from retrieval.models import (
     Answer,
     ArticleInfo,
@@ -30,12 +34,23 @@ from retrieval.models import (
 from retrieval.question.intent import search_words
 from retrieval.question.query import QueryPart
 from retrieval.search import HybridSearch, narrow, outlet_label
+from retrieval.storage.disk import says_disk_full, short_of_space
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.store import (
+    ChromaLocation,
+    Commit,
+    FeedPosition,
+    PassageStore,
+    check_store,
+    damaged_store,
+    missing_store,
+    next_seq,
+    open_client,
+)
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
 from retrieval.stories.views import Stories
 from retrieval.stories.written import written_brief, written_comparison, written_timeline
@@ -110,6 +125,12 @@ class NewsIndex:
         # One writer at a time: the bot's commands and its feed poller share this index.
         self._writing = threading.Lock()
         self._owns_client = False  # set by open(): close() then stops the client too
+        # Where this index writes on this machine (set by open()): named when the disk is full.
+        self.data_dir: Path | None = None
+        self.chroma_dir: Path | None = None
+        # A read-only data dir is read from a copy in a temporary folder (embedded Chroma cannot
+        # open a database it may not write): writes are refused, the copy removed on close.
+        self._copy: Path | None = None
         self.searcher = HybridSearch(
             store,
             lexical,
@@ -141,11 +162,19 @@ class NewsIndex:
         """Open (creating when needed) the index the configuration describes; `copies` decides
         which new articles are syndicated copies (None: every article is indexed)."""
         lock = None
+        chroma, keywords = config.chroma, config.data_dir / "lexical"
+        copy: Path | None = None
         if config.chroma.host is None:
             lock = DataDirLock(config.data_dir)
             lock.acquire()
+            kept = keywords / f"{config.collection}-{_where(config.chroma)}.tantivy"
+            if (missing := missing_store(config.chroma, kept)) is not None:
+                lock.release()
+                raise missing
+            if lock.read_only:
+                copy, chroma, keywords = _readable_copy(config.chroma, keywords)
         try:
-            client = open_client(config.chroma)
+            client = open_client(chroma)
             store = PassageStore(
                 client,
                 prefix=config.collection,
@@ -155,9 +184,10 @@ class NewsIndex:
         except BaseException:
             if lock is not None:
                 lock.release()
+            if copy is not None:
+                shutil.rmtree(copy, ignore_errors=True)
             raise
-        where = hashlib.sha256(config.chroma.describe().encode()).hexdigest()[:8]
-        keywords = config.data_dir / "lexical"
+        where = _where(config.chroma)
         lexical = LexicalIndex(keywords / f"{config.collection}-{where}.tantivy")
         embedder = Embedder(
             config.embedding_model,
@@ -181,6 +211,9 @@ class NewsIndex:
             as_of=config.as_of,
         )
         index._owns_client = True
+        index.data_dir = config.data_dir
+        index.chroma_dir = config.chroma.path
+        index._copy = copy
         return index
 
     def close(self) -> None:
@@ -194,6 +227,30 @@ class NewsIndex:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        if self._copy is not None:
+            shutil.rmtree(self._copy, ignore_errors=True)
+            self._copy = None
+
+    def damage(self, error: BaseException) -> StoreError | None:
+        """Return a one-line error when `error` came from a damaged embedded database (what it
+        says, else SQLite's own check of the file), None when it did not."""
+        if self.chroma_dir is None:
+            return None
+        location = ChromaLocation(path=self._copy / "chroma" if self._copy else self.chroma_dir)
+        return damaged_store(error, location) or check_store(location)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this index can only be read (its data directory is read-only)."""
+        return self._copy is not None
+
+    def _check_writable(self) -> None:
+        if self._copy is not None:
+            raise ReadOnlyError(
+                f"the data directory {self.data_dir} is read-only: reading works, but adding "
+                "or forgetting articles needs it writable (fix its permissions or mount it "
+                "read-write)"
+            )
 
     # -- what the chunker needs to know of the model ----------------------------------------
     @property
@@ -236,9 +293,28 @@ class NewsIndex:
         indexed again: it is recorded as another publication of that story. Each article is
         keyword-searchable as soon as it is committed. One writer at a time (others wait).
         """
-        with self._writing:
+        self._check_writable()
+        with self._writing, self._disk_checked():
             self.searcher.refresh()  # the keyword index open and current before writing to it
             return self._put_articles(articles)
+
+    @contextmanager
+    def _disk_checked(self) -> Iterator[None]:
+        """Turn a write that failed for want of disk space into DiskFullError (one line that
+        says where; the caller stops at it), whatever part of the store it came from."""
+        try:
+            yield
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            local = [p for p in (self.chroma_dir, self.data_dir) if p is not None]
+            if not (says_disk_full(exc) or short_of_space(local)):
+                raise
+            if self.chroma_dir is None and not short_of_space(local):
+                where = "the Chroma server's disk is full"
+            else:
+                where = f"disk full at {self.data_dir or self.chroma_dir}"
+            raise DiskFullError(f"{where}: free some space") from exc
 
     def _put_articles(
         self, articles: Sequence[tuple[ArticleInfo, Sequence[Passage]]]
@@ -300,7 +376,8 @@ class NewsIndex:
 
         No syndication check and no embedding: the caller vouches for the vectors.
         """
-        with self._writing:
+        self._check_writable()
+        with self._writing, self._disk_checked():
             self.searcher.refresh()
             self._write([(info, passages, vectors, None) for info, passages, vectors in articles])
 
@@ -327,7 +404,8 @@ class NewsIndex:
 
     def forget(self, article_id: str) -> bool:
         """Remove an article and its passages; return whether it was there."""
-        with self._writing:
+        self._check_writable()
+        with self._writing, self._disk_checked():
             self.searcher.refresh()
             with self.lexical.committing({article_id: ""}):
                 seq = self.store.delete_article(article_id)
@@ -445,6 +523,25 @@ class NewsIndex:
         search over the whole index)."""
         return self.stories.match(topics, article_ids)
 
+    def commits_since(self, position: FeedPosition) -> list[Commit]:
+        """Return the articles committed (added or updated) since `position`, oldest first, and
+        move the position past them.
+
+        Read from the store's change feed, which every commit stamps as part of the commit: a
+        reader that keeps its position durably (the follows' "matched up to") misses no article,
+        whatever stopped the process that wrote it. A commit near the position may come again
+        in the next call (see `FeedPosition`), so what a caller does with one must be harmless
+        done twice.
+        """
+        looked = next_seq()
+        changes = self.store.changes_since(position.since())
+        position.advance(changes, looked)
+        return [
+            Commit(change.article_id, change.seq, int(change.record.get("added_seq", change.seq)))
+            for change in changes
+            if change.record is not None
+        ]
+
     def _with_publications(self, answer: Answer) -> Answer:
         """Add to each citation the other outlets that published the same story."""
         citations = []
@@ -453,6 +550,37 @@ class NewsIndex:
             also = info.also_published if info else ()
             citations.append(Citation(citation.n, citation.passage, also))
         return replace(answer, citations=tuple(citations))
+
+
+def _where(chroma: ChromaLocation) -> str:
+    """Return the short name that keeps one Chroma location's keyword index from another's."""
+    return hashlib.sha256(chroma.describe().encode()).hexdigest()[:8]
+
+
+def _readable_copy(chroma: ChromaLocation, keywords: Path) -> tuple[Path, ChromaLocation, Path]:
+    """Copy a read-only data dir's Chroma database and keyword index to a temporary folder;
+    return (the folder, where Chroma and the keyword index are in it)."""
+    if chroma.path is None or not (chroma.path / "chroma.sqlite3").exists():
+        raise ReadOnlyError(
+            f"the data directory of {chroma.describe()} is read-only and holds no index yet: "
+            "make it writable, then ingest"
+        )
+    copy = Path(tempfile.mkdtemp(prefix="newsbot-read-only-"))
+    try:
+        shutil.copytree(chroma.path, copy / "chroma")
+        if keywords.is_dir():
+            shutil.copytree(keywords, copy / "lexical")
+    except OSError as exc:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise ReadOnlyError(
+            f"the data directory of {chroma.describe()} is read-only, and Chroma can read it "
+            f"only from a writable copy, which failed ({exc.strerror or exc}): make the data "
+            "directory writable, or free space in the temporary folder"
+        ) from exc
+    logger.warning(
+        "%s is read-only: reading a copy in %s (writes are refused)", chroma.describe(), copy
+    )
+    return copy, replace(chroma, path=copy / "chroma"), copy / "lexical"
 
 
 def _publication(info: ArticleInfo) -> Publication:

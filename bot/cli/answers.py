@@ -87,7 +87,7 @@ def run(
 
     point_at(settings.discord_api_base, settings.discord_gateway_url)
     config = bot_config(settings)
-    with open_cli_index(settings) as index:
+    with open_cli_index(settings, writing=True) as index:  # it ingests, polls, saves feedback
         index.warm_up()  # the model and the keyword index, before the first question
         feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
         bot = NewsBot(

@@ -13,10 +13,10 @@ from rich.text import Text
 
 from bot.cli.common import (
     app,
+    catch_up_follows,
     err,
     follows_json,
     load_settings,
-    notice_follows,
     open_cli_index,
     out,
     print_follows,
@@ -42,7 +42,7 @@ def ingest(
 
     settings = load_settings()
     with (
-        open_cli_index(settings, as_json=as_json) as index,
+        open_cli_index(settings, as_json=as_json, writing=True) as index,
         Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -75,7 +75,7 @@ def ingest(
                 "run the same command again to finish the rest."
             )
             raise typer.Exit(130) from None
-        posts = [] if report.error else notice_follows(settings, index, report.added_ids)
+        posts = [] if report.error else catch_up_follows(settings, index)
     if as_json:
         out.print_json(json.dumps({**report.as_dict(), "follows": follows_json(posts)}))
     else:
@@ -136,7 +136,7 @@ def forget(
 ) -> None:
     """Remove one article and all its passages."""
     settings = load_settings()
-    with open_cli_index(settings) as index:
+    with open_cli_index(settings, writing=True) as index:
         removed = index.forget(article_id)
         if removed:
             index.refresh()

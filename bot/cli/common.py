@@ -73,20 +73,37 @@ def load_settings() -> Settings:
 
 @contextmanager
 def open_cli_index(
-    settings: Settings, *, as_json: bool = False, as_of: date | None = None
+    settings: Settings,
+    *,
+    as_json: bool = False,
+    as_of: date | None = None,
+    writing: bool = False,
 ) -> Iterator[NewsIndex]:
     """Open the index, turning the errors a user can fix into one clear line (exit code 2);
-    with `as_json` that line is printed as {"error": ...}, so a script always gets JSON."""
+    with `as_json` that line is printed as {"error": ...}, so a script always gets JSON.
+    A command `writing` to it is refused at once where the data directory is read-only."""
     from retrieval import DataDirBusyError, EmbedderError, StoreError
 
     try:
         index = open_index(settings, as_of=as_of)
     except (DataDirBusyError, StoreError, EmbedderError) as exc:
         fail(str(exc), as_json=as_json, cause=exc)
+    if writing and index.read_only:
+        index.close()
+        fail(
+            f"the data directory {settings.data_dir} is read-only: this command writes to it "
+            "(reading commands such as `sources` and `ask` work); make it writable first",
+            as_json=as_json,
+        )
     try:
         yield index
     except (StoreError, EmbedderError) as exc:
         fail(str(exc), as_json=as_json, cause=exc)
+    except Exception as exc:
+        if (damaged := index.damage(exc)) is None:
+            raise
+        logger.debug("the store failed", exc_info=True)
+        fail(str(damaged), as_json=as_json, cause=exc)
     finally:
         index.close()
 
@@ -113,19 +130,19 @@ def parse_filters(outlet: list[str] | None, since: str | None, until: str | None
         raise typer.Exit(2) from exc
 
 
-def notice_follows(
-    settings: Settings, index: NewsIndex, article_ids: Sequence[str]
-) -> list[FollowPost]:
-    """Match newly added articles against the followed topics and queue the bot's posts."""
+def catch_up_follows(settings: Settings, index: NewsIndex) -> list[FollowPost]:
+    """Match the articles committed since matching last got this far (by this run, or by a run
+    that died before matching) against the followed topics and queue the bot's posts."""
     from bot.wiring import follow_store
 
-    if not article_ids:
-        return []
     try:
-        return follow_store(settings).notice(index, article_ids)
+        return follow_store(settings).catch_up(index)
     except Exception as exc:  # the articles are stored; a failed match must not hide that
         logger.exception("matching followed topics failed")
-        err.print(f"[yellow]warning:[/yellow] followed topics not checked: {escape(str(exc))}")
+        err.print(
+            f"[yellow]warning:[/yellow] followed topics not checked ({escape(str(exc))}); "
+            "the next ingest checks them"
+        )
         return []
 
 

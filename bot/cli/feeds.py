@@ -12,10 +12,11 @@ from rich.text import Text
 
 from bot.cli.common import (
     app,
+    catch_up_follows,
     err,
+    fail,
     follows_json,
     load_settings,
-    notice_follows,
     open_cli_index,
     out,
     print_follows,
@@ -47,6 +48,11 @@ def feeds_add(
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    except OSError as exc:  # a read-only or full data directory
+        fail(
+            f"cannot save the feed list in {settings.data_dir}: {exc.strerror or exc}",
+            as_json=False,
+        )
     out.print(
         f"Subscribed to {feed.url}, polled every {interval(feed.every_seconds)}.", markup=False
     )
@@ -86,7 +92,15 @@ def feeds_list(
 @feeds_app.command("remove")
 def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL.")]) -> None:
     """Unsubscribe from a feed (its articles stay in the index)."""
-    if not feed_registry(load_settings()).remove(url):
+    settings = load_settings()
+    try:
+        removed = feed_registry(settings).remove(url)
+    except OSError as exc:  # a read-only or full data directory
+        fail(
+            f"cannot save the feed list in {settings.data_dir}: {exc.strerror or exc}",
+            as_json=False,
+        )
+    if not removed:
         err.print(f"[red]error:[/red] not subscribed to {escape(url)} (see `newsbot feeds list`)")
         raise typer.Exit(1)
     out.print(f"Unsubscribed from {url}.", markup=False)
@@ -103,7 +117,7 @@ def feeds_poll(
     registry = feed_registry(settings)
     failed = False
     reports: list[PollReport] = []
-    with open_cli_index(settings, as_json=as_json) as index:
+    with open_cli_index(settings, as_json=as_json, writing=True) as index:
         for feed in registry.list():
             report = poll_feed(
                 registry,
@@ -121,9 +135,8 @@ def feeds_poll(
                 break
         stopped = next((report.error for report in reports if report.error), None)
         # With the index gone nothing can be matched: as for `ingest`, the articles committed
-        # before it stopped trigger no follow posts.
-        added = [aid for report in reports for aid in report.added_ids]
-        posts = [] if stopped else notice_follows(settings, index, added)
+        # before it stopped are matched by the next run that reaches the index.
+        posts = [] if stopped else catch_up_follows(settings, index)
     if as_json:
         feeds = [report.as_dict() for report in reports]
         out.print_json(json.dumps({"feeds": feeds, "follows": follows_json(posts)}))

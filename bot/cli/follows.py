@@ -62,6 +62,10 @@ def follow_remove(
     follow_id: Annotated[int, typer.Argument(help="The follow's number, from `follow list`.")],
 ) -> None:
     """Stop following a topic."""
-    if not follow_store(load_settings()).remove(follow_id):
+    try:
+        removed = follow_store(load_settings()).remove(follow_id)
+    except ValueError as exc:  # a read-only data directory
+        fail(str(exc), as_json=False, cause=exc)
+    if not removed:
         fail(f"no followed topic #{follow_id}", as_json=False)
     out.print(f"removed #{follow_id}")

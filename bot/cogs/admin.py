@@ -153,7 +153,7 @@ class AdminCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         report = await self.bot.work(self._ingest_bytes, data, file.filename)
-        await self.bot.notice_follows(report.added_ids)
+        await self.bot.catch_up_follows()
         logger.info(
             "admin %s ingested %s: %s", interaction.user.id, file.filename, report.as_dict()
         )
@@ -171,7 +171,7 @@ class AdminCog(commands.Cog):
         report = await self.bot.work(
             ingest_urls, self.bot.index, [url], policy=policy, limits=self.bot.config.chunk_limits
         )
-        await self.bot.notice_follows(report.added_ids)
+        await self.bot.catch_up_follows()
         logger.info("admin %s ingested %s: %s", interaction.user.id, url, report.as_dict())
         await interaction.followup.send(f"{bare_link(url)}: {report_text(report)}", ephemeral=True)
 

@@ -131,7 +131,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="RSS/Ato
             logger.exception("polling %s failed", feed.url)
             return
         logger.info("polled %s: %d added, %d failed", feed.url, report.added, len(report.failed))
-        await self.bot.notice_follows(report.added_ids)
+        await self.bot.catch_up_follows()
         if report.added and self.bot.config.announce_channel_id:
             await self.bot.announce(announce_line(report.title or feed.title or feed.url, report))
 

@@ -1,8 +1,9 @@
 """/follow, /follows, /unfollow: followed topics, and the delivery of their posts.
 
 A follow posts each new matching article where it was made (a channel or thread) or in the
-follower’s DMs. The bot delivers after its own ingests (`NewsBot.notice_follows`) and, for posts
-that `newsbot ingest` queued meanwhile, on a timer that no single failure stops.
+follower’s DMs. The bot matches and delivers after its own ingests (`NewsBot.catch_up_follows`)
+and, for what other processes committed or queued meanwhile, on a timer that no single failure
+stops.
 """
 
 from __future__ import annotations
@@ -133,8 +134,10 @@ class FollowsCog(commands.Cog):
     # -- delivery ------------------------------------------------------------------------------
     @tasks.loop(seconds=DELIVERY_SECONDS)
     async def deliverer(self) -> None:
-        """Deliver queued follow posts. No exception ends the loop (a failure is logged)."""
+        """Match what other processes committed meanwhile (or a dead one left), then deliver
+        queued follow posts. No exception ends the loop (a failure is logged)."""
         try:
+            await self.bot.catch_up_follows(deliver=False)
             await self.bot.deliver_follows()
         except Exception:  # whatever it was, the next round must still come
             logger.exception("delivering follow posts failed; trying again next round")

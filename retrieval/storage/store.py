@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,15 @@ class Change:
     article_id: str
     seq: int
     record: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Commit:
+    """An article's commit read from the change feed: `added_seq == seq` for its first."""
+
+    article_id: str
+    seq: int
+    added_seq: int
 
 
 @dataclass
@@ -136,7 +146,68 @@ def open_client(location: ChromaLocation) -> Any:
         raise StoreError("no Chroma path or host configured")
     location.path.mkdir(parents=True, exist_ok=True)
     settings = Settings(anonymized_telemetry=False)
-    return chromadb.PersistentClient(path=str(location.path), settings=settings)
+    try:
+        return chromadb.PersistentClient(path=str(location.path), settings=settings)
+    except Exception as exc:
+        if (damaged := damaged_store(exc, location)) is not None:
+            raise damaged from exc
+        raise
+
+
+# What SQLite says of a file that is not (or no longer) a whole database (SQLITE_NOTADB: 26,
+# SQLITE_CORRUPT: 11), as Chroma passes it on.
+_DAMAGED = ("file is not a database", "database disk image is malformed", "(code: 26)")
+
+
+def damaged_store(error: BaseException, location: ChromaLocation) -> StoreError | None:
+    """Return the one-line error for a damaged Chroma database, when `error` says it is one."""
+    text = str(error)
+    if location.path is None or not any(words in text for words in _DAMAGED):
+        return None
+    reason = "file is not a database" if "not a database" in text else "malformed"
+    return StoreError(
+        f"the Chroma database {location.path / 'chroma.sqlite3'} is damaged ({reason}): "
+        "restore the folder from a backup, or move it aside and ingest your sources again"
+    )
+
+
+def check_store(location: ChromaLocation) -> StoreError | None:
+    """Return the damaged-database error when SQLite finds the embedded database damaged.
+
+    A read of the whole file (`PRAGMA quick_check`): run only after an operation failed for a
+    reason Chroma does not name (damage in its log reads "Failed to pull logs from the log
+    store"), never on every start.
+    """
+    import sqlite3
+
+    if location.path is None or not (location.path / "chroma.sqlite3").exists():
+        return None
+    uri = f"{(location.path / 'chroma.sqlite3').as_uri()}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        problem = None if rows == [("ok",)] else str(rows[0][0])
+    except sqlite3.DatabaseError as exc:
+        problem = str(exc)
+    if problem is None:
+        return None
+    return damaged_store(RuntimeError("database disk image is malformed"), location)
+
+
+def missing_store(location: ChromaLocation, keywords: Path) -> StoreError | None:
+    """Return the error for a Chroma database that is gone while its index data is not (its
+    folders, the keyword index): opening would start an empty index and hide the loss."""
+    if location.path is None or (location.path / "chroma.sqlite3").exists():
+        return None
+    leftovers = [p for p in (location.path, keywords) if p.is_dir() and any(p.iterdir())]
+    if not leftovers:
+        return None
+    return StoreError(
+        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but "
+        f"{', '.join(str(p) for p in leftovers)} still hold index data: the articles are gone. "
+        "Restore the database from a backup, or to rebuild move "
+        f"{location.path} and {keywords} aside and ingest your sources again"
+    )
 
 
 def _where(filters: SearchFilters | None, *extra: dict[str, Any]) -> dict[str, Any] | None:
@@ -182,6 +253,7 @@ def _record(
     shard: int,
 ) -> dict[str, Any]:
     """Return the catalogue record that commits an article (see the module docstring)."""
+    seq = next_seq()
     record: dict[str, Any] = {
         "title": info.title,
         "revision": info.revision,
@@ -190,7 +262,10 @@ def _record(
         "published_ts": date_number(info.published_at),
         "ingested_at": info.ingested_at or utc_now(),
         "clean": False,
-        "seq": next_seq(),
+        "seq": seq,
+        # the stamp of the article's first commit, kept by updates: readers of the change feed
+        # tell a new article from an update by it (see `Commit`)
+        "added_seq": int(previous.get("added_seq", previous.get("seq", seq))) if previous else seq,
     }
     optional = {
         "outlet": info.outlet,

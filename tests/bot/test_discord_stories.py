@@ -413,14 +413,34 @@ async def test_follows_survive_a_restart_and_the_timer_delivers_what_the_cli_que
     ]
 
     # `newsbot ingest` while the bot runs: another process adds the article and queues its post.
-    report = put(world.index, REOPENED)
-    queued = FollowStore(tmp_path / "follows.sqlite3").notice(world.index, report.added_ids)
+    put(world.index, REOPENED)
+    queued = FollowStore(tmp_path / "follows.sqlite3").catch_up(world.index)
     assert len(queued) == 1 and bot_messages(world, world.general)[1:] == []
     await cog(world).deliverer()  # one round of the bot's delivery timer
     posts = bot_messages(world, world.general)
     assert [p.split("\n")[0] for p in posts[1:]] == [f"🔔 **{REOPENED.title}**"]
     await cog(world).deliverer()
     assert bot_messages(world, world.general) == posts  # delivered once
+
+
+async def test_the_timer_matches_what_a_process_that_died_before_matching_committed(
+    world: World, tmp_path: Path
+) -> None:
+    await world.alice.slash(world.general, "follow", topic=TOPIC)
+    # Another process commits the article and is killed before it matches anything.
+    put(world.index, REPAIRS)
+    assert bot_messages(world, world.general) == []
+
+    await cog(world).deliverer()  # the bot's next look
+    (post,) = bot_messages(world, world.general)
+    assert post.startswith(f"🔔 **{REPAIRS.title}**")
+    await ingest(world, REOPENED)  # later looks match only what is new
+    await cog(world).deliverer()
+    assert [p.split("\n")[0] for p in bot_messages(world, world.general)] == [
+        f"🔔 **{REPAIRS.title}**",
+        f"🔔 **{REOPENED.title}**",
+    ]
+    assert FollowStore(tmp_path / "follows.sqlite3").catch_up(world.index) == []
 
 
 async def test_only_admins_see_and_remove_other_users_follows(world: World) -> None:
@@ -488,7 +508,8 @@ async def test_a_refused_delivery_is_dropped_and_delivery_goes_on(
         return real_pending(limit)
 
     monkeypatch.setattr(store, "pending", flaky_pending)
-    assert len(store.notice(world.index, put(world.index, REOPENED).added_ids)) == 2
+    put(world.index, REOPENED)
+    assert len(store.catch_up(world.index)) == 2
     with caplog.at_level(logging.ERROR, logger="bot.cogs.follows"):
         await cog(world).deliverer()
     assert any("delivering follow posts failed" in r.getMessage() for r in caplog.records)

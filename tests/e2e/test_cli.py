@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,88 @@ def test_a_bad_file_is_reported_and_the_rest_of_the_batch_is_ingested(tmp_path: 
     assert "malformed JSON" in reasons["broken.json"]
     assert "no body" in reasons["nobody.json"]
     assert "1 MB limit" in reasons["huge.txt"]
+    assert [a["title"] for a in json.loads(newsbot("sources", "--json").stdout)] == [
+        "A good headline"
+    ]
+
+
+@pytest.mark.model
+def test_dates_that_cannot_be_read_are_listed_as_warnings(tmp_path: Path) -> None:
+    items = [
+        {"title": "Odd date", "body": "The council met again.", "date": "2023-02-30"},
+        {"title": "Epoch date", "body": "The ferry ran late.", "published_at": 1700000000},
+        {"title": "Good date", "body": "The bridge opened.", "date": "2024-03-12"},
+    ]
+    (tmp_path / "dated.json").write_text(json.dumps(items))
+
+    text = newsbot("ingest", str(tmp_path / "dated.json"))
+    listed = json.loads(newsbot("sources", "--json").stdout)
+
+    assert text.returncode == 0, text.stderr
+    name = tmp_path / "dated.json"
+    assert text.stdout.splitlines()[1:] == [
+        f"  ! {name}[0]: date '2023-02-30' cannot be read: stored without a date",
+        f"  ! {name}[1]: date 1700000000 is not a written date: stored without a date",
+    ]
+    assert {a["title"]: a["published_at"] for a in listed} == {
+        "Odd date": None,
+        "Epoch date": None,
+        "Good date": "2024-03-12",
+    }
+
+
+@contextmanager
+def _nested(top: Path, depth: int) -> Iterator[None]:
+    """Make `top/d/d/…` `depth` levels deep with an article at the bottom, step by step (no
+    path too long to pass around), and remove it the same way (pytest's clean-up recurses)."""
+    top.mkdir()
+    os.chdir(top)
+    for _ in range(depth):
+        Path("d").mkdir()
+        os.chdir("d")
+    Path("lost.txt").write_text("Too deep\n\nNobody should nest articles this far down.\n")
+    os.chdir(top.parent)
+    try:
+        yield
+    finally:
+        os.chdir(top)
+        for _ in range(depth):
+            os.chdir("d")
+        Path("lost.txt").unlink()
+        for _ in range(depth):
+            os.chdir("..")
+            Path("d").rmdir()
+        os.chdir(top.parent)
+
+
+@pytest.mark.model
+def test_a_deep_folder_and_link_loops_fail_alone_and_the_rest_is_ingested(tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "good.txt").write_text("A good headline\n\nThe body of a good article.\n")
+    (folder / "loop_a.txt").symlink_to(folder / "loop_b.txt")
+    (folder / "loop_b.txt").symlink_to(folder / "loop_a.txt")
+    (folder / "parent").symlink_to(folder)  # a linked folder is not followed
+
+    with _nested(folder / "deep", 1_300):
+        text = newsbot("ingest", str(folder), str(folder / "loop_a.txt"))
+        result = newsbot("ingest", str(folder), str(folder / "loop_a.txt"), "--json")
+
+    assert "Traceback" not in text.stderr + text.stdout and "RecursionError" not in text.stderr
+    assert text.returncode == 1 and result.returncode == 1
+    assert text.stdout.splitlines()[0].startswith("1 file(s): 1 added")
+    report = json.loads(result.stdout)
+    failed = [(f["source"], f["reason"]) for f in report["failed"]]
+    loop = "cannot read: Too many levels of symbolic links"
+    assert failed == [
+        (failed[0][0], "folder nested more than 64 levels deep: skipped"),
+        (str(folder / "loop_a.txt"), loop),
+        (str(folder / "loop_b.txt"), loop),
+        (str(folder / "loop_a.txt"), "a broken or looping symbolic link"),  # named directly
+    ]
+    shown = failed[0][0]  # by its two ends
+    assert "…" in shown and shown.endswith("/d/d/d") and len(shown) <= 160
+    assert len(text.stdout.strip().splitlines()) == 1 + len(failed)  # one line each
     assert [a["title"] for a in json.loads(newsbot("sources", "--json").stdout)] == [
         "A good headline"
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -71,3 +72,47 @@ def test_a_stray_byte_in_utf8_text_is_replaced_not_taken_for_another_charset() -
     assert decode_text(data) == "“Quoted,” she said — it’s news. \ufffd Ça va."
     # Text that is not UTF-8 at all is still read as what it is.
     assert decode_text("café naïve “quoted”".encode("cp1252")) == "café naïve “quoted”"
+
+
+def test_dates_that_cannot_be_read_or_are_out_of_range_are_warnings_not_silence(
+    tmp_path: Path,
+) -> None:
+    dates: list[object] = [
+        "not a date",
+        "2023-02-30",
+        "99999-01-01",
+        1700000000,
+        "25:61+99:00",
+        "2024-03-12T25:61+99:00",
+        "1989-12-31",
+        "2100-01-01",
+        "2024-03-12",
+    ]
+    items = [
+        {"title": f"Story {i}", "body": f"The council met for the {i}th time.", "date": day}
+        for i, day in enumerate(dates)
+    ]
+    (tmp_path / "dated.json").write_text(json.dumps(items), encoding="utf-8")
+    sink = FakeSink()
+
+    report = ingest_paths(sink, [tmp_path], limits=ChunkLimits(), max_bytes=1 << 20)
+
+    assert report.added == len(dates) and report.failed == []  # every article is kept
+    stored = {info.title: info.published_at for info in sink.articles.values()}
+    assert stored == {f"Story {i}": None for i in range(6)} | {
+        "Story 5": "2024-03-12",  # the day is read, its time is not
+        "Story 6": None,
+        "Story 7": None,
+        "Story 8": "2024-03-12",
+    }
+    name = str(tmp_path / "dated.json")
+    assert [origin for origin, _ in report.warnings] == [f"{name}[{i}]" for i in range(8)]
+    notes = [note for _, note in report.warnings]
+    assert notes[0] == "date 'not a date' cannot be read: stored without a date"
+    assert notes[1] == "date '2023-02-30' cannot be read: stored without a date"
+    assert notes[3] == "date 1700000000 is not a written date: stored without a date"
+    assert notes[5] == "the time in date '2024-03-12T25:61+99:00' cannot be read: kept the day only"
+    assert (
+        notes[7]
+        == "date '2100-01-01' is not between 1990-01-01 and tomorrow: stored without a date"
+    )

@@ -489,3 +489,102 @@ def test_entries_that_could_not_be_stored_are_retried(
         0,
         ["Council approves new river bridge"],
     )
+
+
+# -- dates (issue 28.4-28.6): one rule for every source, a feed's date only for its own site -----
+def undated_page(title: str) -> str:
+    body = "\n".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
+    return (
+        f"<html><head><title>{title}</title>"
+        '<meta property="og:site_name" content="Legit News"></head>'
+        f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+    )
+
+
+def dated_rss(base: str, items: list[tuple[str, str, str]]) -> str:
+    """Return an RSS feed of (title, link, pubDate) items."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        f"<pubDate>{day}</pubDate><description>Short.</description></item>"
+        for title, link, day in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Evil Wire</title><link>{base}/</link><description>d</description>"
+        f"{entries}</channel></rss>"
+    )
+
+
+@pytest.fixture
+def two_sites(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """Return the bases of two sites, legit.test and evil.test, both served by the test server."""
+    from ingest import fetch_guard
+
+    monkeypatch.setattr(fetch_guard, "resolve", lambda host, port: ["127.0.0.1"])
+    port = httpserver.port
+    return f"http://legit.test:{port}", f"http://evil.test:{port}"
+
+
+def test_a_feed_cannot_date_another_sites_article(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy, two_sites: tuple[str, str]
+) -> None:
+    from ingest.pipeline import ingest_urls
+
+    legit, evil = two_sites
+    serve_page(httpserver, "/story", undated_page("Ferry route approved"))
+    serve_page(httpserver, "/own", undated_page("Evil wire's own story"))
+    sink = FakeSink()
+    first = ingest_urls(sink, [f"{legit}/story"], policy=policy, limits=ChunkLimits())
+    assert first.added == 1
+    httpserver.expect_request("/feed").respond_with_data(
+        dated_rss(
+            evil,
+            [
+                ("Ferry", f"{legit}/story", "Fri, 01 Jan 1999 10:00:00 GMT"),
+                ("Own", f"{evil}/own", "Tue, 12 Mar 2024 10:00:00 GMT"),
+            ],
+        ),
+        content_type="application/rss+xml",
+    )
+    registry.add(f"{evil}/feed", 1800)
+
+    report = poll(registry, f"{evil}/feed", sink, policy)
+
+    assert (report.added, report.updated, report.unchanged, report.failed) == (1, 0, 1, [])
+    dates = {info.title: info.published_at for info in sink.articles.values()}
+    # The legit page keeps having no date; the feed's own page takes the feed's date.
+    assert dates == {
+        "Ferry route approved": None,
+        "Evil wire's own story": "2024-03-12T10:00:00+00:00",
+    }
+
+
+def test_an_entry_dated_year_0_or_far_ahead_loses_its_date_alone_with_a_note(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    items = [
+        ("Year zero", f"{base}/zero", "0000-01-01T00:00:00Z"),
+        ("Far ahead", f"{base}/ahead", "Fri, 31 Dec 9999 10:00:00 GMT"),
+        ("Good", f"{base}/good", "Tue, 12 Mar 2024 10:00:00 GMT"),
+    ]
+    httpserver.expect_request("/feed").respond_with_data(
+        dated_rss(base, items), content_type="application/rss+xml"
+    )
+    for _, link, _ in items:
+        serve_page(httpserver, link.removeprefix(base), undated_page(f"Story at {link[-5:]}"))
+    registry.add(f"{base}/feed", 1800)
+    sink = FakeSink()
+
+    report = poll(registry, f"{base}/feed", sink, policy)
+
+    assert (report.added, report.failed) == (3, [])  # the poll went on past the bad dates
+    dates = sorted(str(info.published_at) for info in sink.articles.values())
+    assert dates == ["2024-03-12T10:00:00+00:00", "None", "None"]
+    assert len(report.notes) == 2
+    zero, ahead = sorted(report.notes, key=lambda note: "9999" in note)
+    assert zero.startswith(f"{base}/zero: date ") and "cannot be read" in zero
+    assert (
+        ahead.startswith(f"{base}/ahead: date ") and "not between 1990-01-01 and tomorrow" in ahead
+    )
+    assert all("\n" not in note for note in report.notes)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from ingest.parse import ParseError, parse_source
-from ingest.sources import SourceFile, find_files, read_file
+from ingest.sources import MAX_FOLDER_DEPTH, SourceFile, find_files, read_file
 
 MB = 1024 * 1024
 
@@ -136,3 +137,31 @@ def test_read_file_reports_os_errors(tmp_path: Path) -> None:
         read_file(tmp_path / "gone.txt", MB)
 
     assert str(raised.value) == "cannot read file: No such file or directory"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their permissions")
+def test_an_unreadable_subfolder_fails_alone_and_its_neighbours_are_found(tmp_path: Path) -> None:
+    touch(tmp_path, "a/1.txt", "b/locked/2.txt", "c/3.txt")
+    locked = tmp_path / "b" / "locked"
+    locked.chmod(0)
+    try:
+        files, errors = find_files([tmp_path])
+    finally:
+        locked.chmod(0o755)
+
+    assert relative(files, tmp_path) == ["a/1.txt", "c/3.txt"]
+    assert errors == [(str(locked), "cannot read: Permission denied")]
+
+
+def test_a_folder_too_deep_is_skipped_and_the_rest_found(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["d"] * (MAX_FOLDER_DEPTH + 5))
+    touch(tmp_path, "a.txt", str(deep.relative_to(tmp_path) / "lost.txt"), "d/near.txt")
+
+    files, errors = find_files([tmp_path])
+
+    assert relative(files, tmp_path) == ["a.txt", "d/near.txt"]
+    ((shown, reason),) = errors
+    assert reason == f"folder nested more than {MAX_FOLDER_DEPTH} levels deep: skipped"
+    head, tail = shown.split("…")  # a long path is shown by its two ends, on one line
+    skipped = str(tmp_path.joinpath(*["d"] * MAX_FOLDER_DEPTH))
+    assert skipped.startswith(head) and skipped.endswith(tail) and len(shown) <= 160
