@@ -93,8 +93,9 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path | None = Field(
         None,
-        description="Where the onnxruntime copy of the embedding model is kept (default: "
-        "DATA_DIR/models); one folder can serve several data dirs.",
+        description="Where the onnxruntime copies of the embedding model are kept (default: "
+        "the user's cache, $XDG_CACHE_HOME/newsbot/models or ~/.cache/newsbot/models, made once "
+        "per machine for every data dir; DATA_DIR/models where that cannot be written).",
     )
     embedding_batch_size: int = Field(
         IndexConfig.embedding_batch_size,

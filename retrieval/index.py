@@ -38,6 +38,7 @@ from retrieval.storage.disk import says_disk_full, short_of_space
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex
 from retrieval.storage.lock import DataDirLock
+from retrieval.storage.onnx_model import shared_model_cache
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
 from retrieval.storage.store import (
@@ -82,12 +83,14 @@ class IndexConfig:
     embedding_model: str = BUNDLED_MODEL
     embedding_batch_size: int = 16
     embedding_precision: str = "auto"  # auto, float32 or bfloat16 (see Embedder)
-    # auto: onnxruntime on a CPU where the model exports (kept under data_dir/models), else
+    # auto: onnxruntime on a CPU where the model exports (a copy kept in model_cache_dir), else
     # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
     embedding_runtime: str = "auto"
     # int8 or float32: what a question's embedding runs in on onnxruntime (see onnx_model.py)
     embedding_question_precision: str = "int8"
-    model_cache_dir: Path | None = None  # where that copy is kept; None: data_dir / "models"
+    # where that copy is kept; None: the user's cache (shared_model_cache), made once per
+    # machine and user, or data_dir / "models" where that folder cannot be written
+    model_cache_dir: Path | None = None
     device: str = "cpu"
     top_k: int = 6
     candidates: int = 50
@@ -196,7 +199,7 @@ class NewsIndex:
             precision=config.embedding_precision,
             runtime=config.embedding_runtime,
             question_precision=config.embedding_question_precision,
-            cache_dir=config.model_cache_dir or config.data_dir / "models",
+            cache_dir=config.model_cache_dir or shared_model_cache() or config.data_dir / "models",
         )
         index = cls(
             store,

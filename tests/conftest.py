@@ -47,6 +47,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Pat
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSBOT_MODEL_CACHE_DIR", str(_model_cache))
+    # Code that finds no NEWSBOT_MODEL_CACHE_DIR uses the user's cache: the session's, here.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_model_cache / "user-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

@@ -204,7 +204,7 @@ class Embedder:
         # An answer's own sentences (8 or so) are not an ingest, however many they are.
         bulk = len(texts) >= _BFLOAT16_FROM and not self.questions.depth()
         if not bulk:
-            return self._encode_now(texts, onnx)
+            return self._encode_now(texts, onnx, onnx_model.BATCH)
         # Longest first, as the model sorts one call's texts: small chunks of like lengths pad
         # little, so giving way often costs the ingest little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -213,20 +213,21 @@ class Embedder:
         start = 0
         while start < len(ordered):
             size = _BULK_CHUNK if self.give_way() else _QUIET_CHUNK
-            vectors.append(self._encode_now(ordered[start : start + size], onnx))
+            vectors.append(self._encode_now(ordered[start : start + size], onnx, onnx_model.BULK))
             start += size
         result = np.empty((len(texts), vectors[0].shape[1]), dtype=np.float32)
         result[order] = np.concatenate(vectors)
         return result
 
-    def _encode_now(self, texts: list[str], onnx: OnnxModel | None) -> np.ndarray:
+    def _encode_now(self, texts: list[str], onnx: OnnxModel | None, most: int) -> np.ndarray:
+        """Encode texts now: on onnxruntime in runs of at most `most` texts, else on torch."""
         import numpy as np
 
         if onnx is not None:
             # As sentence-transformers batches: longest first, so each batch pads little.
             order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
             result = np.empty((len(texts), self.dimension), dtype=np.float32)
-            size = min(self.batch_size, onnx_model.BATCH)
+            size = min(self.batch_size, most)
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
                 result[batch] = onnx.embed(self.model.preprocess([texts[i] for i in batch]))

@@ -5,8 +5,9 @@ takes 12-16, and an answer's 8 sentences in 40 ms where torch takes 65, with the
 (largest difference 1.4e-7); README, "Questions on onnxruntime, measured", has the benchmark
 runs. sentence-transformers' own ONNX backend needs
 optimum-onnx, which pins transformers below the version this project runs, so the model is
-exported here with torch's exporter, once, into a cache folder (DATA_DIR/models by default), and
-every later process loads that file. Each load checks the file against torch on probe texts; a
+exported here with torch's exporter, once, into a cache folder (by default the user's,
+`shared_model_cache`: once per machine, not once per data dir), and every later process loads
+that file. Each load checks the file against torch on probe texts; a
 file that is unreadable or disagrees is exported again, and a model that cannot be exported
 stays on torch (the caller decides; see `Embedder`).
 
@@ -49,6 +50,11 @@ _INT8_AGREEMENT = 0.97  # the lowest cosine allowed between the int8 copy's vect
 # onnxruntime is fastest on small batches (2 cores, length-sorted texts): 64 passages took 0.92 s
 # in batches of 1 or 4 and 1.16 s in 16; an answer's 8 sentences 40-42 ms against 52.
 BATCH = 4
+# An ingest's passages (longer than a question's texts: ~170 word pieces) go one at a time: on
+# the same 2 cores (busy with other work), 150 MultiHop-RAG passages, sorted by length, took
+# 9-28% less CPU time one by one than in runs of 4, and 2.6x less than in runs of 64 (the
+# matrix products, not the padding). One text pads nothing, so its length order is moot.
+BULK = 1
 
 
 class OnnxModel:
@@ -84,6 +90,19 @@ class OnnxModel:
         vectors = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+
+def shared_model_cache() -> Path | None:
+    """Return the user's folder for the model's copies ($XDG_CACHE_HOME/newsbot/models, by
+    default ~/.cache/newsbot/models), made if needed; None where it cannot be written."""
+    try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = folder / "newsbot" / "models"
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: no home directory
+        logger.info("no shared model cache: %s", exc)
+        return None
+    return folder if os.access(folder, os.W_OK) else None
 
 
 def load_onnx_model(model: Any, folder: Path, *, name: str, threads: int) -> OnnxModel:

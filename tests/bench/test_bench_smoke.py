@@ -145,3 +145,19 @@ def test_the_write_pause_benchmark_compares_one_collection_with_shards() -> None
     assert figures["one_collection"]["collections"] == 1
     assert figures["shards"]["collections"] == 4  # 300 + 96 passages, 100 a collection
     assert figures["shards"]["write_ms"]["n"] == 3 and figures["shards"]["query_ms"]["max"] > 0
+
+
+def test_the_langchain_comparison_ingests_the_same_articles_both_ways(tmp_path: Path) -> None:
+    for module in ("langchain_chroma", "langchain_huggingface", "langchain_text_splitters"):
+        pytest.importorskip(module, reason='the tutorial pipeline: pip install -e ".[bench]"')
+    out = tmp_path / "vs.json"
+
+    done = run("vs_langchain.py", "--articles", "2", "--cold", "--json-out", str(out))
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["articles"] == 2 and figures["characters"] > 0
+    newsbot, pipeline = figures["runs"][str(ROOT)], figures["runs"]["langchain"]
+    assert pipeline["ratio"] == 1 and newsbot["ratio"] > 0 and newsbot["chars_per_s"] > 0
+    assert figures["cold_one_article_s"][str(ROOT)] > 0
+    assert "LangChain tutorial pipeline" in done.stdout

@@ -1,5 +1,5 @@
-"""The embedding model run by onnxruntime: torch's vectors, one export per data directory, and
-torch again wherever the copy cannot be made or trusted."""
+"""The embedding model run by onnxruntime: torch's vectors, one export per machine (in the user's
+cache), and torch again wherever the copy cannot be made or trusted."""
 
 from __future__ import annotations
 
@@ -205,3 +205,52 @@ def test_questions_stay_in_float32_when_asked_or_when_the_int8_copy_fails(
     assert int8_copies(tmp_path) == []  # nothing untrusted is left for the next process
     with pytest.raises(EmbedderError, match="question precision 'int4'"):
         Embedder(question_precision="int4")
+
+
+def test_every_data_dir_uses_the_copy_made_once_in_the_users_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval.index import IndexConfig, NewsIndex
+    from retrieval.storage.store import ChromaLocation
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    shared = tmp_path / "cache" / "newsbot" / "models"
+    passages = [f"{text} ({n})" for n in range(4) for text in TEXTS]  # an ingest's bulk call
+    expected = Embedder(runtime="torch", precision="float32").embed(passages)
+
+    def embed_in_a_fresh_data_dir(name: str) -> np.ndarray:
+        data = tmp_path / name
+        config = IndexConfig(
+            data_dir=data,
+            chroma=ChromaLocation(path=data / "chroma"),
+            embedding_precision="float32",
+        )
+        index = NewsIndex.open(config)
+        try:
+            vectors = index.embedder.embed(passages)
+            assert index.embedder._onnx is not None, "the vectors came from onnxruntime"
+            return vectors
+        finally:
+            index.close()
+
+    assert np.abs(embed_in_a_fresh_data_dir("first") - expected).max() < 1e-4
+    (copy,) = copies(shared)
+    written = copy.stat().st_mtime_ns
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("the model was exported again")
+
+    monkeypatch.setattr(onnx_model, "_export", no_export)
+    assert np.abs(embed_in_a_fresh_data_dir("second") - expected).max() < 1e-4
+    assert copies(shared) == [copy] and copy.stat().st_mtime_ns == written
+    assert not (tmp_path / "first" / "models").exists()
+    assert not (tmp_path / "second" / "models").exists()
+
+
+def test_without_a_writable_users_cache_the_copy_goes_to_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cache").write_text("a file where the folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    assert onnx_model.shared_model_cache() is None
