@@ -332,7 +332,7 @@ class ExtractiveAnswerer:
             )
             score = w.words * covered + w.rank * hits[unit.hit].dense / best_passage
             score += w.recent * newness[unit.hit]
-            if intent.figure and states_figure(unit.text):
+            if intent.figure and states_figure(unit.text, money=intent.money):
                 score += w.figure
             if developments and reports_development(unit.text):
                 score += w.development

@@ -35,6 +35,13 @@ _DEVELOPMENT = re.compile(
     re.IGNORECASE,
 )
 _HAS_FIGURE = re.compile(r"\d|\b(?:million|billion|trillion|percent)\b", re.IGNORECASE)
+_MONEY_ASKED = re.compile(
+    r"\b(?:cost(?:s|ing)?|price[ds]?|pa(?:y|id|ys)|worth|salary|fee|fine[ds]?|how much)\b", re.I
+)
+_HAS_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\d\s?(?:%|percent\b|(?:million|billion|trillion|dollars|euros|pounds)\b)",
+    re.IGNORECASE,
+)
 
 
 # Words a question uses for an outcome that the coverage states in others: searched too.
@@ -54,19 +61,22 @@ def search_words(question: str) -> str:
 class Intent:
     latest: bool = False  # an outcome or "latest" question: the newest development first
     figure: bool = False  # a price, number or date: the sentence that states it
+    money: bool = False  # …a price or an amount: only a sentence stating one counts
 
 
 def intent_of(question: str) -> Intent:
     """Return what kind of answer the question wants."""
+    figure = _FIGURE.search(question) is not None
     return Intent(
         latest=_LATEST.search(question) is not None,
-        figure=_FIGURE.search(question) is not None,
+        figure=figure,
+        money=figure and _MONEY_ASKED.search(question) is not None,
     )
 
 
-def states_figure(sentence: str) -> bool:
-    """Tell whether a sentence states a number, a price or a date."""
-    return _HAS_FIGURE.search(sentence) is not None
+def states_figure(sentence: str, *, money: bool = False) -> bool:
+    """Tell whether a sentence states a number, a price or a date (`money`: an amount)."""
+    return (_HAS_MONEY if money else _HAS_FIGURE).search(sentence) is not None
 
 
 def reports_development(sentence: str) -> bool:

@@ -67,7 +67,10 @@ QUESTIONS = [
     Question("Who became interim CEO of OpenAI after Sam Altman was fired?", (("Murati",),)),
     Question("Who replaced Mira Murati as OpenAI's interim CEO?", (("Shear",),)),
     Question("Did Sam Altman return to OpenAI as CEO?", (("return",), ("agreement", "Taylor"))),
-    Question("What happened to Greg Brockman when Altman was fired?", (("resign", "quit"),)),
+    Question(
+        "What happened to Greg Brockman when Altman was fired?",
+        (("resign", "quit", "removed from the board"),),
+    ),
     Question(
         "How did Fortune and TechCrunch cover Sam Altman's firing?",
         (("Fortune:",), ("TechCrunch:",)),
