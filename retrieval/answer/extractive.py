@@ -140,6 +140,16 @@ class ExtractiveAnswerer:
         return best + self.config.coverage_weight * coverage.of(*texts)
 
     # -- answering --------------------------------------------------------------------------
+    def _gate(self, question: str, top: list[SearchHit]) -> _Coverage | None:
+        """Return the question's words to weigh sentences by, or None when these best
+        passages don't match the question well enough to answer from (min_relevance)."""
+        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
+        relevance = self._relevance(coverage, top)
+        if not top or relevance < self.config.min_relevance:
+            logger.info("no relevant coverage (relevance %.2f)", relevance)
+            return None
+        return coverage
+
     def answer(self, question: str, hits: Sequence[SearchHit]) -> Answer:
         """Return a cited, quoted answer, or a plain "the coverage doesn't say" when unrelated.
 
@@ -147,10 +157,8 @@ class ExtractiveAnswerer:
         hold none, the answer says so first and quotes the nearest sentences."""
         cfg = self.config
         top = list(hits[: cfg.passages])
-        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
-        relevance = self._relevance(coverage, top)
-        if not top or relevance < cfg.min_relevance:
-            logger.info("no relevant coverage (relevance %.2f)", relevance)
+        coverage = self._gate(question, top)
+        if coverage is None:
             return self._not_found(top)
         enough = cfg.weights.passage_coverage
         read = hits[: cfg.read]
@@ -176,10 +184,7 @@ class ExtractiveAnswerer:
         in the coverage." when its passages don't speak to it."""
         cfg = self.config
         top = list(hits[: cfg.passages])
-        coverage = _Coverage(search_words(question), self.tokenize, self.term_weight)
-        relevance = self._relevance(coverage, top)
-        if not top or relevance < cfg.min_relevance:
-            logger.info("no relevant coverage (relevance %.2f)", relevance)
+        if self._gate(question, top) is None:
             return self._not_found(top)
         speaker = speaker_of(question)
         citer = _Citer()
