@@ -153,3 +153,12 @@ def wait_until_parked(thread: threading.Thread, function: str, timeout: float = 
             break
         time.sleep(0.005)
     raise AssertionError(f"{thread.name} never waited inside {function}()")
+
+
+# A short real-looking article body for the web tests: two paragraphs of prose.
+FERRY_STORY = [
+    "The harbour authority approved a new ferry route to the islands on Monday, with daily "
+    "crossings starting in the spring, the port director told reporters at the quay.",
+    "Tickets will cost less than the old private boats charged, the director said, and the "
+    "first ferry is being refitted at the shipyard across the bay this winter.",
+]

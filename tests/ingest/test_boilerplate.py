@@ -15,15 +15,10 @@ from ingest.chunk import ChunkLimits
 from ingest.fetch import FetchPolicy
 from ingest.formats import parse_html
 from ingest.pipeline import ingest_urls
-from tests.helpers import FakeSink
+from tests.helpers import FERRY_STORY, FakeSink
 
 HTML = "text/html; charset=utf-8"
-STORY = [
-    "The harbour authority approved a new ferry route to the islands on Monday, with daily "
-    "crossings starting in the spring, the port director told reporters at the quay.",
-    "Tickets will cost less than the old private boats charged, the director said, and the "
-    "first ferry is being refitted at the shipyard across the bay this winter.",
-]
+STORY = FERRY_STORY
 
 
 def consent(text: str) -> str:

@@ -28,16 +28,11 @@ from ingest.pipeline import ingest_articles, ingest_urls
 from ingest.subscriptions import SEEN_KEEP_DAYS, Feed, FeedRegistry, entry_token
 from retrieval.models import Answer, Citation, Passage
 from retrieval.urls import same_site, web_url
-from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, article, poll
+from tests.helpers import FEED_LIMITS, FEED_NOW, FERRY_STORY, FakeSink, article, poll
 
 NOW, LIMITS = FEED_NOW, FEED_LIMITS
 HTML = "text/html; charset=utf-8"
-STORY = [
-    "The harbour authority approved a new ferry route to the islands on Monday, with daily "
-    "crossings starting in the spring, the port director told reporters at the quay.",
-    "Tickets will cost less than the old private boats charged, the director said, and the "
-    "first ferry is being refitted at the shipyard across the bay this winter.",
-]
+STORY = FERRY_STORY
 LIE = [
     "The harbour authority cancelled every ferry route to the islands on Monday and will sell "
     "its boats, the port director told reporters, blaming a lack of passengers.",
