@@ -290,10 +290,11 @@ class ExtractiveAnswerer:
 
         Kept for the passages read most recently: popular passages come back question after
         question, and splitting them (pysbd) was a fifth of an answer's time."""
-        found = self._read.get(text)
-        if found is not None:
-            self._read.move_to_end(text)
-            return found
+        with self._read_lock:  # questions are answered in several threads at once
+            found = self._read.get(text)
+            if found is not None:
+                self._read.move_to_end(text)
+                return found
         sentences: list[str] = []
         quotable: list[bool] = []
         for paragraph in text.split("\n\n"):
