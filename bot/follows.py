@@ -230,9 +230,9 @@ class FollowStore:
                 ]
                 for start in range(0, len(first), MATCH_BATCH):
                     queued += self._match(index, follows, first[start : start + MATCH_BATCH])
-                if first:
+                if first:  # the feed's window may show an article read before: "read", not "new"
                     logger.info(
-                        "%d follow post(s) queued for %d new article(s)", len(queued), len(first)
+                        "%d follow post(s) queued from %d article(s) read", len(queued), len(first)
                     )
             with self._lock, closing(self._connect()) as db, db:
                 db.execute(
