@@ -152,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from retrieval.index import IndexConfig, NewsIndex
-    from retrieval.storage.store import ChromaLocation
+    from retrieval.storage.location import ChromaLocation
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.server:

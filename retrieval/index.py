@@ -34,24 +34,22 @@ from retrieval.models import (
 from retrieval.question.intent import search_words
 from retrieval.question.query import QueryPart
 from retrieval.search import HybridSearch, narrow, outlet_label
+from retrieval.storage.changes import Commit, FeedPosition, next_seq
 from retrieval.storage.disk import says_disk_full, short_of_space
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.location import (
+    ChromaLocation,
+    check_store,
+    damaged_store,
+    missing_store,
+    open_client,
+)
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.onnx_model import shared_model_cache
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
-from retrieval.storage.store import (
-    ChromaLocation,
-    Commit,
-    FeedPosition,
-    PassageStore,
-    check_store,
-    damaged_store,
-    missing_store,
-    next_seq,
-    open_client,
-)
+from retrieval.storage.store import PassageStore
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
 from retrieval.stories.views import Stories
 from retrieval.stories.written import written_brief, written_comparison, written_timeline

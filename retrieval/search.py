@@ -14,8 +14,9 @@ from retrieval.models import Passage, SearchFilters, SearchHit
 from retrieval.question.outlets import OutletNames
 from retrieval.question.query import QueryPlan, plan_query
 from retrieval.question.speakers import quotes, surname_of
+from retrieval.storage.changes import next_seq
 from retrieval.storage.lexical import LexicalIndex
-from retrieval.storage.store import PassageStore, next_seq
+from retrieval.storage.store import PassageStore
 
 logger = logging.getLogger(__name__)
 

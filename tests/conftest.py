@@ -20,8 +20,9 @@ from retrieval.answer.chain import ChatModelConfig
 from retrieval.index import NewsIndex
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.location import ChromaLocation, open_client
 from retrieval.storage.shards import SHARD_PASSAGES
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.store import PassageStore
 from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
