@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         passage_id,
     )
     from retrieval.question.dates import option_filters
+    from retrieval.runtime import configure_process
     from retrieval.storage.changes import Commit, FeedPosition, next_seq
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
     from retrieval.storage.location import ChromaLocation

