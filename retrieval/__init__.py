@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
     from retrieval.storage.location import ChromaLocation
     from retrieval.storage.signatures import SIGNATURE_LENGTH, best_match
+    from retrieval.stories.build import StoryConfig
     from retrieval.stories.models import (
         Brief,
         BriefStory,
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
         TimelineEvent,
         Topic,
     )
-    from retrieval.stories.views import StoryConfig
     from retrieval.urls import normalize_url, same_site, web_url
 
 

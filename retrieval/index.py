@@ -51,8 +51,8 @@ from retrieval.storage.onnx_model import shared_model_cache
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
 from retrieval.storage.store import PassageStore
+from retrieval.stories.build import Stories
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
-from retrieval.stories.views import Stories
 from retrieval.stories.written import written_brief, written_comparison, written_timeline
 
 logger = logging.getLogger(__name__)
