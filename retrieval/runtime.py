@@ -7,9 +7,10 @@ starts the Discord bot, and the benchmarks) calls `configure_process` first thin
 from then on the process is newsbot's to tune:
 
 - `OMP_WAIT_POLICY=PASSIVE`: OpenMP threads (torch's, onnxruntime's) spin while they wait for
-  work, and on a host where anything else runs the spinning takes the cores a question needs
-  (see bench/README.md). OpenMP reads it when those libraries load, so it is set before any is
-  imported.
+  work, and on a host where anything else runs the spinning takes the cores a question needs:
+  a question's embedding took several times as long beside two busy processes
+  (bench/README.md#reading-the-numbers). OpenMP reads it when those libraries load, so it is set
+  before any is imported.
 - `HF_HUB_OFFLINE=1` when the embedding model is the bundled one: its copy is on disk and
   nothing should reach for the network to load it. huggingface_hub reads it when it is
   imported. Another model's name keeps the user's choice, so it can be downloaded.

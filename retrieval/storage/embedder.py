@@ -29,13 +29,11 @@ _BFLOAT16_FROM = 8  # texts per call from which "auto" computes in bfloat16
 _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't embed them again
 # Bulk embedding (an ingest) runs in chunks and, between chunks, gives way to questions being
 # answered: on two cores, an ingest's embedding would otherwise take the CPU a question needs.
-# A question waits at most for one chunk: while questions come (one in the last minute), chunks
-# are small; with none, large ones, at full speed. bench/live.py, 2 questions/s, 200 articles:
-# 16 texts gave a during-ingest p95 of 2.5x idle and a max of 944 ms, 4 texts 1.7x and 626 ms
-# (the ingest 15% slower); on the whole corpus the two were within the runs' noise (2.2-2.9x).
-# Once questions got faster (int8), the chunk a question lands in was most of what it waited
-# for: at 100x, 50 articles, chunks of 4 / 2 / 1 gave a during-ingest p95 of 286 / 251 / 202 ms
-# (1.96 / 1.68 / 1.44x idle), the ingest taking 43 / 46 / 50 s while questions came.
+# A question waits at most for the chunk in flight, which is most of what a question beside an
+# ingest waits for: so while questions come (one in the last minute) a chunk is one text, the
+# ingest then about 15% slower than in chunks of 4 (bench/live.py measures the during-ingest
+# p95: docs/measurements.md#time-per-question-1-to-100); with none, chunks are large, at full
+# speed.
 _BULK_CHUNK = 1
 _QUIET_CHUNK = 32
 

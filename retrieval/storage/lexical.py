@@ -8,11 +8,12 @@ article's revision and commit stamp, so applying a change twice, or one already 
 lookup. A commit of tantivy is atomic: a crash leaves the last commit, and the change feed
 (read again from the stamp saved *after* each commit) brings back whatever was lost.
 
-Why tantivy (a Rust full-text engine): of the engines measured (README, "keyword index"), it is
-the one whose search stays fast at a million passages (10 ms against 1.5 s for SQLite FTS5) while
-an article's update costs the same at any size (bm25s could only be rebuilt whole). Passages are
-indexed as our own tokens (stopwords dropped, Snowball-stemmed: `Tokenizer`), so questions and
-passages are read alike, whatever the engine's tokenizers do.
+Why tantivy (a Rust full-text engine): of the engines measured, it is the one whose search stays
+fast at a million passages while an article's update costs the same at any size
+(docs/measurements.md#the-keyword-engine, docs/architecture.md#why-tantivy). Passages are
+indexed as our own tokens (storage/tokenizer.py), so questions and passages are read alike,
+whatever the engine's tokenizers do. The index's files are handled in storage/lexical_files.py,
+its queries built in storage/lexical_search.py.
 
 Several processes may share one index directory (a bot and an admin's CLI on one data dir):
 tantivy allows one writer at a time, so each write takes `writer.lock` (a file lock) for the

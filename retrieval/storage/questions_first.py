@@ -7,14 +7,12 @@ Two things slow a question that runs beside an ingest, on a machine with few cor
   onnxruntime run, a tokenizer call, a Chroma or tantivy query), and each time it wants it back
   while the ingest's thread runs Python (sentence splitting, parsing), it waits one switch
   interval (5 ms by default) before that thread is made to let go. A question makes hundreds
-  of such calls: beside a thread busy in Python, one ask took 600 ms (p50) instead of 80. So
-  while a question is being answered, Python switches threads every `SWITCH_INTERVAL_S`
-  (`sys.setswitchinterval`, process-wide; the previous value comes back when the last question
-  is done): the same ask then took 140 ms (`bench/busy_thread.py` re-measures it; figures in
-  the README, "Questions beside an ingest, measured"). Together with a question's own
-  embedding calls kept on onnxruntime (storage/embedder.py), bench/live.py at 1x (2 questions
-  a second while 50 articles were ingested) went from a during-ingest p95 of 359 to 212 ms
-  (idle 171-197 ms), the ingest 5% slower.
+  of such calls, so those waits, not its own work, would make most of its time. So while a
+  question is being answered, Python switches threads every `SWITCH_INTERVAL_S`
+  (`sys.setswitchinterval`; the previous value comes back when the last question is done).
+  The interval is the whole process's, so it is changed only in a process a front end
+  configured (retrieval/runtime.py). `bench/busy_thread.py` measures what it saves:
+  docs/measurements.md#questions-beside-a-busy-thread.
 """
 
 from __future__ import annotations
