@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -24,8 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "multihop-rag"
@@ -78,6 +75,9 @@ def timed(index: Any, questions: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from retrieval import configure_process
+
+    configure_process()  # first: before torch or onnxruntime loads
     args = parse_args(argv)
     from bot.settings import Settings
     from bot.wiring import open_index

@@ -65,7 +65,9 @@ def open_index(data_dir: Path) -> Any:
 def main(argv: list[str] | None = None) -> int:
     from replicas import read_snapshot
 
-    from retrieval import Topic
+    from retrieval import Topic, configure_process
+
+    configure_process()  # first: before torch or onnxruntime loads
 
     args = parse_args(argv)
     queries = json.loads(args.queries.read_text(encoding="utf-8"))

@@ -37,8 +37,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 if TYPE_CHECKING:
     from bot.settings import Settings
     from ingest.chunk import ChunkLimits
@@ -325,6 +323,9 @@ def replicas_held(article_ids: set[str], base: list[Article]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from retrieval import configure_process
+
+    configure_process()  # first: before torch or onnxruntime loads
     args = parse_args(argv)
     from bot.settings import Settings
     from bot.wiring import configure_logging

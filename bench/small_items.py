@@ -146,13 +146,16 @@ def measure(index: Any, articles: list[Any], *, batched: bool) -> dict[str, floa
 
 
 def main() -> None:
+    from retrieval import configure_process
+
+    configure_process()  # first: before torch or onnxruntime loads
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=400, help="one-paragraph articles per run")
     parser.add_argument("--server", help="HOST:PORT of a Chroma server (default: embedded)")
     args = parser.parse_args()
 
     from retrieval.index import IndexConfig, NewsIndex
-    from retrieval.storage.store import ChromaLocation
+    from retrieval.storage.location import ChromaLocation
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.server:

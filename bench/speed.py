@@ -24,8 +24,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 if TYPE_CHECKING:
     from bot.settings import Settings
     from retrieval.index import NewsIndex
@@ -475,6 +473,9 @@ def write_json(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from retrieval import configure_process
+
+    configure_process()  # first: before torch or onnxruntime loads
     args = parse_args(argv)
     from bot.wiring import open_index
 

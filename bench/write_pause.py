@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.storage.location import ChromaLocation, open_client
 from retrieval.storage.shards import Shards
-from retrieval.storage.store import ChromaLocation, open_client
 
 _DIM = 384
 _BUILD = 5000

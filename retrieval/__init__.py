@@ -46,9 +46,12 @@ if TYPE_CHECKING:
         passage_id,
     )
     from retrieval.question.dates import option_filters
+    from retrieval.runtime import configure_process
+    from retrieval.storage.changes import Commit, FeedPosition, next_seq
     from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+    from retrieval.storage.location import ChromaLocation
     from retrieval.storage.signatures import SIGNATURE_LENGTH, best_match
-    from retrieval.storage.store import ChromaLocation, Commit, FeedPosition, next_seq
+    from retrieval.stories.build import StoryConfig
     from retrieval.stories.models import (
         Brief,
         BriefStory,
@@ -59,7 +62,6 @@ if TYPE_CHECKING:
         TimelineEvent,
         Topic,
     )
-    from retrieval.stories.views import StoryConfig
     from retrieval.urls import normalize_url, same_site, web_url
 
 

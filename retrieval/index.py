@@ -33,27 +33,26 @@ from retrieval.models import (
 )
 from retrieval.question.intent import search_words
 from retrieval.question.query import QueryPart
+from retrieval.runtime import process_configured
 from retrieval.search import HybridSearch, narrow, outlet_label
+from retrieval.storage.changes import Commit, FeedPosition, next_seq
 from retrieval.storage.disk import says_disk_full, short_of_space
 from retrieval.storage.embedder import BUNDLED_MODEL, Embedder
 from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.location import (
+    ChromaLocation,
+    check_store,
+    damaged_store,
+    missing_store,
+    open_client,
+)
 from retrieval.storage.lock import DataDirLock
 from retrieval.storage.onnx_model import shared_model_cache
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
-from retrieval.storage.store import (
-    ChromaLocation,
-    Commit,
-    FeedPosition,
-    PassageStore,
-    check_store,
-    damaged_store,
-    missing_store,
-    next_seq,
-    open_client,
-)
+from retrieval.storage.store import PassageStore
+from retrieval.stories.build import Stories
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
-from retrieval.stories.views import Stories
 from retrieval.stories.written import written_brief, written_comparison, written_timeline
 
 logger = logging.getLogger(__name__)
@@ -432,17 +431,19 @@ class NewsIndex:
         collection's vector index: 4 s at a million passages), so that a long-running front
         end's first question costs what every later one does.
 
-        Then what is loaded (modules, the model, the catalogue), which lives as long as the
-        process, is moved out of the cyclic garbage collector's way (`gc.freeze`): a full
-        collection walked ~480 k such objects, 235 ms with every thread stopped, in the middle
-        of whatever question was being answered; after the freeze it takes under 1 ms.
+        Then, in a process a front end configured (`retrieval.runtime`), what is loaded
+        (modules, the model, the catalogue), which lives as long as the process, is moved out
+        of the cyclic garbage collector's way (`gc.freeze`): a full collection walked ~480 k
+        such objects, 235 ms with every thread stopped, in the middle of whatever question was
+        being answered; after the freeze it takes under 1 ms.
         """
         self.embedder.embed(["warm up"])
         self.refresh()
         with self.embedder.answering_question():  # loads what questions embed with
             self.searcher.search("warm up", 1)
-        gc.collect()  # nothing already garbage is frozen
-        gc.freeze()
+        if process_configured():
+            gc.collect()  # nothing already garbage is frozen
+            gc.freeze()
 
     # -- reading ----------------------------------------------------------------------------
     def search(

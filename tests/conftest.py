@@ -18,10 +18,12 @@ import pytest
 from ingest.syndication import Syndication
 from retrieval.answer.chain import ChatModelConfig
 from retrieval.index import NewsIndex
+from retrieval.runtime import configure_process
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
+from retrieval.storage.location import ChromaLocation, open_client
 from retrieval.storage.shards import SHARD_PASSAGES
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.store import PassageStore
 from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,11 @@ SEED = SHARED / "data" / "seeds" / "000_ecf542a3148f3069.txt"
 EXAMPLE_SEED = ROOT / "examples" / "000_ecf542a3148f3069.txt"
 CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
 QUERIES = SHARED / "data" / "multihop-rag" / "queries-dev.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run as the front ends do (retrieval/runtime.py), before any test loads torch."""
+    configure_process()
 
 
 @pytest.fixture(scope="session")

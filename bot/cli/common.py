@@ -68,6 +68,9 @@ def load_settings() -> Settings:
         err.print(f"[red]Invalid settings:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     configure_logging(settings)
+    from retrieval import configure_process
+
+    configure_process(settings.embedding_model)  # before any command loads torch
     return settings
 
 

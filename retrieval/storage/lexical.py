@@ -8,11 +8,12 @@ article's revision and commit stamp, so applying a change twice, or one already 
 lookup. A commit of tantivy is atomic: a crash leaves the last commit, and the change feed
 (read again from the stamp saved *after* each commit) brings back whatever was lost.
 
-Why tantivy (a Rust full-text engine): of the engines measured (README, "keyword index"), it is
-the one whose search stays fast at a million passages (10 ms against 1.5 s for SQLite FTS5) while
-an article's update costs the same at any size (bm25s could only be rebuilt whole). Passages are
-indexed as our own tokens (stopwords dropped, Snowball-stemmed: `Tokenizer`), so questions and
-passages are read alike, whatever the engine's tokenizers do.
+Why tantivy (a Rust full-text engine): of the engines measured, it is the one whose search stays
+fast at a million passages while an article's update costs the same at any size
+(docs/measurements.md#the-keyword-engine, docs/architecture.md#why-tantivy). Passages are
+indexed as our own tokens (storage/tokenizer.py), so questions and passages are read alike,
+whatever the engine's tokenizers do. The index's files are handled in storage/lexical_files.py,
+its queries built in storage/lexical_search.py.
 
 Several processes may share one index directory (a bot and an admin's CLI on one data dir):
 tantivy allows one writer at a time, so each write takes `writer.lock` (a file lock) for the
@@ -23,30 +24,39 @@ side alone.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
-import re
 import shutil
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.days import date_number
-from retrieval.errors import first_line
 from retrieval.models import Passage, SearchFilters
-from retrieval.storage.store import CHANGE_WINDOW_US, FeedPosition, next_seq
+from retrieval.storage import lexical_search
+from retrieval.storage.changes import CHANGE_WINDOW_US, FeedPosition, next_seq
+from retrieval.storage.lexical_files import (
+    SCHEMA,
+    STATE,
+    document,
+    merge,
+    new_writer,
+    open_index,
+    read_state,
+    schema,
+    tantivy,
+    write_state,
+    write_whole,
+)
+from retrieval.storage.tokenizer import Tokenizer
 
 if TYPE_CHECKING:
-    from retrieval.storage.store import Change, PassageStore
+    from retrieval.storage.changes import Change
+    from retrieval.storage.store import PassageStore
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = "tantivy-1"  # change when the tokens or the fields change: the index is then rebuilt
 # Stores up to this many passages are rebuilt before the search that needs it; larger ones in
 # the background (seconds against minutes).
 SYNC_REBUILD_PASSAGES = 50_000
@@ -55,59 +65,6 @@ SYNC_REBUILD_PASSAGES = 50_000
 # an article is searchable by keywords when it is committed; past it, it goes on without them.
 LEAVE_TO_WRITER_S = 1.0
 _IDF_CACHE = 4096
-_WRITER_HEAP = 15_000_000  # bytes; tantivy's minimum for one thread is 3 MB
-_REBUILD_HEAP = 200_000_000
-_FAR = 99_999_999  # a date number after any real one
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
-_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is
-    it its itself just me more most my myself no nor not now of off on once only or other our
-    ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves say said says tell told""".split()  # noqa: SIM905 - a word list reads better as text
-)
-
-
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-class Tokenizer:
-    """Lowercase, drop stopwords, stem: the same for passages and questions."""
-
-    def __init__(self) -> None:
-        self._stem = _stemmer()
-        self._lock = threading.Lock()  # PyStemmer's stemmer object is not thread-safe
-
-    def __call__(self, text: str) -> list[str]:
-        words = [w for w in _TOKEN.findall(text.lower().replace("’", "'")) if w not in _STOPWORDS]
-        with self._lock:
-            return list(self._stem.stemWords(words))
-
-
-def _tantivy() -> Any:
-    import tantivy
-
-    return tantivy
-
-
-def _schema() -> Any:
-    builder = _tantivy().SchemaBuilder()
-    builder.add_text_field("pid", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("article", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("revision", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_integer_field("seq", stored=True)
-    builder.add_text_field("outlet", tokenizer_name="raw", index_option="basic")
-    builder.add_integer_field("ts", indexed=True, fast=True)
-    # Our own stems, joined by spaces: split on whitespace, nothing else done to them.
-    builder.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
-    return builder.build()
 
 
 class LexicalIndex:
@@ -116,7 +73,7 @@ class LexicalIndex:
     def __init__(self, path: Path):
         self.path = Path(path)  # a directory
         self.tokenize = Tokenizer()
-        self._schema = _schema()
+        self._schema = schema()
         self._index: Any = None  # tantivy.Index, once open
         self._state = threading.RLock()
         self._writes = threading.Lock()  # one writer per process (the file lock: per directory)
@@ -256,7 +213,7 @@ class LexicalIndex:
 
     def _held(self, searcher: Any, article_id: str) -> tuple[str, int] | None:
         """Return (revision, seq) of the article as indexed, or None."""
-        query = _tantivy().Query.term_query(self._schema, "article", article_id)
+        query = tantivy().Query.term_query(self._schema, "article", article_id)
         hits = searcher.search(query, limit=1, count=False).hits
         if not hits:
             return None
@@ -275,7 +232,7 @@ class LexicalIndex:
         if self._index is None or not articles:
             return 0  # during a rebuild: it, or the catch-up after it, adds them
         docs = [
-            (aid, revision, seq, [self._document(p, revision, seq) for p in passages])
+            (aid, revision, seq, [document(p, revision, seq, self.tokenize) for p in passages])
             for aid, revision, seq, passages in articles
         ]
         changed = 0
@@ -287,8 +244,8 @@ class LexicalIndex:
                     if held is not None and (held[0] == revision or held[1] > seq):
                         continue  # the same revision, or a newer one already indexed
                     writer.delete_documents_by_term("article", aid)
-                    for document in documents:
-                        writer.add_document(document)
+                    for doc in documents:
+                        writer.add_document(doc)
                     written[aid] = (revision, seq)
                     changed += 1
         except (ValueError, OSError) as error:
@@ -330,17 +287,6 @@ class LexicalIndex:
             if len(self._applied) > 1024:
                 self._applied = {a: v for a, v in self._applied.items() if v[1] >= seq}
 
-    def _document(self, passage: Passage, revision: str, seq: int) -> Any:
-        return _tantivy().Document(
-            pid=passage.passage_id,
-            article=passage.article_id,
-            revision=revision,
-            seq=seq,
-            outlet=(passage.outlet or "").lower(),
-            ts=date_number(passage.published_at),
-            body=" ".join(self.tokenize(passage.contextual_text)),
-        )
-
     @contextmanager
     def _writer(self, written: dict[str, tuple[str, int]]) -> Iterator[tuple[Any, Any]]:
         """Yield (writer, searcher of the latest commit); commit on success, else roll back.
@@ -355,7 +301,7 @@ class LexicalIndex:
         with self._writes, FileLock(str(self.path / "writer.lock")):
             index = self._index
             index.reload()
-            holder = [_new_writer(index)]
+            holder = [new_writer(index)]
             try:
                 yield holder[0], index.searcher()
                 holder[0].commit()
@@ -365,14 +311,14 @@ class LexicalIndex:
                 holder[0].rollback()
                 raise
             else:
-                _merge(holder[0])
+                merge(holder[0])
             finally:
                 holder.clear()  # drops the writer, which releases tantivy's own lock
             index.reload()
         self._idf.clear()
 
     def _watermark(self) -> int:
-        return int(self._read_state().get("watermark", 0))
+        return int(read_state(self.path).get("watermark", 0))
 
     def _set_watermark(self, seq: int) -> None:
         """Save the latest change applied: only ever after the commit that applied it.
@@ -385,23 +331,20 @@ class LexicalIndex:
 
         try:
             with FileLock(str(self.path / "writer.lock"), timeout=0):
-                state = self._read_state()
+                state = read_state(self.path)
                 if seq > int(state.get("watermark", 0)):
-                    _write_state(self.path, {**state, "watermark": seq})
+                    write_state(self.path, {**state, "watermark": seq})
         except Timeout:
             logger.debug("keyword index busy: its feed position is saved at a later look")
-
-    def _read_state(self) -> dict[str, Any]:
-        return dict(json.loads((self.path / _STATE).read_text(encoding="utf-8")))
 
     # -- opening and rebuilding -------------------------------------------------------------
     def _open(self) -> bool:
         """Open the index; return False when it must be rebuilt (and say why)."""
-        if not (self.path / _STATE).exists():
+        if not (self.path / STATE).exists():
             logger.info("no keyword index at %s yet", self.path)
             return False
         try:
-            state = self._read_state()
+            state = read_state(self.path)
             if state.get("schema") != SCHEMA or not state.get("complete"):
                 logger.warning(
                     "keyword index %s is of schema %s (or incomplete), not %s; rebuilding it",
@@ -411,7 +354,7 @@ class LexicalIndex:
                 )
                 self._set_aside()
                 return False
-            index = _open_index(self.path)
+            index = open_index(self.path)
         except (ValueError, OSError) as error:
             logger.warning("keyword index %s is unreadable (%s); rebuilding it", self.path, error)
             self._set_aside()
@@ -464,25 +407,18 @@ class LexicalIndex:
         try:
             store.sync()
             revisions = dict(store.committed_revisions())
-            shutil.rmtree(building, ignore_errors=True)
-            building.mkdir(parents=True)
-            index = _tantivy().Index(self._schema, path=str(building))
-            writer = index.writer(_REBUILD_HEAP, 1)
-            count = 0
-            for passage in store.iter_passages(revisions):
+            documents = (
                 # Stamp 0: any change in the feed is newer than what this rebuild read.
-                writer.add_document(self._document(passage, revisions[passage.article_id], 0))
-                count += 1
-            writer.commit()
-            writer.wait_merging_threads()
-            state = {"schema": SCHEMA, "complete": True, "watermark": started - CHANGE_WINDOW_US}
-            _write_state(building, state)
+                document(passage, revisions[passage.article_id], 0, self.tokenize)
+                for passage in store.iter_passages(revisions)
+            )
+            count = write_whole(building, documents, watermark=started - CHANGE_WINDOW_US)
             with self._state:
                 if self._open():  # another process finished first: use its index
                     shutil.rmtree(building, ignore_errors=True)
                 else:
                     building.rename(self.path)
-                    self._index = _tantivy().Index.open(str(self.path))
+                    self._index = tantivy().Index.open(str(self.path))
                 self._position = None  # read from the index's own saved position
                 self._rebuilding = None
             logger.info("keyword index rebuilt: %d passages", count)
@@ -513,80 +449,29 @@ class LexicalIndex:
         terms = list(dict.fromkeys(self.tokenize(query)))
         if not terms:
             return []
-        t = _tantivy()
-        words = t.Query.boolean_query(
-            [
-                (
-                    t.Occur.Should,
-                    t.Query.term_query(self._schema, "body", term, index_option="freq"),
-                )
-                for term in terms
-            ]
-        )
         try:
-            searcher = index.searcher()
-            hits = searcher.search(self._filtered(words, filters), limit=k, count=False).hits
-            return [
-                (str(searcher.doc(address).get_first("pid")), float(score))
-                for score, address in hits
-                if score > 0
-            ]
+            return lexical_search.search(index, self._schema, terms, k, filters)
         except (ValueError, OSError) as error:
             self._damaged(error)
             return []
-
-    def _term(self, field: str, value: str) -> Any:
-        return _tantivy().Query.term_query(self._schema, field, value, index_option="freq")
 
     def admitted(self, ids: list[str], filters: SearchFilters) -> list[str]:
         """Return the ids (in order) of indexed passages that pass the filters."""
         index = self._index
         if index is None or not ids:
             return []
-        t = _tantivy()
-        query = self._filtered(t.Query.term_set_query(self._schema, "pid", list(ids)), filters)
         try:
-            searcher = index.searcher()
-            hits = searcher.search(query, limit=len(ids), count=False).hits
-            found = {str(searcher.doc(address).get_first("pid")) for _, address in hits}
+            return lexical_search.admitted(index, self._schema, ids, filters)
         except (ValueError, OSError) as error:
             self._damaged(error)
             return []
-        return [pid for pid in ids if pid in found]
-
-    def _filtered(self, query: Any, filters: SearchFilters | None) -> Any:
-        """Return the query restricted to the filters' outlets and dates (scores unchanged)."""
-        if filters is None or filters.empty:
-            return query
-        t = _tantivy()
-        clauses = [(t.Occur.Must, query)]
-        if filters.outlets:
-            outlets = sorted({o.lower() for o in filters.outlets})
-            clauses.append((t.Occur.Must, t.Query.term_set_query(self._schema, "outlet", outlets)))
-        if filters.since or filters.until:
-            since = date_number(filters.since) if filters.since else 0
-            until = date_number(filters.until) if filters.until else _FAR
-            dates = t.Query.range_query(self._schema, "ts", t.FieldType.Integer, since, until)
-            clauses.append((t.Occur.Must, dates))
-        # Only the words score: the filters add nothing to a passage's BM25.
-        return t.Query.boolean_query(
-            [clauses[0]] + [(occur, t.Query.const_score_query(q, 0.0)) for occur, q in clauses[1:]]
-        )
 
     def idf(self, term: str) -> float:
         """Return the inverse document frequency of a (stemmed) term; unseen terms get the most."""
         cached = self._idf.get(term)
         if cached is not None:
             return cached
-        index = self._index
-        n, df = 1, 0
-        if index is not None:
-            try:
-                searcher = index.searcher()
-                n, df = max(1, int(searcher.num_docs)), int(searcher.doc_freq("body", term))
-            except (ValueError, OSError):
-                pass
-        value = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        value = lexical_search.idf(self._index, term)
         if len(self._idf) < _IDF_CACHE:
             self._idf[term] = value
         return value
@@ -600,59 +485,3 @@ def _being_committed(change: Change, committing: dict[str, str]) -> bool:
     if change.record is None:
         return revision == ""
     return revision == str(change.record.get("revision", ""))
-
-
-_STATE = "newsbot.json"
-_OPEN_TRIES = 3
-
-
-def _new_writer(index: Any) -> Any:
-    """Return a writer; a writer just dropped (here or elsewhere) may hold tantivy's lock a
-    moment longer than our file lock, so a busy lock is tried again for a few seconds."""
-    for attempt in range(50):
-        try:
-            return index.writer(_WRITER_HEAP, 1)
-        except ValueError as error:
-            if "LockBusy" not in str(error) or attempt == 49:
-                raise
-            time.sleep(0.1)
-    raise AssertionError("unreachable")
-
-
-def _merge(writer: Any) -> None:
-    """Let the merges a commit started finish, then drop the writer.
-
-    They run on the writer's threads: dropping it kills them, and then every commit leaves its
-    segments for good (150 commits: 350 segments, a one-article commit 1.4 s, a search 80 ms;
-    waiting: 13 segments, 15 ms and 0.1 ms). Only writers wait for the merges; a merge that
-    fails leaves the committed segments as they are, searchable.
-    """
-    try:
-        writer.wait_merging_threads()
-    except (ValueError, OSError) as error:
-        logger.warning("keyword index: segments not merged this time (%s)", first_line(error))
-
-
-def _open_index(path: Path) -> Any:
-    """Open a tantivy index and read its segments, trying again a moment later on failure.
-
-    Another process's commit may delete a file between listing and opening it: only an index
-    that fails three times running is unreadable.
-    """
-    for attempt in range(_OPEN_TRIES):
-        try:
-            index = _tantivy().Index.open(str(path))
-            index.searcher().num_docs  # noqa: B018 - reads the segments: fails if they are broken
-            return index
-        except (ValueError, OSError):
-            if attempt == _OPEN_TRIES - 1:
-                raise
-            time.sleep(0.2)
-    raise AssertionError("unreachable")
-
-
-def _write_state(directory: Path, state: dict[str, Any]) -> None:
-    """Write the index's own state file atomically."""
-    temp = directory / f"{_STATE}.tmp"
-    temp.write_text(json.dumps(state), encoding="utf-8")
-    temp.replace(directory / _STATE)

@@ -1,22 +1,20 @@
 """The embedding model run by onnxruntime: torch's vectors, sooner for the few texts of a question.
 
-In float32 on both, on 2 AMD EPYC cores, onnxruntime embeds one question in 3-7 ms where torch
-takes 12-16, and an answer's 8 sentences in 40 ms where torch takes 65, with the same vectors
-(largest difference 1.4e-7); README, "Questions on onnxruntime, measured", has the benchmark
-runs. sentence-transformers' own ONNX backend needs
-optimum-onnx, which pins transformers below the version this project runs, so the model is
-exported here with torch's exporter, once, into a cache folder (by default the user's,
-`shared_model_cache`: once per machine, not once per data dir), and every later process loads
-that file. Each load checks the file against torch on probe texts; a
-file that is unreadable or disagrees is exported again, and a model that cannot be exported
-stays on torch (the caller decides; see `Embedder`).
+For the few texts of a question, onnxruntime in float32 takes a half to a third of torch's time
+on the same cores, with the same vectors (largest difference 1.4e-7): a question's time is
+mostly embedding (docs/measurements.md#time-per-question-1-to-100), so questions run here.
+sentence-transformers' own ONNX backend needs optimum-onnx, which pins transformers below the
+version this project runs, so the model is exported here with torch's exporter, once, into a
+cache folder (by default the user's, `shared_model_cache`: once per machine, not once per data
+dir), and every later process loads that file. Each load checks the file against torch on probe
+texts; a file that is unreadable or disagrees is exported again, and a model that cannot be
+exported stays on torch (the caller decides; see `Embedder`).
 
 Questions may run on a second copy with int8 weights (`quantized`, made from the first with
-onnxruntime's dynamic quantization, per output channel): on the same 2 cores a MultiHop-RAG
-question embeds in 9 ms instead of 13-15, an answer's 12 sentences in 54 ms instead of 76-96;
-its vectors are within cosine 0.98-0.99 of float32's, and retrieval on the MultiHop-RAG dev split
-moved by at most 0.002 (README, "Questions in int8, measured"). Passages never use it: a
-passage's vector is what every later question is compared with.
+onnxruntime's dynamic quantization, per output channel): faster again, with vectors within
+cosine 0.98-0.99 of float32's and retrieval on the MultiHop-RAG dev split all but unchanged
+(docs/measurements.md#questions-in-int8). Passages never use it: a passage's vector is what
+every later question is compared with.
 """
 
 from __future__ import annotations

@@ -7,14 +7,12 @@ Two things slow a question that runs beside an ingest, on a machine with few cor
   onnxruntime run, a tokenizer call, a Chroma or tantivy query), and each time it wants it back
   while the ingest's thread runs Python (sentence splitting, parsing), it waits one switch
   interval (5 ms by default) before that thread is made to let go. A question makes hundreds
-  of such calls: beside a thread busy in Python, one ask took 600 ms (p50) instead of 80. So
-  while a question is being answered, Python switches threads every `SWITCH_INTERVAL_S`
-  (`sys.setswitchinterval`, process-wide; the previous value comes back when the last question
-  is done): the same ask then took 140 ms (`bench/busy_thread.py` re-measures it; figures in
-  the README, "Questions beside an ingest, measured"). Together with a question's own
-  embedding calls kept on onnxruntime (storage/embedder.py), bench/live.py at 1x (2 questions
-  a second while 50 articles were ingested) went from a during-ingest p95 of 359 to 212 ms
-  (idle 171-197 ms), the ingest 5% slower.
+  of such calls, so those waits, not its own work, would make most of its time. So while a
+  question is being answered, Python switches threads every `SWITCH_INTERVAL_S`
+  (`sys.setswitchinterval`; the previous value comes back when the last question is done).
+  The interval is the whole process's, so it is changed only in a process a front end
+  configured (retrieval/runtime.py). `bench/busy_thread.py` measures what it saves:
+  docs/measurements.md#questions-beside-a-busy-thread.
 """
 
 from __future__ import annotations
@@ -24,6 +22,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from retrieval.runtime import process_configured
 
 SWITCH_INTERVAL_S = 0.0005  # while a question is answered (Python's default: 0.005)
 RECENT_S = 60.0  # questions this recent make bulk work go in small pieces
@@ -36,7 +36,7 @@ class QuestionsFirst:
     def __init__(self) -> None:
         self._answering = 0  # questions being answered now, in any thread
         self._asked_at = float("-inf")  # time.monotonic() of the latest question
-        self._saved_interval = sys.getswitchinterval()
+        self._saved_interval: float | None = None  # to restore when the last question is done
         self._here = threading.local()  # this thread's depth of `answering()`
         self._quiet = threading.Condition()
 
@@ -47,8 +47,10 @@ class QuestionsFirst:
         self._here.depth = depth + 1
         with self._quiet:
             if self._answering == 0:
-                self._saved_interval = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved_interval, SWITCH_INTERVAL_S))
+                # Only a process a front end configured is ours to tune (retrieval/runtime.py).
+                self._saved_interval = sys.getswitchinterval() if process_configured() else None
+                if self._saved_interval is not None:
+                    sys.setswitchinterval(min(self._saved_interval, SWITCH_INTERVAL_S))
             self._answering += 1
             self._asked_at = time.monotonic()
         try:
@@ -58,7 +60,8 @@ class QuestionsFirst:
             with self._quiet:
                 self._answering -= 1
                 if self._answering == 0:
-                    sys.setswitchinterval(self._saved_interval)
+                    if self._saved_interval is not None:
+                        sys.setswitchinterval(self._saved_interval)
                     self._quiet.notify_all()
 
     def depth(self) -> int:

@@ -11,9 +11,9 @@ So passages go to the newest of several collections, each holding up to `capacit
 index holds. Reads ask every collection and merge; an index of fewer passages than `capacity`
 is one collection, read and written as before. The collections are read side by side (a
 thread each: a Chroma read lets go of Python's lock), and the vectors of one search go to each
-collection in one query: at a million passages in 5 collections, the 200 nearest to a question
-took 11.5 ms read one collection after another and 7.2 ms side by side, three such vectors 34.5
-ms one at a time and 19.4 in one query (README, "The 100x search, measured").
+collection in one query: at a million passages in 5 collections each cuts a dense search's
+time by about 40% against reading the collections, or sending the vectors, one at a time
+(the dense search's share of a question: docs/measurements.md#time-per-question-1-to-100).
 
 Collection n > 0 is `{prefix}_passages_{n}`; a commit records the collection its passages went
 to (`shard` in the catalogue record), so a process that reads another's commit opens the

@@ -8,18 +8,9 @@ Writes follow a small commit protocol so that an article is visible whole or not
 3. passages of other revisions of the article are deleted, then the record is marked clean.
 
 A crash or Ctrl-C between any two steps leaves the old or the new article, never a mix, and
-re-running the ingest finishes the job.
-
-The change feed: every commit stamps the catalogue record with a sequence number (`seq`,
-microseconds since the epoch, increasing within a process), and forgetting an article first
-writes a tombstone with its own `seq` to a small changes collection. `changes_since(seq)` reads
-both, so the in-memory catalogue and the keyword index of this or any other process catch up by
-reading only what changed. The stamp is part of the commit itself, so no crash can leave a
-committed article that the feed does not show. A stamp is taken a moment before its record
-becomes visible (and another process's clock may differ a little), so a reader assumes only that
-a commit is visible within `CHANGE_WINDOW_US` of its stamp: each look reads from the earlier of
-its latest stamp and its previous look's time less that window (`FeedPosition`). Applying a
-change twice is harmless.
+re-running the ingest finishes the job. Each commit is stamped for the change feed
+(storage/changes.py), which other processes read to catch up; what the records hold is in
+storage/records.py.
 """
 
 from __future__ import annotations
@@ -27,18 +18,23 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from retrieval.days import date_number, utc_now
 from retrieval.errors import StoreError
 from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters
 from retrieval.storage.catalogue import Catalogue
-from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+from retrieval.storage.changes import Change, FeedPosition, next_seq
+from retrieval.storage.records import (
+    StoredArticle,
+    commit_record,
+    info_from_record,
+    passage_from_record,
+    passage_metadata,
+    publications,
+    where_clause,
+)
 from retrieval.storage.shards import SHARD_PASSAGES, Shards
 
 if TYPE_CHECKING:
@@ -49,274 +45,6 @@ logger = logging.getLogger(__name__)
 _PAGE = 1000
 _ARTICLES_PER_READ = 200
 _POLITE_WRITE = 32  # passages per write while questions come (see write_articles)
-# A commit becomes visible within this long of its stamp (see the module docstring).
-CHANGE_WINDOW_US = 15_000_000
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """An article's catalogue record: what is committed, and whether its clean-up was done."""
-
-    info: ArticleInfo
-    clean: bool
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of the change feed: an article committed (its record) or forgotten (None)."""
-
-    article_id: str
-    seq: int
-    record: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class Commit:
-    """An article's commit read from the change feed: `added_seq == seq` for its first."""
-
-    article_id: str
-    seq: int
-    added_seq: int
-
-
-@dataclass
-class FeedPosition:
-    """Where a reader of the change feed is: what it has seen, and when it last looked."""
-
-    seen: int = 0  # the latest stamp applied
-    looked: int = 0  # when the last look started (microseconds since the epoch), 0: never
-
-    def since(self) -> int:
-        """Return the stamp to read from: nothing visible since the last look is missed."""
-        if not self.looked:
-            return self.seen - CHANGE_WINDOW_US
-        return min(self.seen, self.looked - CHANGE_WINDOW_US)
-
-    def advance(self, changes: Sequence[Change], looked: int) -> None:
-        self.seen = max([self.seen, *(change.seq for change in changes)])
-        self.looked = looked
-
-
-_last_seq = 0
-_seq_lock = threading.Lock()
-
-
-def next_seq() -> int:
-    """Return a new sequence number: the time in microseconds, increasing within the process."""
-    global _last_seq  # noqa: PLW0603 - one counter per process, by design
-    with _seq_lock:
-        _last_seq = max(_last_seq + 1, time.time_ns() // 1000)
-        return _last_seq
-
-
-@dataclass(frozen=True)
-class ChromaLocation:
-    """Where Chroma lives: a directory (embedded) or a server."""
-
-    path: Path | None = None
-    host: str | None = None
-    port: int = 8000
-    ssl: bool = False
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT  # server only: seconds to connect
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT  # server only: seconds to wait for an answer
-
-    def describe(self) -> str:
-        if self.host:
-            scheme = "https" if self.ssl else "http"
-            return f"Chroma server {scheme}://{self.host}:{self.port}"
-        return f"embedded Chroma in {self.path}"
-
-
-def open_client(location: ChromaLocation) -> Any:
-    """Return a Chroma client for the location (telemetry off)."""
-    import chromadb
-    from chromadb.config import Settings
-
-    if location.host:
-        from retrieval.storage.chroma_server import open_server_client
-
-        return open_server_client(
-            location.host,
-            location.port,
-            location.ssl,
-            connect_timeout=location.connect_timeout,
-            request_timeout=location.request_timeout,
-        )
-    if location.path is None:
-        raise StoreError("no Chroma path or host configured")
-    location.path.mkdir(parents=True, exist_ok=True)
-    settings = Settings(anonymized_telemetry=False)
-    try:
-        return chromadb.PersistentClient(path=str(location.path), settings=settings)
-    except Exception as exc:
-        if (damaged := damaged_store(exc, location)) is not None:
-            raise damaged from exc
-        raise
-
-
-# What SQLite says of a file that is not (or no longer) a whole database (SQLITE_NOTADB: 26,
-# SQLITE_CORRUPT: 11), as Chroma passes it on.
-_DAMAGED = ("file is not a database", "database disk image is malformed", "(code: 26)")
-
-
-def damaged_store(error: BaseException, location: ChromaLocation) -> StoreError | None:
-    """Return the one-line error for a damaged Chroma database, when `error` says it is one."""
-    text = str(error)
-    if location.path is None or not any(words in text for words in _DAMAGED):
-        return None
-    reason = "file is not a database" if "not a database" in text else "malformed"
-    return StoreError(
-        f"the Chroma database {location.path / 'chroma.sqlite3'} is damaged ({reason}): "
-        "restore the folder from a backup, or move it aside and ingest your sources again"
-    )
-
-
-def check_store(location: ChromaLocation) -> StoreError | None:
-    """Return the damaged-database error when SQLite finds the embedded database damaged.
-
-    A read of the whole file (`PRAGMA quick_check`): run only after an operation failed for a
-    reason Chroma does not name (damage in its log reads "Failed to pull logs from the log
-    store"), never on every start.
-    """
-    import sqlite3
-
-    if location.path is None or not (location.path / "chroma.sqlite3").exists():
-        return None
-    uri = f"{(location.path / 'chroma.sqlite3').as_uri()}?mode=ro"
-    try:
-        with closing(sqlite3.connect(uri, uri=True)) as db:
-            rows = db.execute("PRAGMA quick_check").fetchall()
-        problem = None if rows == [("ok",)] else str(rows[0][0])
-    except sqlite3.DatabaseError as exc:
-        problem = str(exc)
-    if problem is None:
-        return None
-    return damaged_store(RuntimeError("database disk image is malformed"), location)
-
-
-def missing_store(location: ChromaLocation, keywords: Path) -> StoreError | None:
-    """Return the error for a Chroma database that is gone while its index data is not (its
-    folders, the keyword index): opening would start an empty index and hide the loss."""
-    if location.path is None or (location.path / "chroma.sqlite3").exists():
-        return None
-    leftovers = [p for p in (location.path, keywords) if p.is_dir() and any(p.iterdir())]
-    if not leftovers:
-        return None
-    return StoreError(
-        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but "
-        f"{', '.join(str(p) for p in leftovers)} still hold index data: the articles are gone. "
-        "Restore the database from a backup, or to rebuild move "
-        f"{location.path} and {keywords} aside and ingest your sources again"
-    )
-
-
-def _where(filters: SearchFilters | None, *extra: dict[str, Any]) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = list(extra)
-    if filters is not None:
-        if filters.outlets:
-            clauses.append({"outlet_key": {"$in": [o.lower() for o in filters.outlets]}})
-        if filters.since:
-            clauses.append({"published_ts": {"$gte": date_number(filters.since)}})
-        if filters.until:
-            clauses.append({"published_ts": {"$lte": date_number(filters.until)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _passage_metadata(p: Passage, revision: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "article_id": p.article_id,
-        "revision": revision,
-        "position": p.position,
-        "paragraph": p.paragraph,
-        "title": p.title,
-        "published_ts": date_number(p.published_at),
-    }
-    optional = {
-        "outlet": p.outlet,
-        "outlet_key": p.outlet.lower() if p.outlet else None,
-        "published_at": p.published_at,
-        "url": p.url,
-        "author": p.author,
-        "context": p.context,
-    }
-    meta.update({k: v for k, v in optional.items() if v})
-    return meta
-
-
-def _record(
-    info: ArticleInfo,
-    passages: int,
-    minhash: str | None,
-    previous: dict[str, Any] | None,
-    shard: int,
-) -> dict[str, Any]:
-    """Return the catalogue record that commits an article (see the module docstring)."""
-    seq = next_seq()
-    record: dict[str, Any] = {
-        "title": info.title,
-        "revision": info.revision,
-        "passages": passages,
-        "shard": shard,  # the passage collection they are in (see storage/shards.py)
-        "published_ts": date_number(info.published_at),
-        "ingested_at": info.ingested_at or utc_now(),
-        "clean": False,
-        "seq": seq,
-        # the stamp of the article's first commit, kept by updates: readers of the change feed
-        # tell a new article from an update by it (see `Commit`)
-        "added_seq": int(previous.get("added_seq", previous.get("seq", seq))) if previous else seq,
-    }
-    optional = {
-        "outlet": info.outlet,
-        "published_at": info.published_at,
-        "url": info.url,
-        "canonical_url": info.canonical_url,
-        "minhash": minhash,
-        # an update keeps the story's other publications
-        "also_published": previous.get("also_published") if previous else None,
-    }
-    record.update({k: v for k, v in optional.items() if v})
-    return record
-
-
-def passage_from_record(pid: str, text: str, meta: dict[str, Any]) -> Passage:
-    """Rebuild a Passage from what Chroma returned for it."""
-    return Passage(
-        passage_id=pid,
-        article_id=str(meta["article_id"]),
-        position=int(meta.get("position", 0)),
-        text=text,
-        title=str(meta.get("title", "")),
-        outlet=meta.get("outlet"),
-        published_at=meta.get("published_at"),
-        url=meta.get("url"),
-        author=meta.get("author"),
-        paragraph=int(meta.get("paragraph", 0)),
-        context=str(meta.get("context", "")),
-    )
-
-
-def _publications(meta: dict[str, Any]) -> tuple[Publication, ...]:
-    raw = meta.get("also_published")
-    if not raw:
-        return ()
-    return tuple(Publication(**item) for item in json.loads(str(raw)))
-
-
-def _info_from_record(aid: str, meta: dict[str, Any]) -> ArticleInfo:
-    return ArticleInfo(
-        article_id=aid,
-        title=str(meta.get("title", "")),
-        outlet=meta.get("outlet"),
-        published_at=meta.get("published_at"),
-        url=meta.get("url"),
-        passages=int(meta.get("passages", 0)),
-        revision=str(meta.get("revision", "")),
-        ingested_at=str(meta.get("ingested_at", "")),
-        also_published=_publications(meta),
-        canonical_url=meta.get("canonical_url"),
-    )
 
 
 class PassageStore:
@@ -425,7 +153,7 @@ class PassageStore:
         got = self.articles.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
-        return _info_from_record(article_id, dict(got["metadatas"][0]))
+        return info_from_record(article_id, dict(got["metadatas"][0]))
 
     def records(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
         """Return the catalogue records of those of the articles that are stored, in one call."""
@@ -433,7 +161,7 @@ class PassageStore:
             return {}
         got = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
         return {
-            aid: StoredArticle(_info_from_record(aid, dict(meta)), bool(meta.get("clean")))
+            aid: StoredArticle(info_from_record(aid, dict(meta)), bool(meta.get("clean")))
             for aid, meta in zip(got["ids"], got["metadatas"], strict=True)
         }
 
@@ -442,7 +170,7 @@ class PassageStore:
         return bool(got["ids"]) and bool(got["metadatas"][0].get("clean"))
 
     def list_articles(self) -> list[ArticleInfo]:
-        return [_info_from_record(aid, record) for aid, record in self._catalogue_records()]
+        return [info_from_record(aid, record) for aid, record in self._catalogue_records()]
 
     def _catalogue_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         offset = 0
@@ -471,7 +199,7 @@ class PassageStore:
         if not got["ids"]:
             return False
         meta = dict(got["metadatas"][0])
-        known = list(_publications(meta))
+        known = list(publications(meta))
         if any(p.url == publication.url and p.outlet == publication.outlet for p in known):
             return False
         known.append(publication)
@@ -512,7 +240,7 @@ class PassageStore:
         for info, passages, embeddings, _ in items:
             ids += [p.passage_id for p in passages]
             documents += [p.text for p in passages]
-            metadatas += [_passage_metadata(p, info.revision) for p in passages]
+            metadatas += [passage_metadata(p, info.revision) for p in passages]
             vectors += list(embeddings)
         shard, collection = self.passages.writable(len(ids))
         start = 0
@@ -533,7 +261,7 @@ class PassageStore:
         got = self.articles.get(ids=article_ids, include=["metadatas"])
         previous = {aid: dict(m) for aid, m in zip(got["ids"], got["metadatas"], strict=True)}
         records = [
-            _record(info, len(passages), minhash, previous.get(info.article_id), shard)
+            commit_record(info, len(passages), minhash, previous.get(info.article_id), shard)
             for info, passages, _, minhash in items
         ]
         for start in range(0, len(records), self.batch_size):
@@ -605,7 +333,7 @@ class PassageStore:
             return []
         revisions = self.committed_revisions()
         # Chroma 1.x returns fewer when it holds fewer
-        got = self.passages.query(list(map(float, embedding)), k, _where(filters))
+        got = self.passages.query(list(map(float, embedding)), k, where_clause(filters))
         return [
             (passage_from_record(pid, doc, meta), 1.0 - dist)
             for pid, doc, meta, dist in got

@@ -20,7 +20,7 @@ from bot.feedback import FeedbackStore
 from ingest.parse import parse_source
 from retrieval.index import NewsIndex
 from retrieval.models import Article
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import EXAMPLE_SEED, IndexFactory
 from tests.helpers import put
 

@@ -19,7 +19,7 @@ from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry
 from retrieval.index import NewsIndex
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.bot.conftest import GUILD_ID, grant_admin_commands
 from tests.conftest import IndexFactory
 

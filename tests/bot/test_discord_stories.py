@@ -41,7 +41,7 @@ from ingest.subscriptions import FeedRegistry
 from retrieval import Citation, Passage, Timeline, TimelineEvent
 from retrieval.index import NewsIndex
 from retrieval.models import Article
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.bot.conftest import COOLDOWN, GUILD_ID, World
 from tests.bot.test_discord_bot import (
     answer_id_of,

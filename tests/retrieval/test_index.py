@@ -11,7 +11,7 @@ import pytest
 
 from retrieval.index import NewsIndex
 from retrieval.models import SearchFilters
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import CHESS, RATE_RISE, VOLCANO, put
 

@@ -10,7 +10,7 @@ import pytest
 from ingest.chunk import ChunkLimits
 from ingest.parse import parse_source
 from ingest.pipeline import ingest_articles
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import CORPUS, QUERIES, IndexFactory
 
 pytestmark = pytest.mark.model

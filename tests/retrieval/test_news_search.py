@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.index import NewsIndex
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import article, put
 

@@ -23,7 +23,8 @@ from ingest.syndication import Syndication
 from retrieval.index import NewsIndex
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.location import ChromaLocation, open_client
+from retrieval.storage.store import PassageStore
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.model

@@ -12,7 +12,7 @@ import pytest
 from ingest.parse import parse_source
 from retrieval.answer.chain import UNAVAILABLE, UNCITED, check_citations
 from retrieval.index import NewsIndex
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import EXAMPLE_SEED, IndexFactory
 from tests.fake_openai import FakeOpenAI, Step
 from tests.helpers import article, put

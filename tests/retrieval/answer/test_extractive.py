@@ -11,7 +11,7 @@ from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveConfig
 from retrieval.answer.sentences import split_sentences
 from retrieval.models import Passage, SearchHit
 from retrieval.question.speakers import speaker_of
-from retrieval.storage.lexical import Tokenizer
+from retrieval.storage.tokenizer import Tokenizer
 
 VOCAB: dict[str, int] = {}
 tokenize = Tokenizer()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import article, put
 

@@ -23,7 +23,8 @@ from ingest.pipeline import article_info
 from retrieval.models import Article
 from retrieval.storage import lexical as lexical_module
 from retrieval.storage.lexical import LexicalIndex
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.location import ChromaLocation, open_client
+from retrieval.storage.store import PassageStore
 from tests.conftest import ROOT, IndexFactory
 from tests.helpers import CHESS, VOLCANO, article, put
 
@@ -243,7 +244,8 @@ KILLED_WRITER = textwrap.dedent(
     from retrieval.storage.embedder import Embedder
     from retrieval.storage.lexical import LexicalIndex
     from retrieval.index import NewsIndex
-    from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+    from retrieval.storage.location import ChromaLocation, open_client
+    from retrieval.storage.store import PassageStore
     from retrieval.models import ArticleInfo, Passage, passage_id
 
     chroma, keywords = Path(sys.argv[1]), Path(sys.argv[2])
@@ -372,7 +374,8 @@ READER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from retrieval.storage.lexical import LexicalIndex
-    from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+    from retrieval.storage.location import ChromaLocation, open_client
+    from retrieval.storage.store import PassageStore
 
     host, port, prefix, keywords = sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
     store = PassageStore(

@@ -211,7 +211,7 @@ def test_every_data_dir_uses_the_copy_made_once_in_the_users_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from retrieval.index import IndexConfig, NewsIndex
-    from retrieval.storage.store import ChromaLocation
+    from retrieval.storage.location import ChromaLocation
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     shared = tmp_path / "cache" / "newsbot" / "models"

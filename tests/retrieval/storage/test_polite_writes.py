@@ -13,7 +13,8 @@ from retrieval.index import NewsIndex
 from retrieval.models import ArticleInfo, Passage, passage_id
 from retrieval.storage.embedder import Embedder
 from retrieval.storage.lexical import LexicalIndex
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.location import ChromaLocation, open_client
+from retrieval.storage.store import PassageStore
 from tests.helpers import wait_until_parked
 
 

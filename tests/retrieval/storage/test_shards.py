@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from retrieval.models import Article
+from retrieval.storage.location import ChromaLocation, open_client
 from retrieval.storage.shards import Shards
-from retrieval.storage.store import ChromaLocation, PassageStore, open_client
+from retrieval.storage.store import PassageStore
 from tests.conftest import IndexFactory
 from tests.helpers import put
 from tests.retrieval.storage.test_live_index import story

@@ -17,7 +17,7 @@ import pytest
 
 from retrieval import NewsIndex
 from retrieval.answer.prompts import NOT_FOUND
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.fake_openai import FakeOpenAI, Step
 from tests.helpers import put

@@ -79,7 +79,7 @@ def _facts(text: str) -> set[str]:
 @dataclass(frozen=True)
 class StoryConfig:
     """How the story views choose and merge; hand-set on the tests' small corpora and checked
-    on MultiHop-RAG (README, "Stories")."""
+    on MultiHop-RAG (docs/measurements.md#answers-and-story-views)."""
 
     pool: int = 40  # passages searched for a timeline or a comparison
     band: float = 0.15  # an article counts when its best cosine is within this of the best one

@@ -12,7 +12,7 @@ import pytest
 from retrieval import Citation, NewsIndex, Topic
 from retrieval.answer.prompts import NOT_FOUND
 from retrieval.models import SearchFilters
-from retrieval.storage.store import ChromaLocation
+from retrieval.storage.location import ChromaLocation
 from tests.conftest import IndexFactory
 from tests.helpers import put
 from tests.retrieval.stories.corpus import (
