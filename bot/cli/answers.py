@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import app, err, load_settings, open_cli_index, out, parse_filters
-from bot.wiring import bot_config, feed_registry, follow_store
+from bot.wiring import feed_registry, follow_store
 
 
 @app.command()
@@ -73,7 +73,7 @@ def run(
 ) -> None:
     """Start the Discord bot (NEWSBOT_DISCORD_TOKEN); see the README for the setup."""
     settings = load_settings()
-    if settings.discord_token is None:
+    if settings.discord.token is None:
         if chat_without_token:
             chat()
             return
@@ -85,12 +85,12 @@ def run(
     from bot.discord_app import NewsBot, point_at
     from bot.feedback import FeedbackStore
 
-    point_at(settings.discord_api_base, settings.discord_gateway_url)
-    config = bot_config(settings)
+    point_at(settings.discord.api_base, settings.discord.gateway_url)
+    config = settings.bot_config()
     with open_cli_index(settings, writing=True) as index:  # it ingests, polls, saves feedback
         index.warm_up()  # the model and the keyword index, before the first question
         feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
         bot = NewsBot(
             index, feedback, config, feeds=feed_registry(settings), follows=follow_store(settings)
         )
-        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+        bot.run(settings.discord.token.get_secret_value(), log_handler=None)

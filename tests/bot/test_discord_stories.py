@@ -33,8 +33,7 @@ from bot.discord_app import NewsBot
 from bot.discord_render import CONTENT, brief_pages, timeline_pages
 from bot.feedback import FeedbackStore
 from bot.follows import FollowStore
-from bot.settings import Settings
-from bot.wiring import bot_config
+from bot.settings import DiscordSettings, Settings
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry
@@ -573,11 +572,11 @@ async def test_the_daily_brief_is_posted_in_the_announce_channel_at_its_time(
 
 
 def test_the_brief_time_is_read_in_its_time_zone() -> None:
-    settings = Settings(brief_at="08:30", brief_timezone="America/New_York")
-    assert settings.brief_time == time(8, 30, tzinfo=ZoneInfo("America/New_York"))
-    assert bot_config(settings).brief_at == settings.brief_time
-    assert Settings(brief_at="").brief_time is None
+    brief = DiscordSettings(brief_at="08:30", brief_timezone="America/New_York")
+    assert brief.brief_time == time(8, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert Settings(discord=brief).bot_config().brief_at == brief.brief_time
+    assert DiscordSettings(brief_at="").brief_time is None
     with pytest.raises(ValidationError, match="like 08:00"):
-        Settings(brief_at="8am")
+        DiscordSettings(brief_at="8am")
     with pytest.raises(ValidationError, match="unknown time zone"):
-        Settings(brief_at="08:00", brief_timezone="Mars/Olympus")
+        DiscordSettings(brief_at="08:00", brief_timezone="Mars/Olympus")
