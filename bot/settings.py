@@ -24,7 +24,8 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     TypeAdapter,
-    model_validator,
+    ValidationError,
+    field_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -478,10 +479,18 @@ class DiscordSettings(Group):
         "UTC", description="Time zone of NEWSBOT_BRIEF_AT, an IANA name such as Europe/Berlin."
     )
 
-    @model_validator(mode="after")
-    def _brief_time_is_readable(self) -> DiscordSettings:
-        self.brief_time  # noqa: B018 - raises ValueError, saying what is expected
-        return self
+    @field_validator("brief_at")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_clock(value)  # ValueError, saying what is expected
+        return value
+
+    @field_validator("brief_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        parse_clock("00:00", value)  # ValueError, saying what is expected
+        return value
 
     @property
     def brief_time(self) -> time | None:
@@ -613,6 +622,28 @@ class _FlatNames(PydanticBaseSettingsSource):
                 target = target.setdefault(group, {})
             target[leaf] = value
         return found
+
+
+def settings_error(error: ValidationError) -> str:
+    """What is wrong, one line per bad setting, each named as it is set (NEWSBOT_TOP_K)."""
+    names: dict[tuple[str, ...], str] = {}
+    secret = set()
+    for place, name, field in settings_fields():
+        names[place] = names[(*place[:-1], name)] = name  # read by field name or by alias
+        if "SecretStr" in repr(field.annotation):
+            secret.add(name)
+    lines = []
+    for problem in error.errors(include_url=False):
+        place = tuple(str(part) for part in problem["loc"])
+        known = names.get(place)
+        where = f"NEWSBOT_{known.upper()}" if known else ".".join(place) or "settings"
+        if problem["type"] == "value_error":  # our own validators say what they got
+            lines.append(f"{where}: {problem['ctx']['error']}")
+            continue
+        got = problem["input"]
+        told = f" (got {got!r})" if isinstance(got, str) and known not in secret else ""
+        lines.append(f"{where}: {problem['msg']}{told}")
+    return "\n".join(lines)
 
 
 def env_example() -> str:

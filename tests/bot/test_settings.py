@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import BotConfig
-from bot.settings import Settings, env_example
+from bot.settings import Settings, env_example, settings_error
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
@@ -227,3 +227,16 @@ def test_a_malformed_setting_is_a_clear_settings_error(monkeypatch: pytest.Monke
     monkeypatch.setenv("NEWSBOT_OUTLET_NAMES", "reuters.com")
     with pytest.raises(ValidationError, match="host=Name pairs"):
         Settings()
+
+
+def test_a_bad_setting_is_named_as_it_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_CHROMA_PORT", "abc")
+    monkeypatch.setenv("NEWSBOT_BRIEF_AT", "8am")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert settings_error(caught.value).splitlines() == [
+        "NEWSBOT_CHROMA_PORT: Input should be a valid integer, unable to parse string as an "
+        "integer (got 'abc')",
+        "NEWSBOT_BRIEF_AT: expected a time of day like 08:00 (24-hour HH:MM), got '8am'",
+    ]
