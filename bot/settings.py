@@ -35,8 +35,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.config import BotConfig
-from bot.follows import MAX_PER_USER
+from bot.discord.config import BotConfig
+from bot.follow_store import MAX_PER_USER
 from bot.texts import parse_clock
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits

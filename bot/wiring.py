@@ -11,7 +11,7 @@ from bot.settings import Settings
 from bot.texts import terminal_safe
 
 if TYPE_CHECKING:
-    from bot.follows import FollowStore
+    from bot.follow_store import FollowStore
     from ingest.subscriptions import FeedRegistry
     from retrieval import NewsIndex
 
@@ -58,7 +58,7 @@ def feed_registry(settings: Settings) -> FeedRegistry:
 
 
 def follow_store(settings: Settings) -> FollowStore:
-    from bot.follows import FollowStore
+    from bot.follow_store import FollowStore
 
     return FollowStore(
         settings.data_dir / "follows.sqlite3", max_per_user=settings.follow_max_per_user

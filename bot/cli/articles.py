@@ -21,7 +21,7 @@ from bot.cli.common import (
     out,
     print_follows,
 )
-from bot.texts import ingest_counts
+from bot.texts import article_row, ingest_counts
 
 
 @app.command()
@@ -100,8 +100,6 @@ def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the ingested articles, newest first."""
-    from bot.render import article_row
-
     settings = load_settings()
     with open_cli_index(settings, as_json=as_json) as index:
         rows = [article_row(info) for info in index.articles()]

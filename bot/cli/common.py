@@ -26,7 +26,7 @@ from bot.wiring import configure_logging, open_index
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from bot.follows import FollowPost
+    from bot.follow_store import FollowPost
     from retrieval import NewsIndex, SearchFilters
 
 logger = logging.getLogger(__name__)

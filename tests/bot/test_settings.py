@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.config import BotConfig
+from bot.discord.config import BotConfig
 from bot.settings import Settings, env_example, settings_error
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits

@@ -1,6 +1,6 @@
 """What the Discord bot is told at start: who may do what, where, and how much at once.
 
-Kept apart from `bot.discord_app` (which imports discord.py) so that the settings can take their
+Kept apart from `bot.discord.app` (which imports discord.py) so that the settings can take their
 defaults from here without loading Discord's library.
 """
 

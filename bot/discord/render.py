@@ -18,7 +18,7 @@ from bot.texts import publications, terminal_safe
 from retrieval import Answer, Citation, web_url
 
 if TYPE_CHECKING:
-    from bot.follows import FollowPost
+    from bot.follow_store import FollowPost
     from retrieval import Brief, Comparison, Timeline
 
 CONTENT = 2000
