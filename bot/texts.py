@@ -106,7 +106,8 @@ def sources_lines(citations: Sequence[Citation], *, passages: bool = True) -> li
     return lines
 
 
-def _all_citations(groups: Sequence[Sequence[Citation]]) -> list[Citation]:
+def view_citations(groups: Iterable[Sequence[Citation]]) -> list[Citation]:
+    """Return the citations of a view's lines once each, by number."""
     seen: dict[int, Citation] = {}
     for group in groups:
         for citation in group:
@@ -119,7 +120,7 @@ def timeline_text(timeline: Timeline) -> str:
     if not timeline.events:
         return timeline.note or "No dated developments found."
     lines = [f"{event.date} — {event.text}" for event in timeline.events]
-    cites = _all_citations([e.citations for e in timeline.events])
+    cites = view_citations(e.citations for e in timeline.events)
     return "\n".join(lines + sources_lines(cites, passages=False))
 
 
@@ -133,7 +134,7 @@ def comparison_text(comparison: Comparison) -> str:
         if report.missing:
             lines.append("  nothing on this in the coverage I have")
         lines.extend(f"  {line}" for line in report.text.split("\n") if line)
-    cites = _all_citations([r.citations for r in comparison.outlets])
+    cites = view_citations(r.citations for r in comparison.outlets)
     return "\n".join(lines + sources_lines(cites, passages=False))
 
 
@@ -145,7 +146,7 @@ def brief_text(brief: Brief) -> str:
     for i, story in enumerate(brief.stories, 1):
         lines.append(f"{i}. {story.title} ({', '.join(story.outlets) or 'unknown outlet'})")
         lines.append(f"   {story.text}")
-    cites = _all_citations([s.citations for s in brief.stories])
+    cites = view_citations(s.citations for s in brief.stories)
     return "\n".join(lines + sources_lines(cites, passages=False))
 
 

@@ -24,9 +24,8 @@ from bot.discord.render import (
     brief_pages,
     comparison_pages,
     timeline_pages,
-    view_citations,
 )
-from bot.texts import brief_text, comparison_text, timeline_text
+from bot.texts import brief_text, comparison_text, timeline_text, view_citations
 from ingest.durations import parse_since
 from retrieval import Answer, Citation, SearchFilters, option_filters
 
