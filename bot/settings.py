@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -100,6 +100,7 @@ class Group(BaseModel):
     """Settings that build one library configuration; fields are read by name or by alias."""
 
     model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
+    title: ClassVar[str]  # the heading of its settings in .env.example
 
     def _shared(self, config: type) -> dict[str, Any]:
         """This group's values under the names `config` (a dataclass) also has."""
@@ -108,6 +109,8 @@ class Group(BaseModel):
 
 
 class ChromaSettings(Group):
+    title: ClassVar[str] = "Chroma: where the passages and their vectors are kept"
+
     path: Path | None = Field(
         ChromaLocation.path,
         alias="chroma_path",
@@ -149,6 +152,8 @@ class ChromaSettings(Group):
 
 
 class ExtractiveSettings(Group):
+    title: ClassVar[str] = "Extractive answers: quoted sentences"
+
     max_sentences: int = Field(
         ExtractiveConfig.max_sentences,
         ge=1,
@@ -168,6 +173,8 @@ class ExtractiveSettings(Group):
 
 
 class ChatSettings(Group):
+    title: ClassVar[str] = "A chat model that writes the answers (optional)"
+
     model: Annotated[str | None, BlankIsNone] = Field(
         None,
         alias="llm",
@@ -220,7 +227,8 @@ class ChatSettings(Group):
 
 
 class IndexSettings(Group):
-    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    title: ClassVar[str] = "The index: the embedding model and search"
+
     collection: str = Field(
         IndexConfig.collection,
         alias="chroma_collection",
@@ -282,6 +290,7 @@ class IndexSettings(Group):
         alias="search_candidates",
         description="Candidates taken from each of dense and keyword search before fusion.",
     )
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     extractive: ExtractiveSettings = Field(default_factory=ExtractiveSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
 
@@ -301,6 +310,8 @@ class IndexSettings(Group):
 
 
 class ChunkSettings(Group):
+    title: ClassVar[str] = "Passages: how an article is cut"
+
     max_tokens: int = Field(
         ChunkLimits.max_tokens,
         ge=16,
@@ -331,6 +342,8 @@ class ChunkSettings(Group):
 
 
 class SyndicationSettings(Group):
+    title: ClassVar[str] = "Syndicated copies"
+
     threshold: float = Field(
         Syndication.threshold,
         gt=0,
@@ -345,6 +358,8 @@ class SyndicationSettings(Group):
 
 
 class FetchSettings(Group):
+    title: ClassVar[str] = "Fetching web pages and feeds"
+
     allow_loopback: bool = Field(
         FetchPolicy.allow_loopback,
         alias="fetch_allow_loopback",
@@ -381,6 +396,8 @@ class FetchSettings(Group):
 
 
 class FeedSettings(Group):
+    title: ClassVar[str] = "Feeds"
+
     default_every: str = Field(
         DEFAULT_EVERY,
         alias="feed_default_every",
@@ -405,6 +422,8 @@ class FeedSettings(Group):
 
 
 class DiscordSettings(Group):
+    title: ClassVar[str] = "The Discord bot"
+
     token: Annotated[SecretStr | None, BlankIsNone] = Field(
         None,
         alias="discord_token",
@@ -528,17 +547,17 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("data"), description="Where the index, the keyword index and other state live."
     )
+    follow_max_per_user: int = Field(
+        MAX_PER_USER, ge=1, description="Topics one Discord user may follow at once."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+    log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
     index: IndexSettings = Field(default_factory=IndexSettings)
     chunks: ChunkSettings = Field(default_factory=ChunkSettings)
     copies: SyndicationSettings = Field(default_factory=SyndicationSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
-    follow_max_per_user: int = Field(
-        MAX_PER_USER, ge=1, description="Topics one Discord user may follow at once."
-    )
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
-    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
-    log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     @classmethod
     def settings_customise_sources(
@@ -655,7 +674,15 @@ def env_example() -> str:
         "# Regenerate this file with: python -m bot.settings > .env.example",
         "",
     ]
-    for _, name, field in settings_fields():
+    heading = None
+    for place, name, field in settings_fields():
+        group: Any = Settings
+        for step in place[:-1]:
+            group = group.model_fields[step].annotation
+        title = group.title if issubclass(group, Group) else "General"
+        if title != heading:
+            lines += [f"# ==== {title} ====", ""]
+            heading = title
         lines += [f"# {field.description}", f"# NEWSBOT_{name.upper()}={shown(field)}", ""]
     return "\n".join(lines)
 
