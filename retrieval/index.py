@@ -85,17 +85,17 @@ class IndexConfig:
     chroma: ChromaLocation
     collection: str = "newsbot"
     embedding_model: str = BUNDLED_MODEL
-    embedding_batch_size: int = 16
-    embedding_precision: EmbeddingPrecision = "auto"  # see Embedder
+    embedding_batch_size: int = Embedder.BATCH_SIZE
+    embedding_precision: EmbeddingPrecision = Embedder.PRECISION
     # auto: onnxruntime on a CPU where the model exports (a copy kept in model_cache_dir), else
     # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
-    embedding_runtime: EmbeddingRuntime = "auto"
+    embedding_runtime: EmbeddingRuntime = Embedder.RUNTIME
     # int8 or float32: what a question's embedding runs in on onnxruntime (see onnx_model.py)
-    embedding_question_precision: QuestionPrecision = "int8"
+    embedding_question_precision: QuestionPrecision = Embedder.QUESTION_PRECISION
     # where that copy is kept; None: the user's cache (shared_model_cache), made once per
     # machine and user, or data_dir / "models" where that folder cannot be written
     model_cache_dir: Path | None = None
-    device: str = "cpu"
+    device: str = Embedder.DEVICE
     top_k: int = 6
     candidates: int = 50
     shard_passages: int = SHARD_PASSAGES  # passages per vector collection (storage/shards.py)
