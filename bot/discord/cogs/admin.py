@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.discord.checks import admins_only
 from bot.discord.render import bare_link, clip, fit_lines, plain
 from bot.texts import article_row, ingest_counts
+from ingest.fetch_policy import MB
 from ingest.parse import SUPPORTED_SUFFIXES, ParseError, parse_source
 from ingest.pipeline import IngestReport, ingest_articles, ingest_urls
 
@@ -144,7 +145,7 @@ class AdminCog(commands.Cog):
             )
             return
         if file.size > self.bot.config.max_upload_bytes:
-            limit = self.bot.config.max_upload_bytes / 1024 / 1024
+            limit = self.bot.config.max_upload_bytes / MB
             await interaction.response.send_message(
                 f"`{file.filename}` is larger than the {limit:g} MB limit.", ephemeral=True
             )
