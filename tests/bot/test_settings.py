@@ -240,3 +240,20 @@ def test_a_bad_setting_is_named_as_it_is_set(monkeypatch: pytest.MonkeyPatch) ->
         "integer (got 'abc')",
         "NEWSBOT_BRIEF_AT: expected a time of day like 08:00 (24-hour HH:MM), got '8am'",
     ]
+
+
+def test_eval_and_the_benchmarks_index_in_their_own_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_CHROMA_HOST", "db.local")
+    monkeypatch.setenv("NEWSBOT_CHROMA_PATH", "/srv/db")
+    monkeypatch.setenv("NEWSBOT_LLM", "ollama:llama3.1")
+    monkeypatch.setenv("NEWSBOT_TOP_K", "9")
+
+    settings = Settings().embedded_in(Path("/tmp/eval"))
+
+    config = settings.index_config()
+    assert (config.data_dir, config.chroma) == (
+        Path("/tmp/eval"),
+        ChromaLocation(Path("/tmp/eval/chroma")),
+    )
+    assert config.top_k == 9 and config.chat is not None  # the rest is the user's
+    assert settings.without_chat().index_config().chat is None
