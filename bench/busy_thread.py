@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     queries = json.loads(args.queries.read_text(encoding="utf-8"))
     questions = [q["query"] for q in queries][: args.questions]
-    index = open_index(Settings().model_copy(update={"data_dir": args.index, "llm": None}))
+    index = open_index(Settings().model_copy(update={"data_dir": args.index}).without_chat())
     results: dict[str, Any] = {"switch_interval_s": questions_first.SWITCH_INTERVAL_S}
     try:
         for question in questions:

@@ -259,7 +259,7 @@ def measure_scales(
     """Steps 1 to 5 in settings.data_dir: keyword costs per scale, and every scale's figures."""
     from replicas import keyword_ms_per_article, read_snapshot, replicate
 
-    from bot.wiring import chunk_limits, open_index
+    from bot.wiring import open_index
     from ingest.pipeline import ingest_articles
 
     keyword_ms: dict[str, float] = {}
@@ -273,7 +273,7 @@ def measure_scales(
                 index.forget(article.article_id)
         todo = [a for a in base if a.article_id not in held]
         log(f"ingesting {len(todo)} articles (not timed; {len(base) - len(todo)} already held)")
-        ingest_articles(index, todo, limits=chunk_limits(settings))
+        ingest_articles(index, todo, limits=settings.chunks.build())
         snap = read_snapshot(index)
         current = replicas_held(held, base)
         if current > 1:
@@ -287,7 +287,7 @@ def measure_scales(
             keyword_ms[str(factor)], keyword_single[str(factor)] = cost.batched, cost.single
             log(f"{factor}x: keyword work {cost.batched:.1f} ms per article in batches, ")
             log(f"  {cost.single:.1f} ms one article per commit")
-            figures = live_phase(index, questions, live, args, chunk_limits(settings))
+            figures = live_phase(index, questions, live, args, settings.chunks.build())
             index.close()  # embedded Chroma: one process at a time
             log(f"{factor}x: a cold `newsbot ask` in another process")
             figures |= cold_ask(str(settings.data_dir), questions[0])
@@ -342,9 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"options": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="newsbot-live-", ignore_cleanup_errors=True) as tmp:
         where = args.index or Path(tmp)
-        settings = Settings().model_copy(
-            update={"data_dir": where, "chroma_path": None, "chroma_host": None, "llm": None}
-        )
+        settings = Settings().embedded_in(where).without_chat()
         configure_logging(settings)
         measured = measure_scales(settings, base, live, questions, args)
     by_scale = measured.pop("by_scale")

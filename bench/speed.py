@@ -208,9 +208,7 @@ def bench_settings(data_dir: Path) -> Settings:
     from bot.settings import Settings
     from bot.wiring import configure_logging
 
-    settings = Settings().model_copy(
-        update={"data_dir": data_dir, "chroma_path": None, "chroma_host": None, "llm": None}
-    )
+    settings = Settings().embedded_in(data_dir).without_chat()
     configure_logging(settings)
     return settings
 
@@ -259,7 +257,6 @@ def measure_ingest(
     index: NewsIndex, settings: Settings, corpus: Path, items: list[dict[str, Any]]
 ) -> IngestResult:
     """Ingest the corpus as `newsbot eval multihop` does: parse, chunk, embed, store."""
-    from bot.wiring import chunk_limits
     from ingest.pipeline import ingest_paths
 
     started = time.perf_counter()
@@ -267,7 +264,7 @@ def measure_ingest(
     model_load_s = time.perf_counter() - started
     log(f"embedding model loaded ({model_load_s:.1f} s); ingesting {len(items)} articles")
     started = time.perf_counter()
-    report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
+    report = ingest_paths(index, [corpus], limits=settings.chunks.build(), max_bytes=1 << 30)
     wall_s = time.perf_counter() - started
     if report.failed:
         log(f"{len(report.failed)} failed, first: {report.failed[0]}")

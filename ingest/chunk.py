@@ -24,8 +24,11 @@ class ChunkLimits:
     def __post_init__(self) -> None:
         if not self.max_tokens >= 16:
             raise ValueError("max_tokens must be at least 16")
-        if not 0 < self.target_tokens <= self.max_tokens:
-            raise ValueError("target_tokens must be between 1 and max_tokens")
+        if self.target_tokens > self.max_tokens:
+            # A lowered max_tokens alone (NEWSBOT_CHUNK_MAX_TOKENS=128) lowers the target too.
+            object.__setattr__(self, "target_tokens", self.max_tokens)
+        if self.target_tokens < 1:
+            raise ValueError("target_tokens must be at least 1")
         if self.max_passages < 1:
             raise ValueError("max_passages must be at least 1")
 

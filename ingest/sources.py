@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.fetch_policy import MB
 from ingest.parse import SUPPORTED_SUFFIXES, ParseError, supported_list
 
-_MEGABYTE = 1024 * 1024
 # Files that travel with data sets but are not articles.
 _NOT_ARTICLES = ("README", "LICENSE", "LICENCE", "ATTRIBUTION")
 
@@ -152,7 +152,7 @@ def _is_article_file(path: Path) -> bool:
 def read_file(path: Path, max_bytes: int) -> bytes:
     """Return the file's bytes; raise ParseError when it is over `max_bytes` or unreadable."""
     too_large = ParseError(
-        f"file is larger than the {max_bytes / _MEGABYTE:g} MB limit (NEWSBOT_MAX_FILE_MB)"
+        f"file is larger than the {max_bytes / MB:g} MB limit (NEWSBOT_MAX_FILE_MB)"
     )
     try:
         if path.stat().st_size > max_bytes:

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from ingest.article import ParseError
+from ingest.fetch_policy import MB
 
 logger = logging.getLogger(__name__)
 
-MB = 1024 * 1024
 # The most address space a worker may map: its interpreter, lxml and trafilatura take about
 # 150 MB of it, the largest page it is given (5 MB) about 200 MB more to parse. A page that needs
 # more fails with "needed more than … MB", never the process that asked.

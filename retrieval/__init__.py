@@ -32,7 +32,14 @@ if TYPE_CHECKING:
         first_line,
     )
     from retrieval.evaluation import AnswerScores, Summary, evaluate, evaluate_answers, score_query
-    from retrieval.index import CopyFinder, IndexConfig, NewsIndex
+    from retrieval.index import (
+        CopyFinder,
+        EmbeddingPrecision,
+        EmbeddingRuntime,
+        IndexConfig,
+        NewsIndex,
+        QuestionPrecision,
+    )
     from retrieval.models import (
         Answer,
         Article,

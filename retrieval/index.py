@@ -58,6 +58,10 @@ from retrieval.stories.written import written_brief, written_comparison, written
 logger = logging.getLogger(__name__)
 
 WriteStatus = Literal["added", "updated", "unchanged", "syndicated"]
+# The values the Embedder accepts (see storage/embedder.py), as types the settings can check.
+EmbeddingPrecision = Literal["auto", "float32", "bfloat16"]
+EmbeddingRuntime = Literal["auto", "torch", "onnx"]
+QuestionPrecision = Literal["int8", "float32"]
 
 
 class CopyFinder(Protocol):
@@ -80,17 +84,17 @@ class IndexConfig:
     chroma: ChromaLocation
     collection: str = "newsbot"
     embedding_model: str = BUNDLED_MODEL
-    embedding_batch_size: int = 16
-    embedding_precision: str = "auto"  # auto, float32 or bfloat16 (see Embedder)
+    embedding_batch_size: int = Embedder.BATCH_SIZE
+    embedding_precision: EmbeddingPrecision = Embedder.PRECISION
     # auto: onnxruntime on a CPU where the model exports (a copy kept in model_cache_dir), else
     # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
-    embedding_runtime: str = "auto"
+    embedding_runtime: EmbeddingRuntime = Embedder.RUNTIME
     # int8 or float32: what a question's embedding runs in on onnxruntime (see onnx_model.py)
-    embedding_question_precision: str = "int8"
+    embedding_question_precision: QuestionPrecision = Embedder.QUESTION_PRECISION
     # where that copy is kept; None: the user's cache (shared_model_cache), made once per
     # machine and user, or data_dir / "models" where that folder cannot be written
     model_cache_dir: Path | None = None
-    device: str = "cpu"
+    device: str = Embedder.DEVICE
     top_k: int = 6
     candidates: int = 50
     shard_passages: int = SHARD_PASSAGES  # passages per vector collection (storage/shards.py)

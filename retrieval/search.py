@@ -64,7 +64,7 @@ class HybridSearch:
         lexical: LexicalIndex,
         embed: Callable[[list[str]], np.ndarray],
         *,
-        candidates: int = 50,
+        candidates: int,
         part_pool: int = 200,
         weights: FusionWeights | None = None,
         today: Callable[[], date] | None = None,

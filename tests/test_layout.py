@@ -72,10 +72,24 @@ def test_the_front_door_names_resolve_and_are_all_listed() -> None:
 
 def test_the_cogs_never_import_the_discord_app_back() -> None:
     """The app loads the cogs; a cog importing the app back (even lazily) would be a cycle."""
-    cogs = [f"bot.cogs.{p.stem}" for p in sorted((ROOT / "bot" / "cogs").glob("[!_]*.py"))]
-    modules = ", ".join([*cogs, "bot.checks", "bot.views", "bot.discord_render"])
-    code = f"import sys, {modules}; print('bot.discord_app' in sys.modules)"
+    cogs = [
+        f"bot.discord.cogs.{p.stem}"
+        for p in sorted((ROOT / "bot" / "discord" / "cogs").glob("[!_]*.py"))
+    ]
+    modules = ", ".join([*cogs, "bot.discord.checks", "bot.discord.buttons", "bot.discord.render"])
+    code = f"import sys, {modules}; print('bot.discord.app' in sys.modules)"
     run = [sys.executable, "-c", code]
     loaded = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stderr
     assert (len(cogs), loaded.stdout.strip()) == (5, "False")
+
+
+def test_only_the_discord_room_imports_discord_py() -> None:
+    """bot/discord/ is the Discord front end; nothing else loads discord.py (the CLI's `run`
+    reaches it through bot.discord.launch, lazily)."""
+    for package in PACKAGES:
+        for path in files_of(package):
+            inside = (ROOT / "bot" / "discord") in path.parents
+            for module in imported_modules(path):
+                if module.split(".")[0] == "discord":
+                    assert inside, f"{path.relative_to(ROOT)} imports {module}"

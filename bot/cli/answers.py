@@ -1,5 +1,4 @@
-"""The commands that answer: ask (one question), chat (a conversation in the terminal), run
-(the Discord bot)."""
+"""The commands that answer in the terminal: ask (one question), chat (a conversation)."""
 
 from __future__ import annotations
 
@@ -8,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import app, err, load_settings, open_cli_index, out, parse_filters
-from bot.wiring import bot_config, feed_registry, follow_store
+from bot.cli.common import app, load_settings, open_cli_index, out, parse_filters
+from bot.texts import answer_text
 
 
 @app.command()
@@ -26,8 +25,6 @@ def ask(
     ] = None,
 ) -> None:
     """Answer a question with quotes and numbered citations."""
-    from bot.render import answer_text
-
     filters = parse_filters(outlet, since, until)
     settings = load_settings()
     with open_cli_index(settings, as_json=as_json) as index:
@@ -41,8 +38,6 @@ def ask(
 @app.command()
 def chat() -> None:
     """Talk with the index in the terminal (an empty line, 'exit' or Ctrl-D ends)."""
-    from bot.render import answer_text
-
     settings = load_settings()
     with open_cli_index(settings) as index:
         count = len(index.articles())
@@ -60,37 +55,3 @@ def chat() -> None:
             out.print(answer_text(answer), markup=False, highlight=False)
             out.print()
             history.extend([("user", question), ("assistant", answer.text)])
-
-
-@app.command()
-def run(
-    chat_without_token: Annotated[
-        bool,
-        typer.Option(
-            "--chat-without-token", help="Open the terminal chat when no Discord token is set."
-        ),
-    ] = False,
-) -> None:
-    """Start the Discord bot (NEWSBOT_DISCORD_TOKEN); see the README for the setup."""
-    settings = load_settings()
-    if settings.discord_token is None:
-        if chat_without_token:
-            chat()
-            return
-        err.print(
-            "[red]error:[/red] NEWSBOT_DISCORD_TOKEN is not set. Create a bot in Discord's "
-            "developer portal (see the README) and put its token in .env."
-        )
-        raise typer.Exit(2)
-    from bot.discord_app import NewsBot, point_at
-    from bot.feedback import FeedbackStore
-
-    point_at(settings.discord_api_base, settings.discord_gateway_url)
-    config = bot_config(settings)
-    with open_cli_index(settings, writing=True) as index:  # it ingests, polls, saves feedback
-        index.warm_up()  # the model and the keyword index, before the first question
-        feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-        bot = NewsBot(
-            index, feedback, config, feeds=feed_registry(settings), follows=follow_store(settings)
-        )
-        bot.run(settings.discord_token.get_secret_value(), log_handler=None)

@@ -21,8 +21,7 @@ from bot.cli.common import (
     out,
     print_follows,
 )
-from bot.texts import ingest_counts
-from bot.wiring import chunk_limits, fetch_policy
+from bot.texts import article_row, ingest_counts
 
 
 @app.command()
@@ -58,7 +57,7 @@ def ingest(
             report = ingest_paths(
                 index,
                 files,
-                limits=chunk_limits(settings),
+                limits=settings.chunks.build(),
                 max_bytes=settings.max_file_bytes,
                 on_start=lambda n: progress.update(task, total=n),
                 on_file=lambda name: progress.advance(task),
@@ -67,8 +66,10 @@ def ingest(
                 ),
             )
             if urls:
-                policy = fetch_policy(settings)
-                report.merge(ingest_urls(index, urls, policy=policy, limits=chunk_limits(settings)))
+                policy = settings.fetch.build()
+                report.merge(
+                    ingest_urls(index, urls, policy=policy, limits=settings.chunks.build())
+                )
         except KeyboardInterrupt:
             err.print(
                 "[yellow]Interrupted.[/yellow] Articles already stored are complete; "
@@ -99,8 +100,6 @@ def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the ingested articles, newest first."""
-    from bot.render import article_row
-
     settings = load_settings()
     with open_cli_index(settings, as_json=as_json) as index:
         rows = [article_row(info) for info in index.articles()]

@@ -14,18 +14,19 @@ from datetime import date
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.segment import Segment
 
-from bot.settings import Settings
+from bot.settings import Settings, settings_error
 from bot.texts import terminal_safe
 from bot.wiring import configure_logging, open_index
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from bot.follows import FollowPost
+    from bot.follow_store import FollowPost
     from retrieval import NewsIndex, SearchFilters
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ err = SafeConsole(stderr=True, soft_wrap=True)
 def load_settings() -> Settings:
     try:
         settings = Settings()
-    except Exception as exc:  # pydantic's ValidationError lists every bad setting
-        err.print(f"[red]Invalid settings:[/red] {escape(str(exc))}")
+    except ValidationError as exc:
+        err.print(f"[red]Invalid settings:[/red] {escape(settings_error(exc))}")
         raise typer.Exit(2) from exc
     configure_logging(settings)
     from retrieval import configure_process

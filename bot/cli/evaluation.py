@@ -14,7 +14,6 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import app, err, load_settings, open_cli_index, out
-from bot.wiring import chunk_limits
 
 eval_app = typer.Typer(help="Measure retrieval and answers on a benchmark.")
 app.add_typer(eval_app, name="eval")
@@ -64,12 +63,12 @@ def eval_multihop(  # noqa: PLR0917 - typer passes each option positionally
             index_dir = Path(
                 cleanup.enter_context(tempfile.TemporaryDirectory(prefix="newsbot-eval-"))
             )
-        settings = base.model_copy(
-            update={"data_dir": index_dir, "chroma_path": None, "chroma_host": None}
-        )
+        settings = base.embedded_in(index_dir)
         with open_cli_index(settings, as_of=date.fromisoformat(day) if day else None) as index:
             started = time.perf_counter()
-            report = ingest_paths(index, [corpus], limits=chunk_limits(settings), max_bytes=1 << 30)
+            report = ingest_paths(
+                index, [corpus], limits=settings.chunks.build(), max_bytes=1 << 30
+            )
             err.print(
                 f"index {index_dir}: {report.added} added, {report.unchanged} unchanged, "
                 f"{len(report.failed)} failed ({time.perf_counter() - started:.0f} s)"

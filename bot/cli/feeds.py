@@ -22,7 +22,7 @@ from bot.cli.common import (
     print_follows,
 )
 from bot.texts import ingest_counts, interval
-from bot.wiring import chunk_limits, feed_registry, fetch_policy, poll_limits
+from bot.wiring import feed_registry
 
 if TYPE_CHECKING:
     from ingest.feeds import PollReport
@@ -43,7 +43,7 @@ def feeds_add(
 
     settings = load_settings()
     try:
-        seconds = parse_interval(every or settings.feed_default_every)
+        seconds = parse_interval(every or settings.feeds.default_every)
         feed = feed_registry(settings).add(url, seconds)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -123,9 +123,9 @@ def feeds_poll(
                 registry,
                 feed.url,
                 sink=index,
-                limits=chunk_limits(settings),
-                policy=fetch_policy(settings),
-                poll_limits=poll_limits(settings),
+                limits=settings.chunks.build(),
+                policy=settings.fetch.build(),
+                poll_limits=settings.feeds.build(),
             )
             reports.append(report)
             failed = failed or bool(report.failed)

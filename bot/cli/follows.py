@@ -30,7 +30,7 @@ def follow_add(
     ] = None,
 ) -> None:
     """Save a topic; articles ingested from now on that match it are noticed."""
-    from bot.follows import CLI_USER
+    from bot.follow_store import CLI_USER
 
     store = follow_store(load_settings())
     try:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import app, fail, load_settings, open_cli_index, out, parse_filters
+from bot.texts import brief_text, comparison_text, timeline_text
 from ingest.durations import parse_since
 
 SINCE_HELP = "Published on or after: 2025-12-06, 'November 2023', 'last week'…"
@@ -24,8 +25,6 @@ def timeline(
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
 ) -> None:
     """The dated developments of a story, oldest first, each line cited."""
-    from bot.render import timeline_text
-
     filters = parse_filters(outlet, since, until)
     with open_cli_index(load_settings(), as_json=as_json) as index:
         result = index.timeline(topic, filters if not filters.empty else None)
@@ -43,8 +42,6 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Per outlet, what it reported or quoted on a story; what only one carried is marked."""
-    from bot.render import comparison_text
-
     filters = parse_filters(None, since, until)
     with open_cli_index(load_settings(), as_json=as_json) as index:
         result = index.compare(topic, outlet or (), filters if not filters.empty else None)
@@ -63,8 +60,6 @@ def brief(
     as_json: Annotated[bool, typer.Option("--json", help="Print the brief as JSON.")] = False,
 ) -> None:
     """The stories that came in since a time, grouped, biggest first, one cited line each."""
-    from bot.render import brief_text
-
     start = parse_since(since)
     if start is None:
         fail(

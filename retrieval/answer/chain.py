@@ -134,7 +134,7 @@ class ChatAnswerer:
         search: Search,
         fallback: Fallback,
         *,
-        timeout: float = 30.0,
+        timeout: float,
         history_turns: int = 6,
     ):
         from langchain_core.output_parsers import StrOutputParser

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from retrieval.errors import EmbedderError
 from retrieval.storage import onnx_model
@@ -59,16 +59,23 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """Embed texts with a sentence-transformers model and count their word-piece tokens."""
 
+    # The defaults; IndexConfig (and so the settings) takes them from here.
+    DEVICE: Final = "cpu"
+    BATCH_SIZE: Final = 16
+    PRECISION: Final = "auto"
+    RUNTIME: Final = "auto"
+    QUESTION_PRECISION: Final = "int8"
+
     def __init__(
         self,
         model_name: str = BUNDLED_MODEL,
         *,
-        device: str = "cpu",
-        batch_size: int = 16,
-        precision: str = "auto",
-        runtime: str = "auto",
+        device: str = DEVICE,
+        batch_size: int = BATCH_SIZE,
+        precision: str = PRECISION,
+        runtime: str = RUNTIME,
         cache_dir: Path | None = None,
-        question_precision: str = "int8",
+        question_precision: str = QUESTION_PRECISION,
     ):
         if precision not in {"auto", "float32", "bfloat16"}:
             raise EmbedderError(

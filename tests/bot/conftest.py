@@ -14,9 +14,9 @@ import discord
 import pytest
 import simcord
 
-from bot.config import BotConfig
-from bot.discord_app import NewsBot
-from bot.feedback import FeedbackStore
+from bot.discord.app import NewsBot
+from bot.discord.config import BotConfig
+from bot.discord.feedback import FeedbackStore
 from ingest.parse import parse_source
 from retrieval.index import NewsIndex
 from retrieval.models import Article

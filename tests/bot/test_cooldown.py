@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.checks import Cooldown
+from bot.discord.checks import Cooldown
 
 
 def test_a_user_waits_out_the_period_and_old_users_are_forgotten() -> None:

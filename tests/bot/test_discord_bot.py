@@ -17,9 +17,10 @@ import pytest
 import simcord
 from simcord import assert_responded
 
-from bot.config import BotConfig
-from bot.discord_app import NewsBot
-from bot.discord_render import (
+from bot.discord.app import NewsBot
+from bot.discord.config import BotConfig
+from bot.discord.feedback import FeedbackStore
+from bot.discord.render import (
     CHARS_PER_MESSAGE,
     CONTENT,
     DESCRIPTION,
@@ -31,7 +32,6 @@ from bot.discord_render import (
     answer_pages,
     embed_size,
 )
-from bot.feedback import FeedbackStore
 from retrieval.models import Answer, Citation, Passage, SearchFilters, Turn
 from tests.bot.conftest import COOLDOWN, GUILD_ID, World, grant_admin_commands
 
@@ -582,7 +582,7 @@ async def test_an_error_is_logged_and_the_user_told(
 ) -> None:
     break_the_index(world, monkeypatch)
 
-    with caplog.at_level(logging.ERROR, logger="bot.discord_app"):
+    with caplog.at_level(logging.ERROR, logger="bot.discord.app"):
         result = await ask(world, world.alice)
 
     (sorry,) = [m for m in replies(result) if SORRY in m.content]

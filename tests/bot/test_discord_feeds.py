@@ -11,10 +11,10 @@ import simcord
 from pytest_httpserver import HTTPServer
 from simcord import assert_responded
 
-from bot.cogs.feeds import FeedsCog
-from bot.config import BotConfig
-from bot.discord_app import NewsBot
-from bot.feedback import FeedbackStore
+from bot.discord.app import NewsBot
+from bot.discord.cogs.feeds import FeedsCog
+from bot.discord.config import BotConfig
+from bot.discord.feedback import FeedbackStore
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cogs.admin import report_text
-from bot.cogs.feeds import announce_line
-from bot.discord_render import (
+from bot.discord.cogs.admin import report_text
+from bot.discord.cogs.feeds import announce_line
+from bot.discord.render import (
     CHARS_PER_MESSAGE,
     DESCRIPTION,
     EMBEDS_PER_MESSAGE,

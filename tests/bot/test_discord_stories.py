@@ -24,17 +24,16 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from simcord import assert_responded
 
-from bot.cogs import follows
-from bot.cogs.feeds import FeedsCog
-from bot.cogs.follows import FollowsCog
-from bot.cogs.stories import StoriesCog
-from bot.config import BotConfig
-from bot.discord_app import NewsBot
-from bot.discord_render import CONTENT, brief_pages, timeline_pages
-from bot.feedback import FeedbackStore
-from bot.follows import FollowStore
-from bot.settings import Settings
-from bot.wiring import bot_config
+from bot.discord.app import NewsBot
+from bot.discord.cogs import follows
+from bot.discord.cogs.feeds import FeedsCog
+from bot.discord.cogs.follows import FollowsCog
+from bot.discord.cogs.stories import StoriesCog
+from bot.discord.config import BotConfig
+from bot.discord.feedback import FeedbackStore
+from bot.discord.render import CONTENT, brief_pages, timeline_pages
+from bot.follow_store import FollowStore
+from bot.settings import DiscordSettings, Settings
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry
@@ -485,7 +484,7 @@ async def test_a_refused_delivery_is_dropped_and_delivery_goes_on(
         times=None,
     )
 
-    with caplog.at_level(logging.WARNING, logger="bot.discord_app"):
+    with caplog.at_level(logging.WARNING, logger="bot.discord.app"):
         report = await ingest(world, REPAIRS)
 
     assert "1 added" in report  # the admin's ingest is unaffected
@@ -510,7 +509,7 @@ async def test_a_refused_delivery_is_dropped_and_delivery_goes_on(
     monkeypatch.setattr(store, "pending", flaky_pending)
     put(world.index, REOPENED)
     assert len(store.catch_up(world.index)) == 2
-    with caplog.at_level(logging.ERROR, logger="bot.cogs.follows"):
+    with caplog.at_level(logging.ERROR, logger="bot.discord.cogs.follows"):
         await cog(world).deliverer()
     assert any("delivering follow posts failed" in r.getMessage() for r in caplog.records)
     assert cog(world).deliverer.is_running()
@@ -563,7 +562,7 @@ async def test_the_daily_brief_is_posted_in_the_announce_channel_at_its_time(
         message="Missing Permissions",
         times=1,
     )
-    with caplog.at_level(logging.WARNING, logger="bot.discord_app"):
+    with caplog.at_level(logging.WARNING, logger="bot.discord.app"):
         await world.env.advance_time(86400)
     assert any("cannot announce" in r.getMessage() for r in caplog.records)
     assert briefs.briefer.is_running()
@@ -573,11 +572,11 @@ async def test_the_daily_brief_is_posted_in_the_announce_channel_at_its_time(
 
 
 def test_the_brief_time_is_read_in_its_time_zone() -> None:
-    settings = Settings(brief_at="08:30", brief_timezone="America/New_York")
-    assert settings.brief_time == time(8, 30, tzinfo=ZoneInfo("America/New_York"))
-    assert bot_config(settings).brief_at == settings.brief_time
-    assert Settings(brief_at="").brief_time is None
+    brief = DiscordSettings(brief_at="08:30", brief_timezone="America/New_York")
+    assert brief.brief_time == time(8, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert Settings(discord=brief).bot_config().brief_at == brief.brief_time
+    assert DiscordSettings(brief_at="").brief_time is None
     with pytest.raises(ValidationError, match="like 08:00"):
-        Settings(brief_at="8am")
+        DiscordSettings(brief_at="8am")
     with pytest.raises(ValidationError, match="unknown time zone"):
-        Settings(brief_at="08:00", brief_timezone="Mars/Olympus")
+        DiscordSettings(brief_at="08:00", brief_timezone="Mars/Olympus")

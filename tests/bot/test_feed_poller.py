@@ -23,12 +23,12 @@ from pytest_httpserver import HTTPServer
 from simcord import assert_responded
 from werkzeug import Request, Response
 
-import bot.cogs.feeds as feeds_module
-import bot.discord_app as app_module
-from bot.cogs.feeds import FeedsCog
-from bot.config import BotConfig
-from bot.discord_app import NewsBot
-from bot.feedback import FeedbackStore
+import bot.discord.app as app_module
+import bot.discord.cogs.feeds as feeds_module
+from bot.discord.app import NewsBot
+from bot.discord.cogs.feeds import FeedsCog
+from bot.discord.config import BotConfig
+from bot.discord.feedback import FeedbackStore
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import simcord
 
-from bot.checks import INDEX_UNAVAILABLE
+from bot.discord.checks import INDEX_UNAVAILABLE
 from retrieval.index import NewsIndex
 from tests.bot.conftest import COOLDOWN, World, seed_articles
 from tests.conftest import ChromaProcess, IndexFactory

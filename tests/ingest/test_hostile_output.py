@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from bot.cli import common, feeds
 from bot.cli.common import SafeConsole
-from bot.cogs.feeds import announce_line
+from bot.discord.cogs.feeds import announce_line
 from bot.wiring import _SafeFormatter
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import FeedRegistry

@@ -17,8 +17,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from bot.discord_render import passages_pages, source_field
-from bot.render import answer_text
+from bot.discord.render import passages_pages, source_field
+from bot.texts import answer_text
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy

@@ -18,15 +18,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.checks import admins_only
-from bot.discord_render import REPLY, bare_link, clip, fit_lines, plain
+from bot.discord.checks import admins_only
+from bot.discord.render import REPLY, bare_link, clip, fit_lines, plain
 from bot.texts import interval
 from ingest.feeds import PollLimits, PollReport, poll_feed
 from ingest.fetch import FetchPolicy
 from ingest.subscriptions import Feed, FeedRegistry, parse_interval
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """What the Discord bot is told at start: who may do what, where, and how much at once.
 
-Kept apart from `bot.discord_app` (which imports discord.py) so that the settings can take their
+Kept apart from `bot.discord.app` (which imports discord.py) so that the settings can take their
 defaults from here without loading Discord's library.
 """
 
@@ -12,6 +12,7 @@ from datetime import time
 from ingest.chunk import ChunkLimits
 from ingest.feeds import PollLimits
 from ingest.fetch import FetchPolicy
+from ingest.fetch_policy import MB
 from ingest.subscriptions import DEFAULT_EVERY
 
 
@@ -23,7 +24,7 @@ class BotConfig:
     channel_ids: frozenset[int] = frozenset()  # empty: every channel
     cooldown_seconds: float = 10.0
     max_concurrent: int = 4
-    max_upload_bytes: int = 5 * 1024 * 1024
+    max_upload_bytes: int = 5 * MB
     chunk_limits: ChunkLimits = field(default_factory=ChunkLimits)
     fetch_policy: FetchPolicy | None = None  # None: /ingest url: answers it is not configured
     poll_limits: PollLimits | None = None  # None (with fetch_policy None): no feed poller

@@ -16,11 +16,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_render import fit_lines, plain
-from bot.follows import Follow, FollowLimitError
+from bot.discord.render import fit_lines, plain
+from bot.follow_store import Follow, FollowLimitError
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import INDEX_UNAVAILABLE, asking_refusal, may_ask
-from bot.discord_render import answer_pages
-from bot.views import answer_view, embeds_of
+from bot.discord.buttons import answer_view, embeds_of
+from bot.discord.checks import INDEX_UNAVAILABLE, asking_refusal, may_ask
+from bot.discord.render import answer_pages
 from retrieval import Answer, SearchFilters, StoreUnavailable, Turn, option_filters
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 

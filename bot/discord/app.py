@@ -22,11 +22,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import INDEX_UNAVAILABLE, SOMETHING_WENT_WRONG, Cooldown, reply_ephemeral
-from bot.config import BotConfig
-from bot.discord_render import follow_post_content
-from bot.feedback import FeedbackStore
-from bot.follows import FollowPost, FollowStore
+from bot.discord.checks import INDEX_UNAVAILABLE, SOMETHING_WENT_WRONG, Cooldown, reply_ephemeral
+from bot.discord.config import BotConfig
+from bot.discord.feedback import FeedbackStore
+from bot.discord.render import follow_post_content
+from bot.follow_store import FollowPost, FollowStore
 from ingest.subscriptions import FeedRegistry
 from retrieval import NewsIndex, StoreUnavailable
 
@@ -69,11 +69,11 @@ class NewsBot(commands.Bot):
         self._failed_tries: dict[tuple[int, str], int] = {}
 
     async def setup_hook(self) -> None:
-        from bot.cogs.admin import AdminCog
-        from bot.cogs.ask import AskCog
-        from bot.cogs.follows import FollowsCog
-        from bot.cogs.stories import StoriesCog
-        from bot.views import PassagesButton, VoteButton
+        from bot.discord.buttons import PassagesButton, VoteButton
+        from bot.discord.cogs.admin import AdminCog
+        from bot.discord.cogs.ask import AskCog
+        from bot.discord.cogs.follows import FollowsCog
+        from bot.discord.cogs.stories import StoriesCog
 
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
@@ -81,7 +81,7 @@ class NewsBot(commands.Bot):
         await self.add_cog(FollowsCog(self))
         policy, limits = self.config.fetch_policy, self.config.poll_limits
         if self.feeds is not None and policy is not None and limits is not None:
-            from bot.cogs.feeds import FeedsCog
+            from bot.discord.cogs.feeds import FeedsCog
 
             await self.add_cog(FeedsCog(self, self.feeds, policy, limits))
         elif self.feeds is not None:

@@ -10,15 +10,15 @@ plain message.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.texts import publications, terminal_safe
+from bot.texts import publications, terminal_safe, view_citations
 from retrieval import Answer, Citation, web_url
 
 if TYPE_CHECKING:
-    from bot.follows import FollowPost
+    from bot.follow_store import FollowPost
     from retrieval import Brief, Comparison, Timeline
 
 CONTENT = 2000
@@ -229,15 +229,6 @@ NOT_FOUND_TITLE = "Not in the coverage"
 def cited_plain(text: str) -> str:
     """Return article text escaped like `plain`, its [n] citation marks kept readable."""
     return discord_text(text, citations=True)
-
-
-def view_citations(groups: Iterable[Sequence[Citation]]) -> list[Citation]:
-    """Return the citations of a view's lines once each, by number."""
-    seen: dict[int, Citation] = {}
-    for group in groups:
-        for citation in group:
-            seen.setdefault(citation.n, citation)
-    return [seen[n] for n in sorted(seen)]
 
 
 def timeline_lines(timeline: Timeline) -> list[str]:

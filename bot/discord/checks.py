@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 

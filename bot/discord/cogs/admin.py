@@ -10,15 +10,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import admins_only
-from bot.discord_render import bare_link, clip, fit_lines, plain
-from bot.render import article_row
-from bot.texts import ingest_counts
+from bot.discord.checks import admins_only
+from bot.discord.render import bare_link, clip, fit_lines, plain
+from bot.texts import article_row, ingest_counts
+from ingest.fetch_policy import MB
 from ingest.parse import SUPPORTED_SUFFIXES, ParseError, parse_source
 from ingest.pipeline import IngestReport, ingest_articles, ingest_urls
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class AdminCog(commands.Cog):
             )
             return
         if file.size > self.bot.config.max_upload_bytes:
-            limit = self.bot.config.max_upload_bytes / 1024 / 1024
+            limit = self.bot.config.max_upload_bytes / MB
             await interaction.response.send_message(
                 f"`{file.filename}` is larger than the {limit:g} MB limit.", ephemeral=True
             )
@@ -169,7 +169,11 @@ class AdminCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.bot.work(
-            ingest_urls, self.bot.index, [url], policy=policy, limits=self.bot.config.chunk_limits
+            ingest_urls,
+            self.bot.index,
+            [url],
+            policy=policy,
+            limits=self.bot.config.chunk_limits,
         )
         await self.bot.catch_up_follows()
         logger.info("admin %s ingested %s: %s", interaction.user.id, url, report.as_dict())

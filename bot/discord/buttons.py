@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_render import Page, passages_pages
+from bot.discord.render import Page, passages_pages
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 

@@ -17,20 +17,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.checks import may_ask
-from bot.discord_render import (
+from bot.discord.buttons import answer_view, embeds_of
+from bot.discord.checks import may_ask
+from bot.discord.render import (
     Page,
     brief_pages,
     comparison_pages,
     timeline_pages,
-    view_citations,
 )
-from bot.views import answer_view, embeds_of
+from bot.texts import brief_text, comparison_text, timeline_text, view_citations
 from ingest.durations import parse_since
 from retrieval import Answer, Citation, SearchFilters, option_filters
 
 if TYPE_CHECKING:
-    from bot.discord_app import NewsBot
+    from bot.discord.app import NewsBot
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,6 @@ class StoriesCog(commands.Cog):
             return
 
         def build() -> tuple[list[Page], str, list[Citation]]:
-            from bot.render import timeline_text
-
             result = self.bot.index.timeline(topic, _or_none(filters))
             cites = view_citations(e.citations for e in result.events)
             return timeline_pages(result), timeline_text(result), cites
@@ -154,8 +152,6 @@ class StoriesCog(commands.Cog):
         names = outlet_list(outlets)
 
         def build() -> tuple[list[Page], str, list[Citation]]:
-            from bot.render import comparison_text
-
             result = self.bot.index.compare(topic, names, _or_none(filters))
             cites = view_citations(r.citations for r in result.outlets)
             return comparison_pages(result), comparison_text(result), cites
@@ -183,8 +179,6 @@ class StoriesCog(commands.Cog):
             return
 
         def build() -> tuple[list[Page], str, list[Citation]]:
-            from bot.render import brief_text
-
             result = self.bot.index.brief(start, by_published=published)
             cites = view_citations(s.citations for s in result.stories)
             return brief_pages(result), brief_text(result), cites
@@ -207,8 +201,6 @@ class StoriesCog(commands.Cog):
     async def post_brief(self, since: datetime) -> bool:
         """Post the brief of what came in since `since` in the announce channel, with its
         Passages button; nothing when nothing came in. Return whether it was posted."""
-        from bot.render import brief_text
-
         result = await self.bot.work(self.bot.index.brief, since)
         if not result.stories:
             logger.info("daily brief: nothing came in since %s", result.since)
