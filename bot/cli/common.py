@@ -71,7 +71,7 @@ def load_settings() -> Settings:
     configure_logging(settings)
     from retrieval import configure_process
 
-    configure_process(settings.embedding_model)  # before any command loads torch
+    configure_process(settings.index.embedding_model)  # before any command loads torch
     return settings
 
 
