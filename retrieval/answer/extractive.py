@@ -91,7 +91,8 @@ class ExtractiveConfig:
     coverage_weight: float = 0.5
     embedded_units: int = 8  # the units (sentences, whole quotations) embedded per answer
     # A question naming several outlets: an outlet's part is answered from its own passages
-    # unless they fall this far below min_relevance ("nothing from X on this").
+    # unless they fall this far below min_relevance ("nothing from X on this"); when the
+    # question as a whole falls below min_relevance, each part must reach it alone.
     part_slack: float = 0.15
     weights: SentenceWeights = field(default_factory=SentenceWeights)
 
@@ -184,23 +185,37 @@ class ExtractiveAnswerer:
         in the coverage." when its passages don't speak to it."""
         cfg = self.config
         top = list(hits[: cfg.passages])
-        if self._gate(question, top) is None:
-            return self._not_found(top)
-        speaker = speaker_of(question)
-        citer = _Citer()
-        lines = []
-        quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
+        judged = []  # each part with its own passages, its words and how well they match
         for label, text, found in parts:
             own = list(found[: cfg.passages])
             part_coverage = _Coverage(text, self.tokenize, self.term_weight)
-            weak = self._relevance(part_coverage, own) < cfg.min_relevance - cfg.part_slack
-            # each part embeds a third of an answer's units: two parts cost about one answer
-            embedded = max(2, cfg.embedded_units // 3)
+            judged.append((label, text, own, part_coverage, self._relevance(part_coverage, own)))
+        # A question on two subjects ("A's take on X, while B's on Y") matches neither set of
+        # passages as a whole: its parts are then judged on their own, each at the full bar.
+        bar = cfg.min_relevance - cfg.part_slack
+        if self._gate(question, top) is None:
+            bar = cfg.min_relevance
+            if not any(relevance >= bar for *_, relevance in judged):
+                return self._not_found(top)
+        speaker = speaker_of(question)
+        citer = _Citer()
+        lines = []
+        answered: set[str] = set()
+        quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
+        for label, text, own, part_coverage, relevance in judged:
+            # An outlet's lines come from different articles of it (as a comparison's do).
+            # Each part embeds half an answer's units: two parts cost about one answer.
             units = (
                 []
-                if weak
+                if relevance < bar
                 else self._choose(
-                    text, part_coverage, speaker, own, limit=2, embedded=embedded
+                    text,
+                    part_coverage,
+                    speaker,
+                    own,
+                    limit=2,
+                    embedded=max(2, cfg.embedded_units // 2),
+                    each_article=1,
                 ).units
             )
             units = [
@@ -209,8 +224,10 @@ class ExtractiveAnswerer:
                 if (own[u.hit].passage.passage_id, u.start) not in quoted
             ]
             if not units:
-                lines.append(f"Nothing from {label} on this in the coverage.")
+                if label not in answered:  # a second part on the same outlet: no "nothing"
+                    lines.append(f"Nothing from {label} on this in the coverage.")
                 continue
+            answered.add(label)
             quoted.update((own[u.hit].passage.passage_id, u.start) for u, _ in units)
             lines.append(f"{label}: " + " ".join(self._runs(units, own, speaker, citer)))
         if not citer.citations:
