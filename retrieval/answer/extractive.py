@@ -91,8 +91,7 @@ class ExtractiveConfig:
     coverage_weight: float = 0.5
     embedded_units: int = 8  # the units (sentences, whole quotations) embedded per answer
     # A question naming several outlets: an outlet's part is answered from its own passages
-    # unless they fall this far below min_relevance ("nothing from X on this"); when the
-    # question as a whole falls below min_relevance, each part must reach it alone.
+    # unless they fall this far below min_relevance ("nothing from X on this").
     part_slack: float = 0.15
     weights: SentenceWeights = field(default_factory=SentenceWeights)
 
@@ -185,25 +184,22 @@ class ExtractiveAnswerer:
         in the coverage." when its passages don't speak to it."""
         cfg = self.config
         top = list(hits[: cfg.passages])
+        if self._gate(question, top) is None:
+            return self._not_found(top)
         judged = []  # each part with its own passages, its words and how well they match
         for label, text, found in parts:
             own = list(found[: cfg.passages])
             part_coverage = _Coverage(text, self.tokenize, self.term_weight)
             judged.append((label, text, own, part_coverage, self._relevance(part_coverage, own)))
-        # A question on two subjects ("A's take on X, while B's on Y") matches neither set of
-        # passages as a whole: its parts are then judged on their own, each at the full bar.
         bar = cfg.min_relevance - cfg.part_slack
-        if self._gate(question, top) is None:
-            bar = cfg.min_relevance
-            if not any(relevance >= bar for *_, relevance in judged):
-                return self._not_found(top)
         speaker = speaker_of(question)
         citer = _Citer()
         lines = []
         answered: set[str] = set()
         quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
         for label, text, own, part_coverage, relevance in judged:
-            # An outlet's lines come from different articles of it (as a comparison's do).
+            # An outlet's lines come from different articles of it (as a comparison's do), or,
+            # when no other article of it comes close, from its best one.
             # Each part embeds half an answer's units: two parts cost about one answer.
             units = (
                 []
@@ -216,6 +212,7 @@ class ExtractiveAnswerer:
                     limit=2,
                     embedded=max(2, cfg.embedded_units // 2),
                     each_article=1,
+                    fill=True,
                 ).units
             )
             units = [
@@ -336,6 +333,7 @@ class ExtractiveAnswerer:
         developments: bool = False,
         embedded: int | None = None,
         each_article: int | None = None,
+        fill: bool = False,
     ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -398,17 +396,16 @@ class ExtractiveAnswerer:
             )
             scored.append((unit, score + w.meaning * similarity))
         scored.sort(key=lambda us: -us[1])
-        best = scored[0][1]
-        chosen: list[tuple[_Unit, float]] = []
-        per_article: dict[str, int] = {}
-        most = each_article or cfg.per_article
-        for unit, score in scored:  # the best first; no article fills the answer alone
-            article = hits[unit.hit].passage.article_id
-            if score < best - cfg.margin or per_article.get(article, 0) >= most:
-                continue
-            per_article[article] = per_article.get(article, 0) + 1
-            chosen.append((unit, score))
-        return _Choice(chosen[: limit or cfg.max_sentences], by_speaker)
+        articles = [hits[unit.hit].passage.article_id for unit, _ in scored]
+        kept = _pick(
+            [score for _, score in scored],
+            articles,
+            margin=cfg.margin,
+            most=each_article or cfg.per_article,
+            want=limit or cfg.max_sentences,
+            fill=cfg.per_article if fill else 0,
+        )
+        return _Choice([scored[i] for i in kept], by_speaker)
 
     def _runs(
         self,
@@ -472,6 +469,25 @@ class _Citer:
             self._numbers[passage.passage_id] = len(self._numbers) + 1
             self.citations.append(Citation(self._numbers[passage.passage_id], passage))
         return self._numbers[passage.passage_id]
+
+
+def _pick(
+    scores: list[float], articles: list[str], *, margin: float, most: int, want: int, fill: int
+) -> list[int]:
+    """Return the indexes of the units to quote (scores best first): those within `margin` of
+    the best, at most `most` from one article, no article filling the answer alone; with
+    `fill`, places left are filled with more of the same articles' units (up to `fill` each)."""
+    chosen: list[int] = []
+    per_article: dict[str, int] = {}
+    for cap in (most, fill) if fill else (most,):
+        for i, (score, article) in enumerate(zip(scores, articles, strict=True)):
+            if len(chosen) == want:
+                return chosen
+            if i in chosen or score < scores[0] - margin or per_article.get(article, 0) >= cap:
+                continue
+            per_article[article] = per_article.get(article, 0) + 1
+            chosen.append(i)
+    return chosen
 
 
 def _newness(hits: Sequence[SearchHit]) -> list[float]:

@@ -137,24 +137,7 @@ FORTUNE = [
     outlet_hit("The bridge cables repair cost the city four million euros.", "f2", 0.44, "F"),
 ]
 VERGE = [outlet_hit("A new phone was launched with a larger screen.", "v1", 0.2, "V")]
-
-
-def test_each_outlet_part_is_judged_on_its_own_when_the_question_spans_two_subjects() -> None:
-    question = (
-        "Did Fortune report the bridge cables repair, while The Verge covered the ferry strike?"
-    )
-    parts = [
-        ("Fortune", "Did report the bridge cables repair", FORTUNE),
-        ("The Verge", "while covered the ferry strike?", VERGE),
-    ]
-
-    answer = answerer().answer_parts(question, FORTUNE + VERGE, parts)
-
-    # the whole question matches no passage well (half of it is about a strike nobody
-    # covered), but Fortune's part is answered from Fortune's passages
-    assert answer.grounded
-    assert answer.text.startswith("Fortune: ")
-    assert "Nothing from The Verge on this in the coverage." in answer.text
+VERGE_BRIDGE = [outlet_hit("Crews closed the bridge for the cables repair.", "v2", 0.4, "V")]
 
 
 def test_an_outlets_lines_come_from_different_articles_of_it() -> None:
@@ -180,15 +163,38 @@ def test_an_outlets_lines_come_from_different_articles_of_it() -> None:
 def test_a_second_part_on_an_answered_outlet_adds_no_nothing_line() -> None:
     question = (
         "Did Fortune report the bridge cables repair, while The Verge covered the bridge "
-        "cables repair and the other Fortune article the ferry strike?"
+        "cables repair, and did the other Fortune article report what the repair cost?"
     )
     parts = [
         ("Fortune", "Did report the bridge cables repair", FORTUNE),
-        ("The Verge", "while covered the bridge cables repair", VERGE),
-        ("Fortune", "and the other article the ferry strike?", VERGE),
+        ("The Verge", "while covered the bridge cables repair", VERGE_BRIDGE),
+        ("Fortune", "and did the other article report what the repair cost?", VERGE),
     ]
 
-    answer = answerer().answer_parts(question, FORTUNE + VERGE, parts)
+    answer = answerer().answer_parts(question, FORTUNE + VERGE_BRIDGE + VERGE, parts)
 
-    assert answer.text.startswith("Fortune: ")
+    assert answer.text.startswith("Fortune: ") and "The Verge: " in answer.text
     assert "Nothing from Fortune" not in answer.text
+
+
+def test_an_outlet_with_one_article_on_it_gets_that_articles_two_best_lines() -> None:
+    question = "How did Fortune and The Verge cover the bridge cables repair?"
+    fortune = [
+        outlet_hit(
+            "Engineers finished the repair of the bridge cables on Monday. The bridge cables "
+            "repair had taken two years.",
+            "f1",
+            0.46,
+            "F",
+        ),
+        outlet_hit("A new phone was launched with a larger screen.", "f3", 0.1, "F"),
+    ]
+    parts = [
+        ("Fortune", "How did cover the bridge cables repair", fortune),
+        ("The Verge", "cover the bridge cables repair", VERGE_BRIDGE),
+    ]
+
+    answer = answerer().answer_parts(question, fortune + VERGE_BRIDGE, parts)
+
+    fortune_line = answer.text.splitlines()[0]
+    assert "on Monday." in fortune_line and "taken two years." in fortune_line
