@@ -494,15 +494,26 @@ class NewsIndex:
         """For a question naming several outlets ("How did A and B cover …"), each named
         outlet's part: (its name, the part's words, its passages): what the question's search
         found of that outlet (which searched each part within its outlet), else a search of
-        the part within that outlet."""
+        the part within that outlet.
+
+        A date the part names ("launching on November 16th") has already lifted that day's
+        passages in the search; it does not exclude the outlet's others, since it often says
+        when something happened, not when the outlet wrote about it."""
         parts = []
         for part in named:
-            where = narrow(filters, part.filters)
+            where = narrow(filters, replace(part.filters, since=None, until=None))
             own = [h for h in hits if where.admits(h.passage)]
             if not own:
                 own = self.searcher.search(part.text, 4, where)
             parts.append((outlet_label(part.filters.outlets), part.text, own))
-        return parts
+        # Two outlets of one name ("FOX News - Health" and "FOX News - Lifestyle") keep theirs.
+        labels: dict[str, set[tuple[str, ...]]] = {}
+        for part, (label, _, _) in zip(named, parts, strict=True):
+            labels.setdefault(label, set()).add(part.filters.outlets)
+        return [
+            (" / ".join(part.filters.outlets) if len(labels[label]) > 1 else label, text, own)
+            for part, (label, text, own) in zip(named, parts, strict=True)
+        ]
 
     # -- a story across articles (retrieval/stories) -----------------------------------------
     # With a chat model configured, it writes each line again from the line's own passages

@@ -186,21 +186,33 @@ class ExtractiveAnswerer:
         top = list(hits[: cfg.passages])
         if self._gate(question, top) is None:
             return self._not_found(top)
-        speaker = speaker_of(question)
-        citer = _Citer()
-        lines = []
-        quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
+        judged = []  # each part with its own passages, its words and how well they match
         for label, text, found in parts:
             own = list(found[: cfg.passages])
             part_coverage = _Coverage(text, self.tokenize, self.term_weight)
-            weak = self._relevance(part_coverage, own) < cfg.min_relevance - cfg.part_slack
-            # each part embeds a third of an answer's units: two parts cost about one answer
-            embedded = max(2, cfg.embedded_units // 3)
+            judged.append((label, text, own, part_coverage, self._relevance(part_coverage, own)))
+        bar = cfg.min_relevance - cfg.part_slack
+        speaker = speaker_of(question)
+        citer = _Citer()
+        lines = []
+        answered: set[str] = set()
+        quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
+        for label, text, own, part_coverage, relevance in judged:
+            # An outlet's lines come from different articles of it (as a comparison's do), or,
+            # when no other article of it comes close, from its best one.
+            # Each part embeds half an answer's units: two parts cost about one answer.
             units = (
                 []
-                if weak
+                if relevance < bar
                 else self._choose(
-                    text, part_coverage, speaker, own, limit=2, embedded=embedded
+                    text,
+                    part_coverage,
+                    speaker,
+                    own,
+                    limit=2,
+                    embedded=max(2, cfg.embedded_units // 2),
+                    each_article=1,
+                    fill=True,
                 ).units
             )
             units = [
@@ -209,8 +221,10 @@ class ExtractiveAnswerer:
                 if (own[u.hit].passage.passage_id, u.start) not in quoted
             ]
             if not units:
-                lines.append(f"Nothing from {label} on this in the coverage.")
+                if label not in answered:  # a second part on the same outlet: no "nothing"
+                    lines.append(f"Nothing from {label} on this in the coverage.")
                 continue
+            answered.add(label)
             quoted.update((own[u.hit].passage.passage_id, u.start) for u, _ in units)
             lines.append(f"{label}: " + " ".join(self._runs(units, own, speaker, citer)))
         if not citer.citations:
@@ -319,6 +333,7 @@ class ExtractiveAnswerer:
         developments: bool = False,
         embedded: int | None = None,
         each_article: int | None = None,
+        fill: bool = False,
     ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -381,17 +396,16 @@ class ExtractiveAnswerer:
             )
             scored.append((unit, score + w.meaning * similarity))
         scored.sort(key=lambda us: -us[1])
-        best = scored[0][1]
-        chosen: list[tuple[_Unit, float]] = []
-        per_article: dict[str, int] = {}
-        most = each_article or cfg.per_article
-        for unit, score in scored:  # the best first; no article fills the answer alone
-            article = hits[unit.hit].passage.article_id
-            if score < best - cfg.margin or per_article.get(article, 0) >= most:
-                continue
-            per_article[article] = per_article.get(article, 0) + 1
-            chosen.append((unit, score))
-        return _Choice(chosen[: limit or cfg.max_sentences], by_speaker)
+        articles = [hits[unit.hit].passage.article_id for unit, _ in scored]
+        kept = _pick(
+            [score for _, score in scored],
+            articles,
+            margin=cfg.margin,
+            most=each_article or cfg.per_article,
+            want=limit or cfg.max_sentences,
+            fill=cfg.per_article if fill else 0,
+        )
+        return _Choice([scored[i] for i in kept], by_speaker)
 
     def _runs(
         self,
@@ -455,6 +469,25 @@ class _Citer:
             self._numbers[passage.passage_id] = len(self._numbers) + 1
             self.citations.append(Citation(self._numbers[passage.passage_id], passage))
         return self._numbers[passage.passage_id]
+
+
+def _pick(
+    scores: list[float], articles: list[str], *, margin: float, most: int, want: int, fill: int
+) -> list[int]:
+    """Return the indexes of the units to quote (scores best first): those within `margin` of
+    the best, at most `most` from one article, no article filling the answer alone; with
+    `fill`, places left are filled with more of the same articles' units (up to `fill` each)."""
+    chosen: list[int] = []
+    per_article: dict[str, int] = {}
+    for cap in (most, fill) if fill else (most,):
+        for i, (score, article) in enumerate(zip(scores, articles, strict=True)):
+            if len(chosen) == want:
+                return chosen
+            if i in chosen or score < scores[0] - margin or per_article.get(article, 0) >= cap:
+                continue
+            per_article[article] = per_article.get(article, 0) + 1
+            chosen.append(i)
+    return chosen
 
 
 def _newness(hits: Sequence[SearchHit]) -> list[float]:

@@ -62,6 +62,19 @@ _LEAD_IN = re.compile(
     r"(?:here|below))\b",
     re.IGNORECASE,
 )
+# The site's own lines around an article: sign-in and save prompts, privacy and reCAPTCHA
+# notices, copyright lines, feedback widgets ("Save Log in , register or subscribe to save
+# articles for later.", "© Copyright of Globes Publisher Itonut (1983) Ltd., 2023.").
+_SITE = re.compile(
+    r"\bsave articles for later\b|\badd articles to your saved list\b|"
+    r"\blog ?in\s*,?\s*(?:register|sign up) or subscribe\b|"
+    r"\b(?:see|read|agree to) our (?:privacy|terms)\b|\bterms of service apply\b|"
+    r"\b(?:protected by|use google) recaptcha\b|^\W*(?:©|copyright\b)|"
+    r"\bby submitting your email\b|^\W*read this article for free\b|"
+    r"\bget unlimited access to (?:thousands of )?articles\b|^\W*was this (?:article )?helpful\W*$|"
+    r"^\W*thank you for your feedback\W*$",
+    re.IGNORECASE,
+)
 _END = re.compile(r"[.!?…\"”’')\]]$")
 _LETTERS = re.compile(r"[^\W\d_]")
 
@@ -82,7 +95,8 @@ def is_lead_in(sentence: str) -> bool:
 
 def is_furniture(sentence: str) -> bool:
     """Tell whether a sentence is page furniture, not reporting: a link line, a caption or
-    photo credit, an embedded post, a byline, a shop's disclosure, or words in capitals."""
+    photo credit, an embedded post, a byline, a shop's disclosure, the site's own notices
+    (sign-in, privacy, copyright), or words in capitals."""
     text = sentence.strip()
     if not _LETTERS.search(text):
         return True
@@ -92,6 +106,7 @@ def is_furniture(sentence: str) -> bool:
         or _CAPTION.search(text)
         or _EMBED.search(text)
         or _DISCLOSURE.search(text)
+        or _SITE.search(text)
     ):
         return True
     if len(text.split()) <= 12 and _BYLINE.search(text):

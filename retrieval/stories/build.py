@@ -189,17 +189,27 @@ class Stories:
         base = filters or SearchFilters()
         # Outlets the reader named are shown unless their passages are plainly off the topic.
         slack = cfg.named_slack if (outlets or named) else 0.0
-        # "Does the X article say A, while the Y article says B?": X is asked about A.
+        # "Does the X article say A, while the Y article says B?": X is asked about A; an
+        # outlet named twice ("…, and does the other X article say C?") is asked both.
         asked = self._outlet_parts(topic) if named else {}
         found_hits: dict[str, list[SearchHit]] = {}
+        lines: dict[str, list[tuple[str, Passage]]] = {}
         for outlet in chosen:
-            own = self.search(asked.get(outlet, subject), 10, replace(base, outlets=(outlet,)))
-            if self._about(asked.get(outlet, subject), own, slack):
-                found_hits[outlet] = own
-        lines = {
-            o: self.answerer.quotes(asked.get(o, subject), hits, 2, each_article=1)
-            for o, hits in found_hits.items()
-        }
+            for words in asked.get(outlet, [subject]):
+                own = self.search(words, 10, replace(base, outlets=(outlet,)))
+                if not self._about(words, own, slack):
+                    continue
+                seen = {h.passage.passage_id for h in found_hits.get(outlet, [])}
+                found_hits.setdefault(outlet, []).extend(
+                    h for h in own if h.passage.passage_id not in seen
+                )
+                said = lines.setdefault(outlet, [])
+                quoted = {text for text, _ in said}
+                said += [
+                    line
+                    for line in self.answerer.quotes(words, own, 2, each_article=1)
+                    if line[0] not in quoted
+                ]
         numbering = Numbering(self._also_published)
         reports = []
         for outlet in chosen:
@@ -268,15 +278,17 @@ class Stories:
             subject = _FRAMING.sub(" ", subject)
         return list(dict.fromkeys(found)), " ".join(subject.split()) or topic
 
-    def _outlet_parts(self, topic: str) -> dict[str, str]:
-        """What a topic asks of each outlet it names, when it asks each its own part."""
+    def _outlet_parts(self, topic: str) -> dict[str, list[str]]:
+        """What a topic asks of each outlet it names, when it asks each its own part (all of
+        them, in order, for an outlet named in several parts)."""
         plan = plan_query(topic, self.outlet_names(), date.today())
-        asked: dict[str, str] = {}
+        asked: dict[str, list[str]] = {}
         for part in plan.parts:
             words = " ".join(_FRAMING.sub(" ", part.text).split())
             if len(words.split()) >= 4:
                 for outlet in part.filters.outlets:
-                    asked.setdefault(outlet, words)
+                    if words not in asked.setdefault(outlet, []):
+                        asked[outlet].append(words)
         return asked
 
     # -- brief ------------------------------------------------------------------------------

@@ -124,3 +124,77 @@ def test_an_unattributed_quote_gets_no_speaker_it_might_not_have() -> None:
     answer = answerer().answer("What did Mayor Lee say about the bridge cable work?", hits)
 
     assert "Mayor Lee: “" not in answer.text
+
+
+# -- a question naming several outlets: one line per outlet ----------------------------------
+def outlet_hit(text: str, article: str, dense: float, outlet: str) -> SearchHit:
+    passage = Passage(f"{article}-0", article, 0, text, article, outlet=outlet)
+    return SearchHit(passage, score=dense, dense=dense)
+
+
+FORTUNE = [
+    outlet_hit("Engineers finished the repair of the bridge cables on Monday.", "f1", 0.45, "F"),
+    outlet_hit("The bridge cables repair cost the city four million euros.", "f2", 0.44, "F"),
+]
+VERGE = [outlet_hit("A new phone was launched with a larger screen.", "v1", 0.2, "V")]
+VERGE_BRIDGE = [outlet_hit("Crews closed the bridge for the cables repair.", "v2", 0.4, "V")]
+
+
+def test_an_outlets_lines_come_from_different_articles_of_it() -> None:
+    question = "How did Fortune and The Verge cover the bridge cables repair?"
+    fortune = [
+        outlet_hit(
+            "Engineers finished the repair of the bridge cables on Monday. The bridge cables "
+            "repair had taken two years.",
+            "f1",
+            0.46,
+            "F",
+        ),
+        *FORTUNE[1:],
+    ]
+    parts = [("Fortune", "How did cover the bridge cables repair", fortune)]
+    parts.append(("The Verge", "cover the bridge cables repair", VERGE))
+
+    answer = answerer().answer_parts(question, fortune + VERGE, parts)
+
+    assert {c.passage.article_id for c in answer.citations} == {"f1", "f2"}
+
+
+def test_a_second_part_on_an_answered_outlet_adds_no_nothing_line() -> None:
+    question = (
+        "Did Fortune report the bridge cables repair, while The Verge covered the bridge "
+        "cables repair, and did the other Fortune article report what the repair cost?"
+    )
+    parts = [
+        ("Fortune", "Did report the bridge cables repair", FORTUNE),
+        ("The Verge", "while covered the bridge cables repair", VERGE_BRIDGE),
+        ("Fortune", "and did the other article report what the repair cost?", VERGE),
+    ]
+
+    answer = answerer().answer_parts(question, FORTUNE + VERGE_BRIDGE + VERGE, parts)
+
+    assert answer.text.startswith("Fortune: ") and "The Verge: " in answer.text
+    assert "Nothing from Fortune" not in answer.text
+
+
+def test_an_outlet_with_one_article_on_it_gets_that_articles_two_best_lines() -> None:
+    question = "How did Fortune and The Verge cover the bridge cables repair?"
+    fortune = [
+        outlet_hit(
+            "Engineers finished the repair of the bridge cables on Monday. The bridge cables "
+            "repair had taken two years.",
+            "f1",
+            0.46,
+            "F",
+        ),
+        outlet_hit("A new phone was launched with a larger screen.", "f3", 0.1, "F"),
+    ]
+    parts = [
+        ("Fortune", "How did cover the bridge cables repair", fortune),
+        ("The Verge", "cover the bridge cables repair", VERGE_BRIDGE),
+    ]
+
+    answer = answerer().answer_parts(question, fortune + VERGE_BRIDGE, parts)
+
+    fortune_line = answer.text.splitlines()[0]
+    assert "on Monday." in fortune_line and "taken two years." in fortune_line

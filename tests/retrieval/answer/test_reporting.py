@@ -25,6 +25,16 @@ FURNITURE = [
     "By Jane Doe and John Roe",
     "i loved my time at openai.",
     "3-2.",
+    "Save Log in , register or subscribe to save articles for later.",
+    "Save articles for later Add articles to your saved list and come back to them any time.",
+    "We use Google reCaptcha to protect our website and the Google Privacy Policy and Terms of "
+    "Service apply.",
+    "For more information see our Privacy Policy .",
+    "© Copyright of Globes Publisher Itonut (1983) Ltd., 2023.",
+    "Email (required) Sign up By submitting your email, you agree to our Terms and Privacy "
+    "Notice .",
+    "Was this helpful?",
+    "Read this article for free!",
 ]
 
 LEAD_INS = [
@@ -42,6 +52,7 @@ REPORTING = [
     "“We recognize that the immediacy of Live brings unique challenges,” Meta wrote.",
     "The rear-wheel version — which, reminder isn’t available until 2025 — starts at $60,990.",
     "Watching the trial has been exhausting for everyone involved.",
+    "The company updated its privacy policy after the regulator's ruling, Meta said.",
 ]
 
 

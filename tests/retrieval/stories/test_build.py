@@ -102,6 +102,17 @@ def test_compare_gives_each_named_outlet_its_own_cited_lines_and_marks_the_missi
     assert missing.outlets[1].citations == () and missing.outlets[1].text == ""
 
 
+def test_compare_asks_an_outlet_named_twice_each_of_its_questions(index: NewsIndex) -> None:
+    result = index.compare(
+        "Did the Valley Post article say the dam operator will be fined for missed inspections, "
+        "while City Wire reported the spillway cracks, and did the other Valley Post article "
+        "report that the reservoir began refilling after the repairs?"
+    )
+    post = next(r for r in result.outlets if r.outlet == "Valley Post")
+
+    assert {FINE.title, REOPENED.title} <= _titles(post.citations)
+
+
 def test_compare_without_outlets_takes_those_that_covered_the_story(index: NewsIndex) -> None:
     result = index.compare("Riverside dam repairs")
 
