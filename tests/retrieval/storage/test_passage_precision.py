@@ -47,6 +47,25 @@ def test_the_first_write_records_the_precision_and_a_reopened_index_keeps_it(
         assert hits["distances"][0] == pytest.approx([0.0, 1.0], abs=1e-5)
 
 
+def test_the_record_keeps_the_model_and_the_distance_on_embedded_chroma_and_a_server(
+    location: ChromaLocation, request: pytest.FixtureRequest
+) -> None:
+    prefix = f"p{abs(hash(request.node.nodeid)) % 10**8}"  # the server is shared
+    store = PassageStore(open_client(location), prefix=prefix, embedding_model="m")
+    store.record_passage_precision("int8")
+    store.write_articles([(*article(1, [1.0, 0.0]), None), (*article(2, [0.0, 1.0]), None)])
+
+    reopened = PassageStore(open_client(location), prefix=prefix, embedding_model="m")
+
+    assert reopened.passage_precision == "int8"
+    hits = reopened.passages.collections[0].query(
+        query_embeddings=[[3.0, 0.0]], n_results=2, include=["distances"]
+    )
+    assert hits["distances"][0] == pytest.approx([0.0, 1.0], abs=1e-5)
+    with pytest.raises(StoreError, match="built with the embedding model 'm'"):
+        PassageStore(open_client(location), prefix=prefix, embedding_model="other")
+
+
 def test_a_precision_that_would_mix_with_the_stored_passages_is_a_one_line_error(
     tmp_path: Path,
 ) -> None:
