@@ -7,6 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,9 @@ class Embedder:
         self._onnx_int8: OnnxModel | None = None  # the int8 copy, once made (or None)
         self._int8_tried = False
         self._int8_failure = ""  # why there is no int8 copy
+        # quiet bulk chunks: two sessions of a copy (by its file), run by two threads
+        self._pairs: dict[Path, tuple[OnnxModel, OnnxModel]] = {}
+        self._side: ThreadPoolExecutor | None = None
         self._onnx_tried = runtime == "torch" or cache_dir is None or not device.startswith("cpu")
         self._lock = threading.Lock()
         # The tokenizer is shared and not thread-safe (each call sets its truncation and padding):
@@ -221,12 +225,54 @@ class Embedder:
         vectors = []
         start = 0
         while start < len(ordered):
-            size = _BULK_CHUNK if self.give_way() else _QUIET_CHUNK
-            vectors.append(self._encode_now(ordered[start : start + size], onnx, onnx_model.BULK))
-            start += size
+            quiet = not self.give_way()
+            chunk = ordered[start : start + (_QUIET_CHUNK if quiet else _BULK_CHUNK)]
+            if quiet and onnx is not None:
+                vectors.append(self._encode_side_by_side(chunk, onnx))
+            else:
+                vectors.append(self._encode_now(chunk, onnx, onnx_model.BULK))
+            start += len(chunk)
         result = np.empty((len(texts), vectors[0].shape[1]), dtype=np.float32)
         result[order] = np.concatenate(vectors)
         return result
+
+    def _encode_side_by_side(self, texts: list[str], onnx: OnnxModel) -> np.ndarray:
+        """Encode a chunk no question waits on: its texts shared between two sessions of half
+        the threads each, side by side, one text a run. On 2 idle cores, 240 passages in int8
+        ran at 53-56 passages/s there against 25-29 on one session of two threads (one text a
+        run, threads waiting passively or spinning alike); a chunk of few texts, or one CPU
+        thread, stays on `onnx`."""
+        import numpy as np
+
+        threads = self._threads()
+        if len(texts) < 2 or threads < 2:
+            return self._encode_now(texts, onnx, onnx_model.BULK)
+        with self._lock:
+            pair = self._pairs.get(onnx.path)
+            if pair is None:
+                half = threads // 2
+                pair = (
+                    onnx_model.OnnxModel(onnx.path, onnx.inputs, half),
+                    onnx_model.OnnxModel(onnx.path, onnx.inputs, half),
+                )
+                self._pairs[onnx.path] = pair
+            if self._side is None:
+                self._side = ThreadPoolExecutor(2, thread_name_prefix="embed")
+        halves = (texts[0::2], texts[1::2])
+        done = list(
+            self._side.map(
+                lambda part: self._encode_now(part[0], part[1], onnx_model.BULK),
+                zip(halves, pair, strict=True),
+            )
+        )
+        result = np.empty((len(texts), done[0].shape[1]), dtype=np.float32)
+        result[0::2], result[1::2] = done
+        return result
+
+    def _threads(self) -> int:
+        import torch
+
+        return int(torch.get_num_threads())
 
     def _encode_now(self, texts: list[str], onnx: OnnxModel | None, most: int) -> np.ndarray:
         """Encode texts now: on onnxruntime in runs of at most `most` texts, else on torch."""

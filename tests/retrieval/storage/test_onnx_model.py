@@ -229,6 +229,32 @@ def test_passages_embed_in_int8_when_asked_and_by_default_on_a_cpu_without_bfloa
     assert Embedder(cache_dir=tmp_path).passage_precision == "bfloat16"
 
 
+def test_a_quiet_ingest_runs_on_two_sessions_side_by_side_with_the_same_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no question lately, a bulk call's chunks are shared between two sessions run by
+    two threads; each passage still gets its own vector, in the caller's order."""
+    texts = [f"{word} " * n + "story" for n, word in enumerate(["oil", "lava", "chess"] * 12, 1)]
+    one = Embedder(precision="int8", cache_dir=tmp_path)
+    alone = np.vstack([one.embed([text]) for text in texts])  # small calls: one session
+    assert one._pairs == {}
+    embedder = Embedder(precision="int8", cache_dir=tmp_path)
+    monkeypatch.setattr(embedder, "_threads", lambda: 2)  # as on two cores, whatever this has
+    ran: list[str] = []
+    run = onnx_model.OnnxModel.embed
+
+    def counted(self: onnx_model.OnnxModel, features: dict[str, object]) -> np.ndarray:
+        ran.append(threading.current_thread().name)
+        return run(self, features)
+
+    monkeypatch.setattr(onnx_model.OnnxModel, "embed", counted)
+    together = embedder.embed(texts)
+
+    assert np.abs(together - alone).max() < 1e-5
+    assert len(embedder._pairs) == 1  # the int8 copy's two sessions
+    assert len({name for name in ran if name.startswith("embed")}) == 2
+
+
 def test_int8_passages_without_an_int8_copy_are_an_error_and_auto_stays_float32(
     tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
