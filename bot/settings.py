@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         description=(
             "Arithmetic of a passage's embedding on the CPU: auto uses bfloat16 where the CPU "
             "has it natively (AMX or AVX512-BF16: ~2x faster, cosine 0.99998 to float32), else "
-            "int8 on onnxruntime (the copy questions use: an ingest ~1.7x faster than in "
+            "int8 on onnxruntime (the copy questions use: an ingest 1.4-1.9x faster than in "
             "float32; on the MultiHop-RAG dev split, retrieval over all queries within 0.004 of "
             "float32's, no answer figure more than 0.008 lower), else float32; or float32, "
             "bfloat16 or int8. An index keeps what its first passages were embedded in: auto "
