@@ -9,7 +9,8 @@ The same first N MultiHop-RAG articles go, in one run and alternating, through
   (`pip install -e ".[bench]"`, see bench/README.md);
 - `newsbot ingest FILE` into a fresh data dir (its model cache is the user's, as for any
   ingest), once per `--checkout` (default: this one), so an older checkout can be compared
-  with this one in the same run.
+  with this one in the same run, and once per `--precision` (NEWSBOT_EMBEDDING_PRECISION for
+  that run; default: the user's setting), so int8 and float32 passages run side by side.
 Each is a process of its own, timed from its start to its exit (imports, model load and the
 writes included: what a user waits for). Rounds alternate which goes first. The summary prints
 seconds, characters of article body per second and each newsbot's ratio to the pipeline
@@ -53,6 +54,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         metavar="DIR",
         help="a newsbot checkout to run (repeatable; default: this one)",
+    )
+    add(
+        "--precision",
+        action="append",
+        metavar="P",
+        help="NEWSBOT_EMBEDDING_PRECISION for newsbot's runs (repeatable: each checkout runs "
+        "once per precision; default: as set)",
     )
     add("--cold", action="store_true", help="also time ingesting one article, cold")
     add("--json-out", type=Path, metavar="FILE", help="also write the figures as JSON")
@@ -115,7 +123,9 @@ def run_langchain(corpus: Path, work: Path) -> tuple[float, int]:
     return seconds, int(out.split()[-1])
 
 
-def run_newsbot(checkout: Path, corpus: Path, work: Path) -> tuple[float, str]:
+def run_newsbot(
+    checkout: Path, corpus: Path, work: Path, precision: str | None = None
+) -> tuple[float, str]:
     data = Path(tempfile.mkdtemp(prefix="newsbot-", dir=work))
     env = {
         **os.environ,
@@ -123,6 +133,8 @@ def run_newsbot(checkout: Path, corpus: Path, work: Path) -> tuple[float, str]:
         "PYTHONPATH": str(checkout),
         "NEWSBOT_DATA_DIR": str(data),
     }
+    if precision is not None:
+        env["NEWSBOT_EMBEDDING_PRECISION"] = precision
     for key in ("NEWSBOT_CHROMA_HOST", "NEWSBOT_CHROMA_PATH"):
         env.pop(key, None)
     command = [sys.executable, "-m", "bot.cli", "ingest", "--json", str(corpus)]
@@ -141,7 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     items = json.loads(args.corpus.read_text(encoding="utf-8"))[: args.articles]
     chars = sum(len(item["body"]) for item in items)
     results: dict[str, Any] = {"articles": len(items), "characters": chars, "runs": {}}
-    names = ["langchain"] + [str(c) for c in args.checkout]
+    newsbots = {
+        str(c) if p is None else f"{c} ({p})": (c, p)
+        for c in args.checkout
+        for p in args.precision or [None]
+    }
+    names = ["langchain", *newsbots]
     runs: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="newsbot-vs-langchain-") as temp:
         work = Path(temp)
@@ -150,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cold:
             one = work / "one.json"
             one.write_text(json.dumps(items[:1], ensure_ascii=False), encoding="utf-8")
-            cold = {str(c): run_newsbot(c, one, work)[0] for c in args.checkout}
+            cold = {}
+            for name, (checkout, precision) in newsbots.items():
+                cold[name] = run_newsbot(checkout, one, work, precision)[0]
             results["cold_one_article_s"] = cold
             log(f"cold ingest of one article: {cold}")
         for round_ in range(args.rounds):
@@ -160,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                     seconds, chunks = run_langchain(corpus, work)
                     detail = f"{chunks} chunks"
                 else:
-                    seconds, detail = run_newsbot(Path(name), corpus, work)
+                    checkout, precision = newsbots[name]
+                    seconds, detail = run_newsbot(checkout, corpus, work, precision)
                 runs[name].append(seconds)
                 log(f"round {round_ + 1}: {name}: {seconds:.1f} s ({detail})")
     pipeline = statistics.median(runs["langchain"])

@@ -50,7 +50,7 @@ from retrieval.storage.lock import DataDirLock
 from retrieval.storage.onnx_model import shared_model_cache
 from retrieval.storage.shards import SHARD_PASSAGES
 from retrieval.storage.signatures import encode
-from retrieval.storage.store import PassageStore
+from retrieval.storage.store import PassageStore, passage_setting
 from retrieval.stories.build import Stories
 from retrieval.stories.models import Brief, Comparison, FollowMatch, Timeline, Topic
 from retrieval.stories.written import written_brief, written_comparison, written_timeline
@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 WriteStatus = Literal["added", "updated", "unchanged", "syndicated"]
 # The values the Embedder accepts (see storage/embedder.py), as types the settings can check.
-EmbeddingPrecision = Literal["auto", "float32", "bfloat16"]
+EmbeddingPrecision = Literal["auto", "float32", "bfloat16", "int8"]
 EmbeddingRuntime = Literal["auto", "torch", "onnx"]
 QuestionPrecision = Literal["int8", "float32"]
 
@@ -85,6 +85,8 @@ class IndexConfig:
     collection: str = "newsbot"
     embedding_model: str = BUNDLED_MODEL
     embedding_batch_size: int = Embedder.BATCH_SIZE
+    # auto, float32, bfloat16 or int8: what passages embed in (see Embedder); an index keeps
+    # the precision of its first passages (see storage/store.py, passage_setting)
     embedding_precision: EmbeddingPrecision = Embedder.PRECISION
     # auto: onnxruntime on a CPU where the model exports (a copy kept in model_cache_dir), else
     # torch; torch; or onnx (an error where it cannot run). See storage/onnx_model.py.
@@ -187,6 +189,10 @@ class NewsIndex:
                 embedding_model=config.embedding_model,
                 shard_passages=config.shard_passages,
             )
+            # An index keeps the precision its passages were embedded in (passage_setting).
+            precision, auto_int8 = passage_setting(
+                config.embedding_precision, store.passage_precision
+            )
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -199,7 +205,8 @@ class NewsIndex:
             config.embedding_model,
             device=config.device,
             batch_size=config.embedding_batch_size,
-            precision=config.embedding_precision,
+            precision=precision,
+            auto_int8=auto_int8,
             runtime=config.embedding_runtime,
             question_precision=config.embedding_question_precision,
             cache_dir=config.model_cache_dir or shared_model_cache() or config.data_dir / "models",
@@ -364,7 +371,7 @@ class NewsIndex:
                 matrix = np.vstack([matrix, sig[None, :]]) if len(matrix) else sig[None, :]
             todo.append((info, passages, encode(sig)))
         texts = [self._embedding_text(p) for _, passages, _ in todo for p in passages]
-        vectors = self.embedder.embed(texts)
+        vectors = self._embed_passages(texts)
         items = []
         start = 0
         for info, passages, minhash in todo:
@@ -399,6 +406,13 @@ class NewsIndex:
                     for (info, passages, _, _), seq in zip(items, seqs, strict=True)
                 ]
             )
+
+    def _embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages; the first ones an index gets record the precision it keeps."""
+        vectors = self.embedder.embed(texts)
+        if texts:
+            self.store.record_passage_precision(self.embedder.passage_precision)
+        return vectors
 
     def _embedding_text(self, passage: Passage) -> str:
         text = passage.contextual_text

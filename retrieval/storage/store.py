@@ -47,6 +47,38 @@ _ARTICLES_PER_READ = 200
 _POLITE_WRITE = 32  # passages per write while questions come (see write_articles)
 
 
+_PRECISION = "passage_precision"  # the passage collection's metadata key
+
+
+def _family(precision: str) -> str:
+    return "int8" if precision == "int8" else "float32"
+
+
+def precision_conflict(stored: str, wanted: str) -> str:
+    """Say, in one line, that passages in `wanted` cannot join an index of `stored` ones."""
+    fits = "auto or int8" if _family(stored) == "int8" else "auto, float32 or bfloat16"
+    return (
+        f"this index's passages are embedded in {stored}, but NEWSBOT_EMBEDDING_PRECISION is "
+        f"{wanted}: a question's vector is compared with every passage's, so they must agree; "
+        f"use {fits} with this index, or another NEWSBOT_DATA_DIR / NEWSBOT_CHROMA_COLLECTION"
+    )
+
+
+def passage_setting(setting: str, stored: str | None) -> tuple[str, bool]:
+    """Return (precision, may auto choose int8) for an Embedder writing into an index whose
+    passages are in `stored` (None: none yet), under the setting; StoreError where the setting
+    names a precision the stored passages are not in. "auto" follows the index."""
+    if stored is None:
+        return setting, True
+    if _family(stored) == "int8":
+        if setting in {"float32", "bfloat16"}:
+            raise StoreError(precision_conflict(stored, setting))
+        return "int8", True
+    if setting == "int8":
+        raise StoreError(precision_conflict(stored, setting))
+    return setting, False
+
+
 class PassageStore:
     """Passages and articles in two Chroma collections that share a name prefix."""
 
@@ -83,10 +115,40 @@ class PassageStore:
                 f"NEWSBOT_EMBEDDING_MODEL is {embedding_model!r}; use the same model, or another "
                 "NEWSBOT_DATA_DIR / NEWSBOT_CHROMA_COLLECTION for the new one"
             )
+        first = self.passages.collections[0]
+        recorded = (first.metadata or {}).get(_PRECISION)
+        # An index from before the record holds float32 (or bfloat16) passages.
+        self._precision: str | None = recorded or ("float32" if first.count() else None)
         self.batch_size = max(1, min(int(client.get_max_batch_size()), 5000))
         self._catalogue: Catalogue | None = None
         self._catalogue_position = FeedPosition()
         self._catalogue_lock = threading.RLock()
+
+    # -- what the passages are embedded in -----------------------------------------------
+    @property
+    def passage_precision(self) -> str | None:
+        """What the stored passages were embedded in (int8, bfloat16 or float32, as recorded
+        by the first write; float32 for an index from before the record); None: no passage
+        yet, any precision will do."""
+        return self._precision
+
+    def record_passage_precision(self, precision: str) -> None:
+        """Note what this index's passages are embedded in, before its first passages are
+        written; later writes must be alike (int8, or float32 / bfloat16, which agree to a
+        cosine of 0.99998): StoreError otherwise."""
+        if self._precision is not None:
+            if _family(self._precision) != _family(precision):
+                raise StoreError(precision_conflict(self._precision, precision))
+            return
+        first = self.passages.collections[0]
+        # Chroma replaces the metadata and refuses "hnsw:" keys once made (the space is kept).
+        kept = {k: v for k, v in (first.metadata or {}).items() if not k.startswith("hnsw:")}
+        try:
+            first.modify(metadata={**kept, _PRECISION: precision})
+        except Exception as exc:
+            raise StoreError(f"cannot record the passages' precision: {exc}") from exc
+        self.passages.metadata = {**self.passages.metadata, _PRECISION: precision}
+        self._precision = precision
 
     # -- the change feed --------------------------------------------------------------------
     def changes_since(self, seq: int) -> list[Change]:

@@ -152,12 +152,18 @@ def test_the_langchain_comparison_ingests_the_same_articles_both_ways(tmp_path: 
         pytest.importorskip(module, reason='the tutorial pipeline: pip install -e ".[bench]"')
     out = tmp_path / "vs.json"
 
-    done = run("vs_langchain.py", "--articles", "2", "--cold", "--json-out", str(out))
+    done = run(
+        "vs_langchain.py",
+        *("--articles", "2", "--cold", "--json-out", str(out)),
+        *("--precision", "float32", "--precision", "int8"),
+    )
 
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert figures["articles"] == 2 and figures["characters"] > 0
-    newsbot, pipeline = figures["runs"][str(ROOT)], figures["runs"]["langchain"]
-    assert pipeline["ratio"] == 1 and newsbot["ratio"] > 0 and newsbot["chars_per_s"] > 0
-    assert figures["cold_one_article_s"][str(ROOT)] > 0
+    assert figures["runs"]["langchain"]["ratio"] == 1
+    for name in (f"{ROOT} (float32)", f"{ROOT} (int8)"):  # each precision, side by side
+        newsbot = figures["runs"][name]
+        assert newsbot["ratio"] > 0 and newsbot["chars_per_s"] > 0
+        assert figures["cold_one_article_s"][name] > 0
     assert "LangChain tutorial pipeline" in done.stdout

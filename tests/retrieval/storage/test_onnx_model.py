@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from retrieval.storage import embedder as embedder_module
 from retrieval.storage import onnx_model
 from retrieval.storage.embedder import Embedder, EmbedderError
 
@@ -205,6 +206,68 @@ def test_questions_stay_in_float32_when_asked_or_when_the_int8_copy_fails(
     assert int8_copies(tmp_path) == []  # nothing untrusted is left for the next process
     with pytest.raises(EmbedderError, match="question precision 'int4'"):
         Embedder(question_precision="int4")
+
+
+def test_passages_embed_in_int8_when_asked_and_by_default_on_a_cpu_without_bfloat16(
+    tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = Embedder(precision="int8", cache_dir=tmp_path)
+    passages = chosen.embed(TEXTS)  # not a question's: an ingest's
+
+    assert chosen.passage_precision == "int8"
+    cosine = np.sum(passages * torch_vectors, axis=1)
+    assert cosine.min() > 0.97 and np.abs(passages - torch_vectors).max() > 1e-3
+
+    monkeypatch.setattr(embedder_module, "_native_bfloat16", lambda: False)
+    auto = Embedder(cache_dir=tmp_path)
+    assert np.array_equal(auto.embed(TEXTS), passages) and auto.passage_precision == "int8"
+    kept = Embedder(cache_dir=tmp_path, auto_int8=False)  # an index of float32 passages
+    assert np.abs(kept.embed(TEXTS) - torch_vectors).max() < 1e-4
+    assert kept.passage_precision == "float32"
+
+    monkeypatch.setattr(embedder_module, "_native_bfloat16", lambda: True)
+    assert Embedder(cache_dir=tmp_path).passage_precision == "bfloat16"
+
+
+def test_a_quiet_ingest_runs_on_two_sessions_side_by_side_with_the_same_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no question lately, a bulk call's chunks are shared between two sessions run by
+    two threads; each passage still gets its own vector, in the caller's order."""
+    texts = [f"{word} " * n + "story" for n, word in enumerate(["oil", "lava", "chess"] * 12, 1)]
+    one = Embedder(precision="int8", cache_dir=tmp_path)
+    alone = np.vstack([one.embed([text]) for text in texts])  # small calls: one session
+    assert one._pairs == {}
+    embedder = Embedder(precision="int8", cache_dir=tmp_path)
+    monkeypatch.setattr(embedder, "_threads", lambda: 2)  # as on two cores, whatever this has
+    ran: list[str] = []
+    run = onnx_model.OnnxModel.embed
+
+    def counted(self: onnx_model.OnnxModel, features: dict[str, object]) -> np.ndarray:
+        ran.append(threading.current_thread().name)
+        return run(self, features)
+
+    monkeypatch.setattr(onnx_model.OnnxModel, "embed", counted)
+    together = embedder.embed(texts)
+
+    assert np.abs(together - alone).max() < 1e-5
+    assert len(embedder._pairs) == 1  # the int8 copy's two sessions
+    assert len({name for name in ran if name.startswith("embed")}) == 2
+
+
+def test_int8_passages_without_an_int8_copy_are_an_error_and_auto_stays_float32(
+    tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(EmbedderError, match="cannot embed passages in int8"):
+        Embedder(precision="int8", runtime="torch").embed(TEXTS)
+
+    monkeypatch.setattr(onnx_model, "_INT8_AGREEMENT", 1.5)  # no int8 copy can agree
+    with pytest.raises(EmbedderError, match=r"cannot embed passages in int8.*disagrees"):
+        Embedder(precision="int8", cache_dir=tmp_path).embed(TEXTS)
+    monkeypatch.setattr(embedder_module, "_native_bfloat16", lambda: False)
+    auto = Embedder(cache_dir=tmp_path)
+    assert np.abs(auto.embed(TEXTS) - torch_vectors).max() < 1e-4
+    assert auto.passage_precision == "float32"
 
 
 def test_every_data_dir_uses_the_copy_made_once_in_the_users_cache(
