@@ -77,7 +77,7 @@ class Embedder:
         runtime: str = RUNTIME,
         cache_dir: Path | None = None,
         question_precision: str = QUESTION_PRECISION,
-        auto_int8: bool = True,
+        auto_int8: bool = False,
     ):
         if precision not in {"auto", "float32", "bfloat16", "int8"}:
             raise EmbedderError(
@@ -98,7 +98,7 @@ class Embedder:
         self.runtime = runtime
         self.cache_dir = cache_dir
         self.question_precision = question_precision
-        # May "auto" embed passages in int8? Not into an index whose passages are float32.
+        # May "auto" embed passages in int8? Only into an index whose passages are int8.
         self.auto_int8 = auto_int8
         self._passages: str | None = None  # what passages embed in, once known
         self._bfloat16: bool | None = None
@@ -373,8 +373,8 @@ class Embedder:
     @property
     def passage_precision(self) -> str:
         """Tell what passages (every call outside a question) embed in: int8, bfloat16 or
-        float32. "auto" is bfloat16 where the CPU has it natively, else int8 on onnxruntime
-        (unless `auto_int8` is off: an index of float32 passages), else float32. Loads the
+        float32. "auto" is bfloat16 where the CPU has it natively, else float32, or int8 on
+        onnxruntime with `auto_int8` (an index whose passages are int8). Loads the
         model (and the int8 copy) to know; an "int8" that cannot be raises EmbedderError."""
         if self._passages is None:
             self._passages = self._resolve_passages()

@@ -68,8 +68,8 @@ def passage_setting(setting: str, stored: str | None) -> tuple[str, bool]:
     """Return (precision, may auto choose int8) for an Embedder writing into an index whose
     passages are in `stored` (None: none yet), under the setting; StoreError where the setting
     names a precision the stored passages are not in. "auto" follows the index."""
-    if stored is None:
-        return setting, True
+    if stored is None:  # a new index: int8 only when asked for (docs/measurements.md#int8-passages)
+        return setting, False
     if _family(stored) == "int8":
         if setting in {"float32", "bfloat16"}:
             raise StoreError(precision_conflict(stored, setting))

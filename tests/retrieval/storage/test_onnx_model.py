@@ -208,7 +208,7 @@ def test_questions_stay_in_float32_when_asked_or_when_the_int8_copy_fails(
         Embedder(question_precision="int4")
 
 
-def test_passages_embed_in_int8_when_asked_and_by_default_on_a_cpu_without_bfloat16(
+def test_passages_embed_in_int8_when_asked_or_when_auto_follows_an_int8_index(
     tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chosen = Embedder(precision="int8", cache_dir=tmp_path)
@@ -219,9 +219,9 @@ def test_passages_embed_in_int8_when_asked_and_by_default_on_a_cpu_without_bfloa
     assert cosine.min() > 0.97 and np.abs(passages - torch_vectors).max() > 1e-3
 
     monkeypatch.setattr(embedder_module, "_native_bfloat16", lambda: False)
-    auto = Embedder(cache_dir=tmp_path)
+    auto = Embedder(cache_dir=tmp_path, auto_int8=True)  # an index of int8 passages
     assert np.array_equal(auto.embed(TEXTS), passages) and auto.passage_precision == "int8"
-    kept = Embedder(cache_dir=tmp_path, auto_int8=False)  # an index of float32 passages
+    kept = Embedder(cache_dir=tmp_path)  # a new index, or one of float32 passages
     assert np.abs(kept.embed(TEXTS) - torch_vectors).max() < 1e-4
     assert kept.passage_precision == "float32"
 

@@ -103,8 +103,8 @@ def test_an_index_from_before_the_record_stays_float32(tmp_path: Path) -> None:
 
 
 def test_auto_and_the_explicit_precisions_against_each_kind_of_index() -> None:
-    assert passage_setting("auto", None) == ("auto", True)
-    assert passage_setting("int8", None) == ("int8", True)
+    assert passage_setting("auto", None) == ("auto", False)  # a new index: int8 when asked
+    assert passage_setting("int8", None) == ("int8", False)
     assert passage_setting("auto", "int8") == ("int8", True)
     assert passage_setting("int8", "int8") == ("int8", True)
     assert passage_setting("auto", "float32") == ("auto", False)
