@@ -138,18 +138,19 @@ FORTUNE = [
 ]
 VERGE = [outlet_hit("A new phone was launched with a larger screen.", "v1", 0.2, "V")]
 VERGE_BRIDGE = [outlet_hit("Crews closed the bridge for the cables repair.", "v2", 0.4, "V")]
+FORTUNE_TWO_LINES = outlet_hit(
+    "Engineers finished the repair of the bridge cables on Monday. The bridge cables repair had "
+    "taken two years.",
+    "f1",
+    0.46,
+    "F",
+)
 
 
 def test_an_outlets_lines_come_from_different_articles_of_it() -> None:
     question = "How did Fortune and The Verge cover the bridge cables repair?"
     fortune = [
-        outlet_hit(
-            "Engineers finished the repair of the bridge cables on Monday. The bridge cables "
-            "repair had taken two years.",
-            "f1",
-            0.46,
-            "F",
-        ),
+        FORTUNE_TWO_LINES,
         *FORTUNE[1:],
     ]
     parts = [("Fortune", "How did cover the bridge cables repair", fortune)]
@@ -180,13 +181,7 @@ def test_a_second_part_on_an_answered_outlet_adds_no_nothing_line() -> None:
 def test_an_outlet_with_one_article_on_it_gets_that_articles_two_best_lines() -> None:
     question = "How did Fortune and The Verge cover the bridge cables repair?"
     fortune = [
-        outlet_hit(
-            "Engineers finished the repair of the bridge cables on Monday. The bridge cables "
-            "repair had taken two years.",
-            "f1",
-            0.46,
-            "F",
-        ),
+        FORTUNE_TWO_LINES,
         outlet_hit("A new phone was launched with a larger screen.", "f3", 0.1, "F"),
     ]
     parts = [
