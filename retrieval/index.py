@@ -190,9 +190,7 @@ class NewsIndex:
                 shard_passages=config.shard_passages,
             )
             # An index keeps the precision its passages were embedded in (passage_setting).
-            precision, auto_int8 = passage_setting(
-                config.embedding_precision, store.passage_precision
-            )
+            precision = passage_setting(config.embedding_precision, store.passage_precision)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -206,7 +204,6 @@ class NewsIndex:
             device=config.device,
             batch_size=config.embedding_batch_size,
             precision=precision,
-            auto_int8=auto_int8,
             runtime=config.embedding_runtime,
             question_precision=config.embedding_question_precision,
             cache_dir=config.model_cache_dir or shared_model_cache() or config.data_dir / "models",

@@ -77,7 +77,6 @@ class Embedder:
         runtime: str = RUNTIME,
         cache_dir: Path | None = None,
         question_precision: str = QUESTION_PRECISION,
-        auto_int8: bool = False,
     ):
         if precision not in {"auto", "float32", "bfloat16", "int8"}:
             raise EmbedderError(
@@ -98,8 +97,6 @@ class Embedder:
         self.runtime = runtime
         self.cache_dir = cache_dir
         self.question_precision = question_precision
-        # May "auto" embed passages in int8? Only into an index whose passages are int8.
-        self.auto_int8 = auto_int8
         self._passages: str | None = None  # what passages embed in, once known
         self._bfloat16: bool | None = None
         self._model: Any = None
@@ -373,27 +370,22 @@ class Embedder:
     @property
     def passage_precision(self) -> str:
         """Tell what passages (every call outside a question) embed in: int8, bfloat16 or
-        float32. "auto" is bfloat16 where the CPU has it natively, else float32, or int8 on
-        onnxruntime with `auto_int8` (an index whose passages are int8). Loads the
-        model (and the int8 copy) to know; an "int8" that cannot be raises EmbedderError."""
+        float32. "auto" is bfloat16 where the CPU has it natively, else float32 (an index of
+        int8 passages asks for "int8": store.passage_setting). Loads the model (and the int8
+        copy) to know; an "int8" that cannot be raises EmbedderError."""
         if self._passages is None:
             self._passages = self._resolve_passages()
             logger.info("passages embed in %s", self._passages)
         return self._passages
 
     def _resolve_passages(self) -> str:
-        wanted = self.precision == "int8" or (
-            self.precision == "auto" and self.auto_int8 and not self.bfloat16
-        )
-        if not wanted:
+        if self.precision != "int8":
             return "bfloat16" if self.bfloat16 else "float32"
         onnx = self._onnx_model()
         if onnx is not None and self._int8_model(onnx) is not None:
             return "int8"
-        if self.precision == "int8":
-            why = self._int8_failure or "the model runs on torch"
-            raise EmbedderError(f"cannot embed passages in int8 (it needs onnxruntime): {why}")
-        return "float32"
+        why = self._int8_failure or "the model runs on torch"
+        raise EmbedderError(f"cannot embed passages in int8 (it needs onnxruntime): {why}")
 
     def _in_bfloat16(self, count: int) -> bool:
         """Tell whether a call of `count` texts runs in bfloat16 (on torch, not onnxruntime)."""

@@ -64,19 +64,18 @@ def precision_conflict(stored: str, wanted: str) -> str:
     )
 
 
-def passage_setting(setting: str, stored: str | None) -> tuple[str, bool]:
-    """Return (precision, may auto choose int8) for an Embedder writing into an index whose
-    passages are in `stored` (None: none yet), under the setting; StoreError where the setting
-    names a precision the stored passages are not in. "auto" follows the index."""
-    if stored is None:  # a new index: int8 only when asked for (docs/measurements.md#int8-passages)
-        return setting, False
-    if _family(stored) == "int8":
+def passage_setting(setting: str, stored: str | None) -> str:
+    """Return the precision an Embedder writing into an index whose passages are in `stored`
+    (None: none yet) embeds in under the setting; StoreError where the setting names a
+    precision the stored passages are not in. "auto" follows an int8 index; on a new one it
+    never picks int8 (docs/measurements.md#int8-passages)."""
+    if _family(stored or "float32") == "int8":
         if setting in {"float32", "bfloat16"}:
-            raise StoreError(precision_conflict(stored, setting))
-        return "int8", True
-    if setting == "int8":
+            raise StoreError(precision_conflict(str(stored), setting))
+        return "int8"
+    if setting == "int8" and stored is not None:
         raise StoreError(precision_conflict(stored, setting))
-    return setting, False
+    return setting
 
 
 class PassageStore:

@@ -208,7 +208,7 @@ def test_questions_stay_in_float32_when_asked_or_when_the_int8_copy_fails(
         Embedder(question_precision="int4")
 
 
-def test_passages_embed_in_int8_when_asked_or_when_auto_follows_an_int8_index(
+def test_passages_embed_in_int8_only_when_asked(
     tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chosen = Embedder(precision="int8", cache_dir=tmp_path)
@@ -219,9 +219,8 @@ def test_passages_embed_in_int8_when_asked_or_when_auto_follows_an_int8_index(
     assert cosine.min() > 0.97 and np.abs(passages - torch_vectors).max() > 1e-3
 
     monkeypatch.setattr(embedder_module, "_native_bfloat16", lambda: False)
-    auto = Embedder(cache_dir=tmp_path, auto_int8=True)  # an index of int8 passages
-    assert np.array_equal(auto.embed(TEXTS), passages) and auto.passage_precision == "int8"
-    kept = Embedder(cache_dir=tmp_path)  # a new index, or one of float32 passages
+    assert np.array_equal(Embedder(precision="int8", cache_dir=tmp_path).embed(TEXTS), passages)
+    kept = Embedder(cache_dir=tmp_path)  # auto on a CPU without bfloat16
     assert np.abs(kept.embed(TEXTS) - torch_vectors).max() < 1e-4
     assert kept.passage_precision == "float32"
 
@@ -255,8 +254,8 @@ def test_a_quiet_ingest_runs_on_two_sessions_side_by_side_with_the_same_vectors(
     assert len({name for name in ran if name.startswith("embed")}) == 2
 
 
-def test_int8_passages_without_an_int8_copy_are_an_error_and_auto_stays_float32(
-    tmp_path: Path, torch_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
+def test_int8_passages_without_an_int8_copy_are_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(EmbedderError, match="cannot embed passages in int8"):
         Embedder(precision="int8", runtime="torch").embed(TEXTS)
@@ -264,10 +263,6 @@ def test_int8_passages_without_an_int8_copy_are_an_error_and_auto_stays_float32(
     monkeypatch.setattr(onnx_model, "_INT8_AGREEMENT", 1.5)  # no int8 copy can agree
     with pytest.raises(EmbedderError, match=r"cannot embed passages in int8.*disagrees"):
         Embedder(precision="int8", cache_dir=tmp_path).embed(TEXTS)
-    monkeypatch.setattr(embedder_module, "_native_bfloat16", lambda: False)
-    auto = Embedder(cache_dir=tmp_path)
-    assert np.abs(auto.embed(TEXTS) - torch_vectors).max() < 1e-4
-    assert auto.passage_precision == "float32"
 
 
 def test_every_data_dir_uses_the_copy_made_once_in_the_users_cache(

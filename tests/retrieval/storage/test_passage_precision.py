@@ -93,7 +93,7 @@ def test_an_index_from_before_the_record_stays_float32(tmp_path: Path) -> None:
 
     with closing(NewsIndex.open(config(tmp_path))) as index:
         assert index.store.passage_precision == "float32"
-        assert not index.embedder.auto_int8  # auto: bfloat16 where the CPU has it, else float32
+        assert index.embedder.precision == "auto"  # bfloat16 where the CPU has it, else float32
         with pytest.raises(StoreError, match="embedded in float32"):
             index.store.record_passage_precision("int8")
         index.store.record_passage_precision("bfloat16")  # agrees with float32: allowed
@@ -103,10 +103,10 @@ def test_an_index_from_before_the_record_stays_float32(tmp_path: Path) -> None:
 
 
 def test_auto_and_the_explicit_precisions_against_each_kind_of_index() -> None:
-    assert passage_setting("auto", None) == ("auto", False)  # a new index: int8 when asked
-    assert passage_setting("int8", None) == ("int8", False)
-    assert passage_setting("auto", "int8") == ("int8", True)
-    assert passage_setting("int8", "int8") == ("int8", True)
-    assert passage_setting("auto", "float32") == ("auto", False)
-    assert passage_setting("auto", "bfloat16") == ("auto", False)
-    assert passage_setting("float32", "bfloat16") == ("float32", False)
+    assert passage_setting("auto", None) == "auto"  # a new index: int8 only when asked
+    assert passage_setting("int8", None) == "int8"
+    assert passage_setting("auto", "int8") == "int8"
+    assert passage_setting("int8", "int8") == "int8"
+    assert passage_setting("auto", "float32") == "auto"
+    assert passage_setting("auto", "bfloat16") == "auto"
+    assert passage_setting("float32", "bfloat16") == "float32"
