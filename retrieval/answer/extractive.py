@@ -27,6 +27,7 @@ from retrieval.question.intent import (
     search_words,
     states_figure,
 )
+from retrieval.question.names import clauses_of, names_in
 from retrieval.question.speakers import (
     ATTRIBUTION,
     is_attribution,
@@ -93,6 +94,9 @@ class ExtractiveConfig:
     # A question naming several outlets: an outlet's part is answered from its own passages
     # unless they fall this far below min_relevance ("nothing from X on this").
     part_slack: float = 0.15
+    # ... and unless they hold less than this share (by rarity) of the proper names in the
+    # part's words: a Verge passage on Sam Bankman-Fried is not The Verge on Sam Altman.
+    part_names: float = 0.5
     weights: SentenceWeights = field(default_factory=SentenceWeights)
 
 
@@ -138,6 +142,22 @@ class ExtractiveAnswerer:
         texts = [f"{h.passage.outlet or ''}\n{h.passage.contextual_text}" for h in best_hits]
         best = max(h.dense for h in hits)
         return best + self.config.coverage_weight * coverage.of(*texts)
+
+    def _names_share(self, text: str, hits: Sequence[SearchHit]) -> float:
+        """Return the share (by rarity) of the proper names in one clause of `text` that these
+        passages mention, the best clause's: a question listing several facts ("…, convinced
+        a Jane Street colleague to join him, and is accused of …") often has each from a
+        different report, so one clause met is enough; 1.0 when a clause asking something
+        names nothing."""
+        texts = [h.passage.contextual_text for h in hits]
+        best = 0.0 if names_in(text) else 1.0
+        for clause in clauses_of(text):
+            names = _Coverage(" ".join(names_in(clause)), self.tokenize, self.term_weight)
+            if names.total:
+                best = max(best, names.of(*texts))
+            elif len(self.tokenize(clause)) >= 2:  # asks something ("and what did they say" no)
+                best = 1.0
+        return best
 
     # -- answering --------------------------------------------------------------------------
     def _gate(self, question: str, top: list[SearchHit]) -> _Coverage | None:
@@ -190,7 +210,10 @@ class ExtractiveAnswerer:
         for label, text, found in parts:
             own = list(found[: cfg.passages])
             part_coverage = _Coverage(text, self.tokenize, self.term_weight)
-            judged.append((label, text, own, part_coverage, self._relevance(part_coverage, own)))
+            relevance = self._relevance(part_coverage, own)
+            if self._names_share(text, own) < cfg.part_names:
+                relevance = 0.0  # not about the part's subject, however close in meaning
+            judged.append((label, text, own, part_coverage, relevance))
         bar = cfg.min_relevance - cfg.part_slack
         speaker = speaker_of(question)
         citer = _Citer()

@@ -76,6 +76,10 @@ QUESTIONS = [
         "How did Fortune and TechCrunch cover Sam Altman's firing?",
         (("Fortune:",), ("TechCrunch:",)),
     ),
+    Question(  # The Verge covered the FTX trial, never Altman: its SBF passages are not an answer
+        "How did TechCrunch and The Verge cover Sam Altman's return to OpenAI?",
+        (("TechCrunch: ",), ("Nothing from The Verge on this",)),
+    ),
     Question(
         "Sam Altman's firing from OpenAI",
         (("return",),),

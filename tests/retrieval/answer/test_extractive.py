@@ -193,3 +193,52 @@ def test_an_outlet_with_one_article_on_it_gets_that_articles_two_best_lines() ->
 
     fortune_line = answer.text.splitlines()[0]
     assert "on Monday." in fortune_line and "taken two years." in fortune_line
+
+
+def test_an_outlets_passages_on_another_person_of_the_same_first_name_are_not_its_answer() -> None:
+    # The Verge's passage shares "Sam", "return", the meaning of a return, but not Altman or
+    # OpenAI: the part is about someone else, so The Verge gets a plain "nothing" line.
+    question = "How did TechCrunch and The Verge cover Sam Altman's return to OpenAI?"
+    techcrunch = [
+        outlet_hit("Sam Altman will return to OpenAI as its chief executive.", "t1", 0.7, "TC")
+    ]
+    verge = [
+        outlet_hit(
+            "Sam Bankman-Fried said the return on the trades was large, so Sam kept trading.",
+            "v1",
+            0.7,
+            "V",
+        )
+    ]
+    parts = [
+        ("TechCrunch", "How did and cover Sam Altman's return to OpenAI?", techcrunch),
+        ("The Verge", "and cover Sam Altman's return to OpenAI?", verge),
+    ]
+
+    answer = answerer().answer_parts(question, techcrunch + verge, parts)
+
+    assert answer.text.startswith("TechCrunch: Sam Altman will return")
+    assert answer.text.splitlines()[1] == "Nothing from The Verge on this in the coverage."
+    assert [c.passage.article_id for c in answer.citations] == ["t1"]
+
+
+def test_an_outlet_meeting_one_clause_of_a_question_listing_facts_keeps_its_line() -> None:
+    # Each fact of such a question often comes from a different report: The Verge's passage
+    # meets the first clause (it names no one), not the Jane Street one, and still answers.
+    question = (
+        "Who is accused of fraud for personal gain, convinced a former Jane Street colleague "
+        "to join him, as reported by both TechCrunch and The Verge?"
+    )
+    techcrunch = [
+        outlet_hit("He convinced a former Jane Street colleague to join him.", "t1", 0.7, "TC")
+    ]
+    verge = [outlet_hit("He is accused of fraud for personal gain by prosecutors.", "v1", 0.7, "V")]
+    text = (
+        "Who is accused of fraud for personal gain, convinced a former Jane Street colleague "
+        "to join him, as reported by both and ?"
+    )
+    parts = [("TechCrunch", text, techcrunch), ("The Verge", text, verge)]
+
+    answer = answerer().answer_parts(question, techcrunch + verge, parts)
+
+    assert "The Verge: He is accused of fraud" in answer.text
