@@ -143,7 +143,7 @@ class ExtractiveAnswerer:
         best = max(h.dense for h in hits)
         return best + self.config.coverage_weight * coverage.of(*texts)
 
-    def _names_share(self, text: str, hits: Sequence[SearchHit]) -> float:
+    def names_share(self, text: str, hits: Sequence[SearchHit]) -> float:
         """Return the share (by rarity) of the proper names in one clause of `text` that these
         passages mention, the best clause's: a question listing several facts ("…, convinced
         a Jane Street colleague to join him, and is accused of …") often has each from a
@@ -211,7 +211,7 @@ class ExtractiveAnswerer:
             own = list(found[: cfg.passages])
             part_coverage = _Coverage(text, self.tokenize, self.term_weight)
             relevance = self._relevance(part_coverage, own)
-            if self._names_share(text, own) < cfg.part_names:
+            if self.names_share(text, own) < cfg.part_names:
                 relevance = 0.0  # not about the part's subject, however close in meaning
             judged.append((label, text, own, part_coverage, relevance))
         bar = cfg.min_relevance - cfg.part_slack

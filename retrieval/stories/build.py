@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from retrieval.models import (
 )
 from retrieval.question.outlets import OutletNames
 from retrieval.question.query import plan_query
+from retrieval.search import narrow
 from retrieval.storage.store import PassageStore
 from retrieval.stories.brief import group_stories
 from retrieval.stories.event_dates import event_day
@@ -85,6 +86,7 @@ class StoryConfig:
     band: float = 0.15  # an article counts when its best cosine is within this of the best one
     top_ranked: int = 8  # …or when it is among this many best hits of the search
     max_events: int = 15
+    later_pool: int = 10  # passages searched among the days after the newest article found
     lines_per_article: int = 2  # developments one article may give a timeline
     merge_days: int = 3  # reports this close in time, saying the same, are one development
     same_line: float = 0.8  # cosine of two lines that say the same thing
@@ -133,7 +135,7 @@ class Stories:
         if not self._about(topic, hits):
             return Timeline(topic, note=NOT_FOUND)
         candidates: list[tuple[float, str, Passage, str]] = []  # relevance, text, passage, day
-        for article_hits in self._articles(hits)[: cfg.max_events * 2]:
+        for article_hits in self._on_the_story(topic, hits, filters)[: cfg.max_events * 2]:
             published = article_hits[0].passage.published_date
             if not published:
                 continue
@@ -155,7 +157,11 @@ class Stories:
                     break
             else:
                 groups.append([i])
-        kept = sorted(groups[: cfg.max_events], key=lambda g: min(lines[j][1] for j in g))
+        kept = groups[: cfg.max_events]
+        newest = max(groups, key=lambda g: max(lines[j][1] for j in g))
+        if newest not in kept:  # where the story stands now is always told
+            kept[-1] = newest
+        kept.sort(key=lambda g: min(lines[j][1] for j in g))
         numbering = Numbering(self._also_published)
         events = []
         for group in kept:
@@ -164,6 +170,29 @@ class Stories:
             citations = tuple(dict.fromkeys(numbering.cite(lines[j][3]) for j in members))
             events.append(TimelineEvent(day, cited(text, citations), citations))
         return Timeline(topic, tuple(events))
+
+    def _on_the_story(
+        self, topic: str, hits: list[SearchHit], filters: SearchFilters | None
+    ) -> list[list[SearchHit]]:
+        """The articles of the story, most relevant first: those the search found, then those
+        published after the newest of them (a search of the later days alone: the verdict of
+        a trial is one article among dozens on it, and often not among the most alike). That
+        narrower search finds what is merely alike too, so its articles must mention the
+        topic's names (the answerer's `names_share`): not another Sam, not another trial."""
+        cfg = self.config
+        articles = self._articles(hits)
+        days = [g[0].passage.published_date for g in articles if g[0].passage.published_date]
+        if days:
+            after = (date.fromisoformat(max(days)) + timedelta(days=1)).isoformat()
+            later = self.search(topic, cfg.later_pool, narrow(filters, SearchFilters(since=after)))
+            known = {h.passage.passage_id for h in hits}
+            fresh = [h for h in later if h.passage.passage_id not in known]
+            if fresh and self._about(topic, fresh):
+                bar = self.answerer.config.part_names
+                articles += [
+                    g for g in self._articles(fresh) if self.answerer.names_share(topic, g) >= bar
+                ]
+        return articles
 
     # -- compare ----------------------------------------------------------------------------
     def compare(

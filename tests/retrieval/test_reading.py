@@ -62,7 +62,6 @@ QUESTIONS = [
         "Sam Bankman-Fried trial",
         (("has been found guilty", "was found guilty", "conviction"),),
         view="timeline",
-        gap="the verdict's passage is not among the 40 the topic retrieves",
     ),
     # OpenAI and Sam Altman
     Question("Who became interim CEO of OpenAI after Sam Altman was fired?", (("Murati",),)),

@@ -4,6 +4,7 @@ with the real model and embedded Chroma."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,6 +65,21 @@ def test_timeline_is_oldest_first_merges_one_development_and_cites_every_line(
     assert list(dict.fromkeys(numbers)) == list(range(1, len(set(numbers)) + 1))
     for event in timeline.events:
         assert event.citations and _marks(event.text) == {c.n for c in event.citations}
+
+
+def test_a_timeline_reaches_the_newest_development_beyond_the_passages_searched(
+    index: NewsIndex,
+) -> None:
+    # Searched for only the 3 passages most like the topic (the cracks), the timeline still
+    # ends where the story stands: a search of the days after them finds the refilling.
+    index.stories.config = replace(index.stories.config, pool=3)
+
+    timeline = index.timeline("Riverside dam spillway cracks")
+
+    assert timeline.events[-1].date == "2024-03-20"
+    assert REOPENED.title in _titles(timeline.events[-1].citations)
+    everything = set().union(*(_titles(e.citations) for e in timeline.events))
+    assert FOOTBALL.title not in everything and BAKERY.title not in everything
 
 
 def test_timeline_keeps_to_the_dates_asked_and_refuses_an_unknown_story(index: NewsIndex) -> None:
