@@ -36,7 +36,7 @@ from ingest.article import ParseError, build_article, clean_paragraphs, clean_te
 from ingest.chunk import ChunkLimits
 from ingest.durations import as_utc, parse_moment
 from ingest.fetch import Fetched, FetchError, FetchPolicy, FetchRefused, fetch
-from ingest.formats import host_name
+from ingest.formats import host_name, outlet_name
 from ingest.pipeline import ArticleSink, IngestReport, fetch_article, ingest_articles
 from ingest.subscriptions import (
     Feed,
@@ -201,12 +201,12 @@ def _read_entry(
             page = fetch_article(link, policy, fetcher=fetcher, notes=notes)
             report.notes.extend(f"{origin}: {note}" for origin, note in notes)
             outlet = page.outlet
-            # A page that names no site of its own takes the feed's title when it is on the
+            # A page that names no site of its own takes the feed's name when it is on the
             # feed's own site; a feed cannot put its name on another site's pages.
             own_site = bool(page.url) and same_site(page.url or "", feed.url)
             unnamed = outlet is None or outlet == host_name(page.url)
-            if unnamed and feed.title and own_site:
-                outlet = feed.title
+            if unnamed and own_site:
+                outlet = feed_outlet(feed, policy) or outlet
             # Nor its date: a page without one takes the entry's only on the feed's own site.
             published = page.published_at or (date if own_site else None)
             return _Read(dataclasses.replace(page, published_at=published, outlet=outlet))
@@ -230,7 +230,7 @@ def _read_entry(
             entry.get("title"),
             text,
             link or feed.url,
-            outlet=feed.title,
+            outlet=feed_outlet(feed, policy),
             published_at=date,
             # A refused link (a private address, javascript:) is never kept as the address.
             url=None if refused else link,
@@ -243,6 +243,14 @@ def _read_entry(
     if failure:
         report.notes.append(f"{link}: {failure}; stored the feed's own summary as its item")
     return _Read(article)
+
+
+def feed_outlet(feed: Feed, policy: FetchPolicy) -> str | None:
+    """Return the outlet of the feed's own items: its title only where the title names the
+    feed's site, by the rule for pages (`outlet_name`: "Reuters" at reuters.com, not at
+    evil.test), else the feed's host. A feed is fetched like a page, so it cannot choose
+    its name freely either."""
+    return outlet_name(feed.title, feed.url, dict(policy.outlet_names))
 
 
 def _parse_feed(fetched: Fetched, deadline: float) -> Any:

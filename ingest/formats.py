@@ -21,6 +21,9 @@ from retrieval import Article, normalize_url, same_site, web_url
 
 logger = logging.getLogger(__name__)
 
+# A domain name or a port inside a claimed site name (`_names_no_other_site`).
+_DOMAIN = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*")
+_PORT = re.compile(r":\s*\d")
 _SEED_FIRST_LINE = re.compile(r"^\s*date (?P<date>\d{4}-\d{2}-\d{2})( \d+)?\s*$")
 # "(MENAFN) Russian President..." — the outlet name opening a wire-style first paragraph.
 _OUTLET_MARKER = re.compile(r"^\(\s*(?P<outlet>[A-Za-z][^()]{0,39}?)\s*\)\s*(?:[-–—]\s+)?")
@@ -284,15 +287,21 @@ def outlet_name(
             return given
     name = optional_text(claimed)
     label = _site_label(host)
-    if name and label:
+    if name and label and _names_no_other_site(name, host):
         spellings = _name_spellings(name)
         if label in spellings or (label.startswith("the") and label[3:] in spellings):
             return name
     return host
 
 
-def _site_label(host: str) -> str | None:
-    """Return the label of a host's registrable domain ("bbc" for news.bbc.co.uk), or None."""
+def _registrable_domain(host: str) -> tuple[str, str] | None:
+    """Return (label, registrable domain) of a host: ("bbc", "bbc.co.uk") for news.bbc.co.uk.
+
+    Only the ICANN part of the public-suffix list counts: under a suffix anyone can take a
+    name in for free (github.io, blogspot.com) the registrable domain is the host's own
+    (github.io), so `reuters.github.io` cannot call itself Reuters. A host under no known
+    suffix (legit.test, localhost) uses its last two labels. None for an IP address.
+    """
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -301,13 +310,32 @@ def _site_label(host: str) -> str | None:
         return None
     from tld import get_tld
 
-    found = get_tld(host, fix_protocol=True, as_object=True, fail_silently=True)
-    labels = host.split(".")
-    # Not under a public suffix (legit.test, localhost): the label before the last one.
-    label = labels[-2 if len(labels) > 1 else 0]
+    found = get_tld(
+        host, fix_protocol=True, as_object=True, fail_silently=True, search_private=False
+    )
     if found is not None and not isinstance(found, str):
-        label = found.domain
-    return label.replace("-", "") or None
+        return found.domain, found.fld
+    labels = host.split(".")
+    return labels[-2 if len(labels) > 1 else 0], ".".join(labels[-2:])
+
+
+def _site_label(host: str) -> str | None:
+    """Return the label of a host's registrable domain ("bbc" for news.bbc.co.uk), or None."""
+    found = _registrable_domain(host)
+    return (found[0].replace("-", "") or None) if found else None
+
+
+def _names_no_other_site(name: str, host: str) -> bool:
+    """Return whether a claimed site name carries no address: no credentials, port or path,
+    and no domain name but the fetched host's own ("evil.test@legit.test:8080" on evil.test,
+    or "Evil — reuters.com", would pass the spelling check on their first word)."""
+    if "@" in name or "/" in name or _PORT.search(name):
+        return False
+    own = _registrable_domain(host)
+    return all(
+        own is not None and (_registrable_domain(domain.lower()) or ("", ""))[1] == own[1]
+        for domain in _DOMAIN.findall(name)
+    )
 
 
 def _name_spellings(name: str) -> set[str]:

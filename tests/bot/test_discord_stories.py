@@ -363,8 +363,12 @@ async def test_a_feed_poll_posts_a_matching_article_once(
         feed, content_type="application/rss+xml"
     )
     registry = FeedRegistry(tmp_path / "feeds.json")
+    # No page or feed can name a loopback host (ingest.formats.outlet_name): the admin does.
     policy = FetchPolicy(
-        allow_loopback=True, loopback_ports=frozenset({httpserver.port}), total_timeout=5
+        allow_loopback=True,
+        loopback_ports=frozenset({httpserver.port}),
+        total_timeout=5,
+        outlet_names=(("127.0.0.1", "Harbour Times"),),
     )
     bot = story_bot(
         world.index,

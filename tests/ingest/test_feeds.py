@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from datetime import timedelta
@@ -11,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from ingest.chunk import ChunkLimits
-from ingest.feeds import poll_feed
+from ingest.feeds import feed_outlet, poll_feed
 from ingest.fetch import Fetched, FetchPolicy, fetch
 from ingest.subscriptions import Feed, FeedRegistry, entry_token, parse_interval
 from tests.helpers import FEED_LIMITS, FEED_NOW, FakeSink, poll
@@ -114,9 +115,9 @@ def test_rss_items_are_ingested_from_their_pages_then_skipped(
     ]
     stored = sorted(sink.articles.values(), key=lambda info: info.title)
     assert [info.url for info in stored] == [f"{base}/news/bridge", f"{base}/news/ferry"]
-    # The pages' og:site_name is not a name of 127.0.0.1 (ingest.formats.outlet_name): the pages
-    # are on the feed's own site, so they take the feed's title.
-    assert {info.outlet for info in stored} == {"Gazette Headlines"}
+    # Neither the pages' og:site_name nor the feed's title is a name of 127.0.0.1
+    # (ingest.formats.outlet_name): the pages are filed under the host they came from.
+    assert {info.outlet for info in stored} == {"127.0.0.1"}
     assert [info.published_at for info in stored] == ["2024-03-14", "2024-03-15"]
     feed = registry.get(f"{base}/rss")
     assert feed is not None
@@ -131,7 +132,7 @@ def test_rss_items_are_ingested_from_their_pages_then_skipped(
     assert requests_to(httpserver, "/news/bridge") == requests_to(httpserver, "/news/ferry") == 1
 
 
-def test_atom_entries_are_ingested_with_the_feed_title_as_missing_outlet(
+def test_atom_entries_are_ingested_under_the_admins_name_for_the_feeds_host(
     httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
 ) -> None:
     base = httpserver.url_for("").rstrip("/")
@@ -148,12 +149,13 @@ def test_atom_entries_are_ingested_with_the_feed_title_as_missing_outlet(
     serve_page(httpserver, "/a/2", page("Harbour reopens", site=None))
     registry.add(f"{base}/atom", 3600)
     sink = FakeSink()
+    named = dataclasses.replace(policy, outlet_names=(("127.0.0.1", "Harbour Press"),))
 
-    report = poll(registry, f"{base}/atom", sink, policy)
+    report = poll(registry, f"{base}/atom", sink, named)
 
     assert (report.added, report.failed) == (2, [])
     assert report.titles == ["Storm closes harbour", "Harbour reopens"]
-    assert {info.outlet for info in sink.articles.values()} == {"Harbour Weekly"}
+    assert {info.outlet for info in sink.articles.values()} == {"Harbour Press"}
     # The relative link of the second entry is resolved against the feed's URL.
     assert {info.url for info in sink.articles.values()} == {f"{base}/a/1", f"{base}/a/2"}
     assert seen(registry, f"{base}/atom") == tokens("urn:harbour:1", "urn:harbour:2")
@@ -189,7 +191,7 @@ def test_a_missing_page_falls_back_to_a_long_summary_but_a_short_one_is_retried(
     assert "new sleeper carriages & a refurbished dining car" in text and "<" not in text
     assert (info.url, info.outlet, info.published_at) == (
         f"{base}/gone/long",
-        "Gazette Headlines",
+        "127.0.0.1",  # the feed's host: its title names no site there
         "2024-03-20T10:00:00+00:00",
     )
     assert seen(registry, f"{base}/rss") == tokens(f"{base}/gone/long")
@@ -276,7 +278,7 @@ def test_entries_without_link_use_their_content_or_fail(
     assert report.titles == ["Full text"]
     assert report.failed == [(url, "entry has neither a link nor content")]
     [info] = sink.articles.values()
-    assert (info.outlet, info.url, info.passages > 0) == ("Notes", None, True)
+    assert (info.outlet, info.url, info.passages > 0) == ("127.0.0.1", None, True)
 
 
 def test_parse_interval() -> None:
@@ -588,3 +590,41 @@ def test_an_entry_dated_year_0_or_far_ahead_loses_its_date_alone_with_a_note(
         ahead.startswith(f"{base}/ahead: date ") and "not between 1990-01-01 and tomorrow" in ahead
     )
     assert all("\n" not in note for note in report.notes)
+
+
+def test_a_feed_titled_like_another_outlet_files_its_items_under_its_own_host(
+    httpserver: HTTPServer, registry: FeedRegistry, policy: FetchPolicy
+) -> None:
+    """Issue 28.9, by way of a feed: the title "Reuters" on a feed served from 127.0.0.1 names
+    neither its own pages nor its own summaries."""
+    base = httpserver.url_for("").rstrip("/")
+    items = [("Ferry", "/own/ferry", ""), ("Night trains return", "/gone", LONG_SUMMARY)]
+    feed = rss(base, items).replace("Gazette Headlines", "[Reuters](https://evil.test/login)")
+    httpserver.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
+    serve_page(httpserver, "/own/ferry", page("Ferry strike ends after two weeks", site=None))
+    httpserver.expect_request("/gone").respond_with_data("nope", status=404)
+    registry.add(f"{base}/rss", 600)
+    sink = FakeSink()
+
+    report = poll(registry, f"{base}/rss", sink, policy)
+
+    assert (report.added, report.failed) == (2, [])
+    assert {info.outlet for info in sink.articles.values()} == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "outlet"),
+    [
+        ("Reuters", "https://www.reuters.com/rss", "Reuters"),
+        ("The Verge", "https://www.theverge.com/rss/index.xml", "The Verge"),
+        ("Reuters", "https://evil.test/rss", "evil.test"),
+        ("[Reuters](https://evil.test/login)", "https://evil.test/rss", "evil.test"),
+        (None, "https://evil.test:8443/rss", "evil.test"),
+    ],
+)
+def test_a_feeds_title_names_its_items_only_where_it_names_the_feeds_site(
+    title: str | None, url: str, outlet: str
+) -> None:
+    feed = Feed(url=url, every_seconds=600, title=title)
+
+    assert feed_outlet(feed, FetchPolicy()) == outlet

@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from ingest.chunk import ChunkLimits
 from ingest.fetch import FetchPolicy
-from ingest.formats import outlet_name
+from ingest.formats import outlet_name, parse_html
 from ingest.pipeline import ingest_urls
 from tests.helpers import FakeSink
 
@@ -86,6 +86,16 @@ def test_an_admins_name_for_a_host_wins(httpserver: HTTPServer, policy: FetchPol
         ("Reuters", "https://reu.com/x", "reu.com"),
         ("News", "https://bbc.co.uk/x", "bbc.co.uk"),
         ("legit.test:8080", "http://user:pw@www.evil.test:8443/x", "evil.test"),
+        # A claim that starts with the right word but carries an address: the host.
+        ("evil.test@legit.test:8080", "http://evil.test/f", "evil.test"),
+        ("evil.test:8080", "http://evil.test/f", "evil.test"),
+        ("Evil: reuters.com", "https://evil.com/x", "evil.com"),
+        ("Evil/Reuters", "https://evil.com/x", "evil.com"),
+        ("BBC.com", "https://www.bbc.com/news/x", "BBC.com"),
+        ("Yahoo News 2.0", "https://news.yahoo.com/x", "Yahoo News 2.0"),
+        # Under a suffix anyone can take a name in for free, the host is no one's outlet.
+        ("Reuters", "https://reuters.github.io/x", "reuters.github.io"),
+        ("Reuters", "https://reuters.blogspot.com/x", "reuters.blogspot.com"),
         (None, "http://[::1]:8080/x", "::1"),
         ("127", "http://127.0.0.1:8080/x", "127.0.0.1"),
     ],
@@ -94,3 +104,14 @@ def test_a_claimed_name_is_kept_only_when_it_spells_the_fetched_domain(
     claimed: str | None, fetched_from: str, outlet: str
 ) -> None:
     assert outlet_name(claimed, fetched_from) == outlet
+
+
+def test_a_canonical_with_userinfo_and_port_never_names_the_outlet() -> None:
+    """The issue's page, read by the real parser as if fetched from evil.test: trafilatura takes
+    the site name from the canonical URL ("evil.test@legit.test:8080"), whose first word spells
+    the fetched domain; the address in it still keeps it from being the outlet."""
+    html = page(CLAIMS["canonical-with-userinfo"])
+
+    article = parse_html(html, "ferry", page_url="http://evil.test/ferry")
+
+    assert (article.outlet, article.url) == ("evil.test", "http://evil.test/ferry")
