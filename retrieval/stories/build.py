@@ -26,6 +26,7 @@ from retrieval.models import (
     SearchHit,
     passage_id,
 )
+from retrieval.question.names import names_in
 from retrieval.question.outlets import OutletNames
 from retrieval.question.query import plan_query
 from retrieval.search import narrow
@@ -92,6 +93,8 @@ class StoryConfig:
     same_line: float = 0.8  # cosine of two lines that say the same thing
     carried_line: float = 0.65  # …and of a line and another outlet's that say much the same
     max_outlets: int = 6
+    outlet_lines: int = 2  # a compared outlet's lines, each from another of its articles
+    named_outlet_lines: int = 3  # …for an outlet the reader named
     compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off
     named_slack: float = 0.1  # how far below the relevance gate a named outlet may still speak
     same_story: float = 0.6  # cosine of two articles' leads that tell one story (brief)
@@ -218,6 +221,8 @@ class Stories:
         base = filters or SearchFilters()
         # Outlets the reader named are shown unless their passages are plainly off the topic.
         slack = cfg.named_slack if (outlets or named) else 0.0
+        # Outlets the reader named (a few) show more of their articles than those chosen here.
+        per_outlet = cfg.named_outlet_lines if (outlets or named) else cfg.outlet_lines
         # "Does the X article say A, while the Y article says B?": X is asked about A; an
         # outlet named twice ("…, and does the other X article say C?") is asked both.
         asked = self._outlet_parts(topic) if named else {}
@@ -236,7 +241,7 @@ class Stories:
                 quoted = {text for text, _ in said}
                 said += [
                     line
-                    for line in self.answerer.quotes(words, own, 2, each_article=1)
+                    for line in self.answerer.quotes(words, own, per_outlet, each_article=1)
                     if line[0] not in quoted
                 ]
         numbering = Numbering(self._also_published)
@@ -311,9 +316,12 @@ class Stories:
         """What a topic asks of each outlet it names, when it asks each its own part (all of
         them, in order, for an outlet named in several parts)."""
         plan = plan_query(topic, self.outlet_names(), date.today())
+        _, subject = self._named_outlets(topic)
         asked: dict[str, list[str]] = {}
         for part in plan.parts:
             words = " ".join(_FRAMING.sub(" ", part.text).split())
+            if not names_in(words):  # "…while the TechCrunch article says his wealth …": whose
+                words = " ".join([*dict.fromkeys(names_in(subject)), words])
             if len(words.split()) >= 4:
                 for outlet in part.filters.outlets:
                     if words not in asked.setdefault(outlet, []):

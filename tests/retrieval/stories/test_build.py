@@ -179,3 +179,18 @@ def test_a_followed_topic_matches_its_story_not_unrelated_or_other_outlets_artic
     assert by_topic["dam-post"] <= {FINE.article_id, REOPENED.article_id}
     assert by_topic["dam-post"]
     assert "bread" not in by_topic  # the bakery's centenary is not about bread prices
+
+
+def test_an_outlets_part_that_names_no_one_is_asked_with_the_topics_names(
+    index: NewsIndex,
+) -> None:
+    # "…his office" is the mayor's: the Valley Post is searched for her, not for anyone's.
+    topic = (
+        "Does the City Wire article say Mayor Anna Lind closed the Riverside dam, while the "
+        "Valley Post article says his office was fined?"
+    )
+
+    asked = index.stories._outlet_parts(topic)
+
+    assert asked["Valley Post"][0].startswith("Mayor Anna Lind Riverside ")
+    assert asked["City Wire"][0].count("Anna Lind") == 1
