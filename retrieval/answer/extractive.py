@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 _OPEN, _CLOSE = "“", "”"
 _WORD = re.compile(r"\w+")
+# Quoted words that are someone's speech, not a term in quotes: three words or more.
+_SPEECH = re.compile(r"[“\"][^\s“”\"]+(?:\s+[^\s“”\"]+){2,}\s*[”\"]")
 _READ_KEPT = 4096  # passages whose sentences are kept (a few MB)
 
 
@@ -368,7 +370,7 @@ class ExtractiveAnswerer:
         weighed: list[tuple[_Unit, float]] = []
         said: list[tuple[_Unit, float]] = []
         for unit in self._units(hits):
-            quoted = _OPEN in unit.text or '"' in unit.text
+            quoted = bool(_SPEECH.search(unit.text))
             if unit.text.endswith("?") and not quoted:
                 continue  # the article asking (a reader call-out, a rhetorical question)
             covered = (1 - w.before_share) * coverage.of(unit.text) + w.before_share * coverage.of(
@@ -559,8 +561,8 @@ def _attributed(unit: _Unit, speaker: str | None) -> str:
 
     Only the sentence before counts, so a quote is never credited to someone named further off.
     """
-    if not speaker or not (_OPEN in unit.text or '"' in unit.text):
-        return unit.text
+    if not speaker or not _SPEECH.search(unit.text):
+        return unit.text  # no quotation, or only a word or two in quotes ("an “urgent” warning")
     surname = surname_of(speaker)
     if surname in unit.text.lower():
         return unit.text

@@ -242,3 +242,20 @@ def test_an_outlet_meeting_one_clause_of_a_question_listing_facts_keeps_its_line
     answer = answerer().answer_parts(question, techcrunch + verge, parts)
 
     assert "The Verge: He is accused of fraud" in answer.text
+
+
+def test_a_word_in_quotes_is_not_credited_to_the_speaker_named_before_it() -> None:
+    hits = [
+        hit(
+            "Mayor Lee said the weather at the harbour was fine. The council called the repair "
+            "an “urgent” job for the bridge cables.",
+            0,
+            0.8,
+        )
+    ]
+
+    answer = answerer().answer("What did Mayor Lee say about the bridge cables?", hits)
+
+    # Lee's own (reported) words answer; the council's quoted word is not made his
+    assert answer.text.startswith("Mayor Lee said the weather")
+    assert "Mayor Lee: The council" not in answer.text
