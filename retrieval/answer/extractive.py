@@ -32,6 +32,7 @@ from retrieval.question.speakers import (
     ATTRIBUTION,
     is_attribution,
     speaker_of,
+    spoken_about,
     spoken_by,
     surname_of,
 )
@@ -394,7 +395,11 @@ class ExtractiveAnswerer:
                 elif surname not in unit.text.lower():
                     score -= w.unnamed
             weighed.append((unit, score))
-        # "What did X say": X's quoted words, not what others wrote about X.
+        # "What did X say": X's quoted words, not what others wrote about X; and words of X on
+        # what was asked ("…about Epic's win"), not X on anything ("he plays Jellie").
+        topic = _Coverage(spoken_about(question), self.tokenize, self.term_weight)
+        if speaker and topic.total:
+            said = [(u, score) for u, score in said if topic.of(u.text) > 0]
         by_speaker = bool(said)
         weighed = said or weighed
         # Only the likeliest units are embedded (see SentenceWeights.meaning): embedding is most

@@ -38,6 +38,13 @@ def speaker_of(question: str) -> str | None:
     return who
 
 
+def spoken_about(question: str) -> str:
+    """Return what a "what did X say about …" question asks X about ("about Epic's win"), or
+    "" when it names nothing past the speaker."""
+    match = _SPEAKER.search(question)
+    return question[match.end() :].strip() if match else ""
+
+
 def spoken_by(surname: str, text: str) -> bool:
     """Tell whether the text attributes words to the person ("Putin said", "said Putin")."""
     if not surname:

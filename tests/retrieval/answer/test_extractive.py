@@ -256,6 +256,7 @@ def test_a_word_in_quotes_is_not_credited_to_the_speaker_named_before_it() -> No
 
     answer = answerer().answer("What did Mayor Lee say about the bridge cables?", hits)
 
-    # Lee's own (reported) words answer; the council's quoted word is not made his
-    assert answer.text.startswith("Mayor Lee said the weather")
-    assert "Mayor Lee: The council" not in answer.text
+    # Lee spoke only of the weather; the council's quoted word is not made his words
+    assert answer.text.startswith("I found no words of Mayor Lee on this.")
+    assert "The council called the repair an “urgent” job" in answer.text
+    assert "Mayor Lee: " not in answer.text
