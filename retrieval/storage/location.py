@@ -105,9 +105,10 @@ def missing_store(location: ChromaLocation, keywords: Path) -> StoreError | None
     leftovers = [p for p in (location.path, keywords) if p.is_dir() and any(p.iterdir())]
     if not leftovers:
         return None
+    named = " and ".join(str(p) for p in leftovers)
     return StoreError(
-        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but "
-        f"{', '.join(str(p) for p in leftovers)} still hold index data: the articles are gone. "
-        "Restore the database from a backup, or to rebuild move "
-        f"{location.path} and {keywords} aside and ingest your sources again"
+        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but {named} "
+        f"still {'hold' if len(leftovers) > 1 else 'holds'} index data: the articles are gone. "
+        f"Restore the database from a backup, or to rebuild move {named} aside and ingest your "
+        "sources again"
     )
