@@ -166,9 +166,12 @@ class NewsIndex:
             )
 
     @classmethod
-    def open(cls, config: IndexConfig, *, copies: CopyFinder | None = None) -> NewsIndex:
+    def open(
+        cls, config: IndexConfig, *, copies: CopyFinder | None = None, writing: bool = False
+    ) -> NewsIndex:
         """Open (creating when needed) the index the configuration describes; `copies` decides
-        which new articles are syndicated copies (None: every article is indexed)."""
+        which new articles are syndicated copies (None: every article is indexed). `writing`:
+        a read-only data directory is refused at once (ReadOnlyError), before it is copied."""
         lock = None
         chroma, keywords = config.chroma, config.data_dir / "lexical"
         copy: Path | None = None
@@ -179,6 +182,11 @@ class NewsIndex:
             if (missing := missing_store(config.chroma, kept)) is not None:
                 lock.release()
                 raise missing
+            if lock.read_only and writing:
+                raise ReadOnlyError(
+                    f"the data directory {config.data_dir} is read-only: adding or forgetting "
+                    "articles needs it writable (fix its permissions or mount it read-write)"
+                )
             if lock.read_only:
                 copy, chroma, keywords = _readable_copy(config.chroma, keywords)
         try:

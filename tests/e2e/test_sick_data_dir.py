@@ -167,6 +167,9 @@ def test_a_read_only_data_dir_is_read_and_writing_commands_refuse_in_one_line(
 
     rc, stdout, _ = result("ingest")
     assert rc == 2 and "is read-only" in json.loads(stdout)["error"]
+    for writer in ("ingest", "ingest_text", "forget"):  # refused before the index is copied
+        assert "reading a copy" not in result(writer)[2], writer
+    assert "reading a copy" in result("sources")[2]  # (readers read one)
     for writer in ("ingest_text", "forget", "follow"):
         rc, _, stderr = result(writer)
         assert rc == 2, writer
