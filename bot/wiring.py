@@ -43,12 +43,17 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
-def open_index(settings: Settings, *, as_of: date | None = None) -> NewsIndex:
+def open_index(
+    settings: Settings, *, as_of: date | None = None, writing: bool = False
+) -> NewsIndex:
     """Open the index the settings describe (embedded Chroma is locked to this process);
-    `as_of` reads relative dates in questions as if today were that day (evaluation)."""
+    `as_of` reads relative dates in questions as if today were that day (evaluation);
+    `writing`: refuse a read-only data directory at once (ReadOnlyError)."""
     from retrieval import NewsIndex
 
-    return NewsIndex.open(settings.index_config(as_of=as_of), copies=settings.copies.build())
+    return NewsIndex.open(
+        settings.index_config(as_of=as_of), copies=settings.copies.build(), writing=writing
+    )
 
 
 def feed_registry(settings: Settings) -> FeedRegistry:

@@ -15,6 +15,7 @@ from ingest.sources import find_files, read_file
 from retrieval import (
     Article,
     ArticleInfo,
+    DamagedStoreError,
     DiskFullError,
     Passage,
     StoreUnavailable,
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 _BATCH_PASSAGES = 128
 NOT_STORED = "not stored: the index stopped answering"
 DISK_FULL = "not stored: the disk is full"
+DAMAGED = "not stored: the index is damaged"
 
 
 class ArticleSink(Protocol):
@@ -153,8 +155,7 @@ class Ingester:
         except (KeyboardInterrupt, SystemExit):
             raise
         except StoreUnavailable as exc:
-            reason = DISK_FULL if isinstance(exc, DiskFullError) else NOT_STORED
-            self.report.failed.extend((a.origin, reason) for a, _ in batch)
+            self.report.failed.extend((a.origin, _not_stored(exc)) for a, _ in batch)
             raise  # every later batch would wait for the same server, or the same disk: stop
         except Exception as exc:
             logger.exception("storing a batch failed")
@@ -218,9 +219,19 @@ def _ingest_file(path: Path, max_bytes: int, ingester: Ingester) -> None:
             ingester.add(article)
 
 
+def _not_stored(error: StoreUnavailable) -> str:
+    """Return the reason given for each article a stopped batch did not store."""
+    if isinstance(error, DiskFullError):
+        return DISK_FULL
+    return DAMAGED if isinstance(error, DamagedStoreError) else NOT_STORED
+
+
 def _stopped(report: IngestReport, error: StoreUnavailable, where: str) -> None:
     """Record that the batch stopped because the index stopped answering."""
     logger.error("ingest stopped %s: %s", where, error)
+    if isinstance(error, DamagedStoreError):  # running it again meets the same damage
+        report.error = f"{error} (stopped {where})"
+        return
     report.error = (
         f"{error} (stopped {where}; what was stored is complete: run the same command again "
         "to finish)"
@@ -243,7 +254,7 @@ def ingest_articles(
         ingester.flush()
         sink.refresh()
     except StoreUnavailable as exc:
-        reason = DISK_FULL if isinstance(exc, DiskFullError) else NOT_STORED
+        reason = _not_stored(exc)
         listed = {origin for origin, why in report.failed if why == reason}
         report.failed.extend((a.origin, reason) for a in pending if a.origin not in listed)
         _stopped(report, exc, "early")

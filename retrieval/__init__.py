@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from retrieval.answer.sentences import split_sentences
     from retrieval.days import iso_date, utc_now
     from retrieval.errors import (
+        DamagedStoreError,
         DataDirBusyError,
         DiskFullError,
         EmbedderError,

@@ -45,5 +45,11 @@ class DiskFullError(StoreUnavailable):
     """
 
 
+class DamagedStoreError(StoreUnavailable):
+    """The embedded Chroma database is damaged (SQLite says so): a write that meets the damage
+    stops the batch, and the message says to restore a backup or rebuild; running the same
+    command again does not help."""
+
+
 class ReadOnlyError(StoreUnavailable):
     """The data directory can be read but not written: a write is refused (and stops a batch)."""

@@ -20,7 +20,12 @@ import numpy as np
 from retrieval.answer.chain import ChatAnswerer, ChatModelConfig, make_chat_model
 from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveConfig
 from retrieval.answer.sentences import split_sentences
-from retrieval.errors import DiskFullError, ReadOnlyError, StoreError, StoreUnavailable
+from retrieval.errors import (
+    DamagedStoreError,
+    DiskFullError,
+    ReadOnlyError,
+    StoreUnavailable,
+)
 from retrieval.models import (
     Answer,
     ArticleInfo,
@@ -166,9 +171,12 @@ class NewsIndex:
             )
 
     @classmethod
-    def open(cls, config: IndexConfig, *, copies: CopyFinder | None = None) -> NewsIndex:
+    def open(
+        cls, config: IndexConfig, *, copies: CopyFinder | None = None, writing: bool = False
+    ) -> NewsIndex:
         """Open (creating when needed) the index the configuration describes; `copies` decides
-        which new articles are syndicated copies (None: every article is indexed)."""
+        which new articles are syndicated copies (None: every article is indexed). `writing`:
+        a read-only data directory is refused at once (ReadOnlyError), before it is copied."""
         lock = None
         chroma, keywords = config.chroma, config.data_dir / "lexical"
         copy: Path | None = None
@@ -179,6 +187,11 @@ class NewsIndex:
             if (missing := missing_store(config.chroma, kept)) is not None:
                 lock.release()
                 raise missing
+            if lock.read_only and writing:
+                raise ReadOnlyError(
+                    f"the data directory {config.data_dir} is read-only: adding or forgetting "
+                    "articles needs it writable (fix its permissions or mount it read-write)"
+                )
             if lock.read_only:
                 copy, chroma, keywords = _readable_copy(config.chroma, keywords)
         try:
@@ -241,7 +254,7 @@ class NewsIndex:
             shutil.rmtree(self._copy, ignore_errors=True)
             self._copy = None
 
-    def damage(self, error: BaseException) -> StoreError | None:
+    def damage(self, error: BaseException) -> DamagedStoreError | None:
         """Return a one-line error when `error` came from a damaged embedded database (what it
         says, else SQLite's own check of the file), None when it did not."""
         if self.chroma_dir is None:
@@ -304,14 +317,15 @@ class NewsIndex:
         keyword-searchable as soon as it is committed. One writer at a time (others wait).
         """
         self._check_writable()
-        with self._writing, self._disk_checked():
+        with self._writing, self._write_checked():
             self.searcher.refresh()  # the keyword index open and current before writing to it
             return self._put_articles(articles)
 
     @contextmanager
-    def _disk_checked(self) -> Iterator[None]:
-        """Turn a write that failed for want of disk space into DiskFullError (one line that
-        says where; the caller stops at it), whatever part of the store it came from."""
+    def _write_checked(self) -> Iterator[None]:
+        """Turn a write that failed for want of disk space into DiskFullError, and one that met
+        a damaged database into DamagedStoreError (one line that says where and what to do; the
+        caller stops at it), whatever part of the store it came from."""
         try:
             yield
         except StoreUnavailable:
@@ -319,6 +333,10 @@ class NewsIndex:
         except Exception as exc:
             local = [p for p in (self.chroma_dir, self.data_dir) if p is not None]
             if not (says_disk_full(exc) or short_of_space(local)):
+                # Damage where reads never go (a table only writes touch) shows only here, as
+                # Chroma's "Failed to apply logs": SQLite's check of the file decides.
+                if (damaged := self.damage(exc)) is not None:
+                    raise damaged from exc
                 raise
             if self.chroma_dir is None and not short_of_space(local):
                 where = "the Chroma server's disk is full"
@@ -387,7 +405,7 @@ class NewsIndex:
         No syndication check and no embedding: the caller vouches for the vectors.
         """
         self._check_writable()
-        with self._writing, self._disk_checked():
+        with self._writing, self._write_checked():
             self.searcher.refresh()
             self._write([(info, passages, vectors, None) for info, passages, vectors in articles])
 
@@ -422,7 +440,7 @@ class NewsIndex:
     def forget(self, article_id: str) -> bool:
         """Remove an article and its passages; return whether it was there."""
         self._check_writable()
-        with self._writing, self._disk_checked():
+        with self._writing, self._write_checked():
             self.searcher.refresh()
             with self.lexical.committing({article_id: ""}):
                 seq = self.store.delete_article(article_id)

@@ -86,19 +86,21 @@ def open_cli_index(
     """Open the index, turning the errors a user can fix into one clear line (exit code 2);
     with `as_json` that line is printed as {"error": ...}, so a script always gets JSON.
     A command `writing` to it is refused at once where the data directory is read-only."""
-    from retrieval import DataDirBusyError, EmbedderError, StoreError
+    from retrieval import DataDirBusyError, EmbedderError, ReadOnlyError, StoreError
 
     try:
-        index = open_index(settings, as_of=as_of)
-    except (DataDirBusyError, StoreError, EmbedderError) as exc:
-        fail(str(exc), as_json=as_json, cause=exc)
-    if writing and index.read_only:
-        index.close()
+        # A writer is refused before anything is opened: a read-only index is read from a
+        # copy of it, which a command that cannot write would make for nothing.
+        index = open_index(settings, as_of=as_of, writing=writing)
+    except ReadOnlyError as exc:
         fail(
             f"the data directory {settings.data_dir} is read-only: this command writes to it "
             "(reading commands such as `sources` and `ask` work); make it writable first",
             as_json=as_json,
+            cause=exc,
         )
+    except (DataDirBusyError, StoreError, EmbedderError) as exc:
+        fail(str(exc), as_json=as_json, cause=exc)
     try:
         yield index
     except (StoreError, EmbedderError) as exc:

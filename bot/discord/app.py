@@ -13,6 +13,7 @@ queued meanwhile.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import traceback
 from collections.abc import Callable
@@ -36,6 +37,17 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DELIVERY_TRIES = 3  # a post that fails this often for a passing reason (5xx) is dropped
+
+
+def post_nonce(follow_id: int, article_id: str) -> str:
+    """Return the nonce a follow post is always sent with (Discord allows 25 characters).
+
+    A post is marked delivered after Discord accepted it; a bot stopped in between (or a send
+    whose reply was lost) sends it again. discord.py asks Discord to enforce the nonce, and
+    Discord then returns the message it already created with that nonce in the last few
+    minutes instead of posting a second one.
+    """
+    return "f" + hashlib.sha256(f"{follow_id}:{article_id}".encode()).hexdigest()[:24]
 
 
 class NewsBot(commands.Bot):
@@ -185,7 +197,7 @@ class NewsBot(commands.Bot):
             if target is None:
                 logger.warning("follow #%d: %s cannot be posted to; dropped", follow.id, where)
                 return 0
-            await target.send(follow_post_content(post))
+            await target.send(follow_post_content(post), nonce=post_nonce(*key))
         except (discord.NotFound, discord.Forbidden) as error:
             logger.warning("follow #%d: %s refused the post (%s); dropped", follow.id, where, error)
             return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.errors import StoreError
+from retrieval.errors import DamagedStoreError, StoreError
 from retrieval.storage.chroma_server import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 
 
@@ -62,19 +62,19 @@ def open_client(location: ChromaLocation) -> Any:
 _DAMAGED = ("file is not a database", "database disk image is malformed", "(code: 26)")
 
 
-def damaged_store(error: BaseException, location: ChromaLocation) -> StoreError | None:
+def damaged_store(error: BaseException, location: ChromaLocation) -> DamagedStoreError | None:
     """Return the one-line error for a damaged Chroma database, when `error` says it is one."""
     text = str(error)
     if location.path is None or not any(words in text for words in _DAMAGED):
         return None
     reason = "file is not a database" if "not a database" in text else "malformed"
-    return StoreError(
+    return DamagedStoreError(
         f"the Chroma database {location.path / 'chroma.sqlite3'} is damaged ({reason}): "
         "restore the folder from a backup, or move it aside and ingest your sources again"
     )
 
 
-def check_store(location: ChromaLocation) -> StoreError | None:
+def check_store(location: ChromaLocation) -> DamagedStoreError | None:
     """Return the damaged-database error when SQLite finds the embedded database damaged.
 
     A read of the whole file (`PRAGMA quick_check`): run only after an operation failed for a
@@ -105,9 +105,10 @@ def missing_store(location: ChromaLocation, keywords: Path) -> StoreError | None
     leftovers = [p for p in (location.path, keywords) if p.is_dir() and any(p.iterdir())]
     if not leftovers:
         return None
+    named = " and ".join(str(p) for p in leftovers)
     return StoreError(
-        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but "
-        f"{', '.join(str(p) for p in leftovers)} still hold index data: the articles are gone. "
-        "Restore the database from a backup, or to rebuild move "
-        f"{location.path} and {keywords} aside and ingest your sources again"
+        f"the Chroma database {location.path / 'chroma.sqlite3'} is missing, but {named} "
+        f"still {'hold' if len(leftovers) > 1 else 'holds'} index data: the articles are gone. "
+        f"Restore the database from a backup, or to rebuild move {named} aside and ingest your "
+        "sources again"
     )

@@ -204,6 +204,7 @@ class FakeDiscord:
         self._interactions: dict[str, InteractionRecord] = {}
         self._by_token: dict[str, InteractionRecord] = {}
         self._asked_mentions: dict[str, Any] = {}  # message id -> allowed_mentions of last write
+        self._nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) -> message id
         self._files: dict[str, tuple[str, bytes, str]] = {}
         self._connections: list[_Connection] = []
         # Records for assertions.
@@ -799,8 +800,15 @@ class FakeDiscord:
         with self._lock:
             cid = self._channel(request.match_info["cid"])["id"]
             self._check_message(body, creating=True)
+            # Discord: with enforce_nonce, a nonce already used (in the last few minutes)
+            # returns the message created with it, and no new message is created.
+            nonce = (cid, str(body.get("nonce"))) if body.get("enforce_nonce") else None
+            if nonce is not None and nonce in self._nonces:
+                return _json(self._messages[self._nonces[nonce]])
             flags = (body.get("flags") or 0) & SEND_FLAGS & ~EPHEMERAL
             msg = self._new_message(cid, body, flags=flags)
+            if nonce is not None and body.get("nonce") is not None:
+                self._nonces[nonce] = msg["id"]
         await self._dispatch("MESSAGE_CREATE", self._event(msg))
         return _json(msg)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -193,6 +194,54 @@ def test_a_follow_gets_one_post_for_a_new_matching_article(discord_bot: FakeDisc
 
     assert "1 unchanged" in ingest()  # the same article again: no second post
     assert posts() == [post]
+
+
+def test_a_post_sent_again_after_its_mark_was_lost_is_not_posted_twice(
+    discord_bot: FakeDiscord,
+) -> None:
+    """A bot stopped between posting a follow post and marking it delivered leaves it queued;
+    the next delivery sends it again with the same nonce, and Discord (which enforces a nonce
+    for a few minutes) returns the first message instead of posting a second."""
+    fake = discord_bot
+    follows = Path(os.environ["NEWSBOT_DATA_DIR"]) / "follows.sqlite3"
+    followed = fake.slash("follow", {"topic": "Riverside dam repairs"}, user="user")
+    fake.wait_for(lambda: fake.original_response(followed), 30)
+
+    def ingest(name: str, title: str, *body: str) -> None:
+        article = {"title": title, "body": list(body), "outlet": "Harbour Times"}
+        file = fake.add_attachment(name, json.dumps(article).encode(), "application/json")
+        asked = fake.slash("ingest", {"file": file}, user="admin")
+        fake.wait_for(lambda: any("1 added" in m["content"] for m in fake.followups(asked)), 120)
+
+    def posts() -> list[dict[str, Any]]:
+        return [m for m in fake.messages(fake.channel_id) if m["content"].startswith("🔔")]
+
+    def sends() -> int:
+        path = f"/channels/{fake.channel_id}/messages"
+        return sum(
+            c.method == "POST" and c.path == path and c.json["content"].startswith("🔔")
+            for c in list(fake.calls)
+        )
+
+    def undelivered() -> int:
+        with sqlite3.connect(follows) as db:
+            return int(
+                db.execute(
+                    "SELECT COUNT(*) FROM follow_posts WHERE delivered_at IS NULL"
+                ).fetchone()[0]
+            )
+
+    ingest("repairs.json", *REPAIRS)
+    (post,) = fake.wait_for(posts, 60)
+    fake.wait_for(lambda: undelivered() == 0, 30)
+    with sqlite3.connect(follows) as db:  # what a bot killed before marking it leaves
+        assert db.execute("UPDATE follow_posts SET delivered_at = NULL").rowcount == 1
+
+    ingest("bakery.json", *BAKERY)  # the ingest's catch-up delivers what is queued
+
+    fake.wait_for(lambda: undelivered() == 0, 60)
+    assert sends() == 2  # it was sent again ...
+    assert posts() == [post]  # ... and shown once
 
 
 REPAIRS = (

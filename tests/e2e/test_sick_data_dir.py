@@ -167,6 +167,9 @@ def test_a_read_only_data_dir_is_read_and_writing_commands_refuse_in_one_line(
 
     rc, stdout, _ = result("ingest")
     assert rc == 2 and "is read-only" in json.loads(stdout)["error"]
+    for writer in ("ingest", "ingest_text", "forget"):  # refused before the index is copied
+        assert "reading a copy" not in result(writer)[2], writer
+    assert "reading a copy" in result("sources")[2]  # (readers read one)
     for writer in ("ingest_text", "forget", "follow"):
         rc, _, stderr = result(writer)
         assert rc == 2, writer
@@ -203,6 +206,44 @@ def test_a_damaged_chroma_database_is_one_line_that_says_what_to_do(
     assert text.returncode == 2 and as_json.returncode == 2
     line = _one_line_error(text.stderr, str(database), "is damaged", "backup", "ingest")
     assert json.loads(as_json.stdout)["error"] == line.removeprefix("error: ")
+
+
+def test_damage_that_only_writes_meet_stops_an_ingest_in_one_line(
+    seeded: Path, tmp_path: Path
+) -> None:
+    """Chroma's full-text table is written by every ingest and read by no newsbot command:
+    damage there lets `sources` and `ask` work and shows at the first write, as Chroma's
+    'Failed to apply logs' (each batch failed alone with a traceback, exit 1)."""
+    database = Path(os.environ["NEWSBOT_DATA_DIR"]) / "chroma" / "chroma.sqlite3"
+    (stored,) = json.loads(newsbot("sources", "--json").stdout)
+    with sqlite3.connect(database) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'embedding_fulltext_search_content'"
+        ).fetchone()[0]
+    with database.open("r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(os.urandom(page_size))
+    more = _items(tmp_path / "more", 3)
+
+    as_json = newsbot("ingest", str(more), "--json")
+    text = newsbot("ingest", str(more))
+    forget = newsbot("forget", stored["article_id"])
+
+    assert as_json.returncode == 2 and "Traceback" not in as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["error"].startswith(
+        f"the Chroma database {database} is damaged (malformed): restore the folder from a "
+        "backup, or move it aside and ingest your sources again (stopped after "
+    )
+    assert "run the same command again" not in report["error"]  # it meets the same damage
+    assert report["added"] == 0
+    assert {f["reason"] for f in report["failed"]} == {"not stored: the index is damaged"}
+    assert text.returncode == 2
+    _one_line_error(text.stderr, str(database), "is damaged", "backup")
+    assert forget.returncode == 2
+    _one_line_error(forget.stderr, str(database), "is damaged", "backup")
+    assert json.loads(newsbot("sources", "--json").stdout) == [stored]  # reading still works
 
 
 def test_a_missing_chroma_database_is_never_served_as_an_empty_index(seeded: Path) -> None:

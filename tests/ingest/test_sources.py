@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,18 +143,52 @@ def test_read_file_reports_os_errors(tmp_path: Path) -> None:
     assert str(raised.value) == "cannot read file: No such file or directory"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their permissions")
+# Root reads any folder (CAP_DAC_READ_SEARCH, CAP_DAC_OVERRIDE): as root, the walk runs in a
+# process that setpriv started without those two capabilities.
+_NO_ROOT_READS = [
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--bounding-set=-dac_override,-dac_read_search",
+]
+
+
+def _as_a_user() -> list[str] | None:
+    """Return the command prefix that runs a process bound by folder permissions (None: none)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return None
+    probe = subprocess.run(["setpriv", *_NO_ROOT_READS, "true"], capture_output=True, check=False)
+    return ["setpriv", *_NO_ROOT_READS] if probe.returncode == 0 else None
+
+
+AS_A_USER = _as_a_user()
+
+
+@pytest.mark.skipif(AS_A_USER is None, reason="root, and setpriv cannot drop its read rights")
 def test_an_unreadable_subfolder_fails_alone_and_its_neighbours_are_found(tmp_path: Path) -> None:
+    assert AS_A_USER is not None
     touch(tmp_path, "a/1.txt", "b/locked/2.txt", "c/3.txt")
     locked = tmp_path / "b" / "locked"
+    walk = (
+        "import json, sys; from ingest.sources import find_files; "
+        "files, errors = find_files([sys.argv[1]]); "
+        "print(json.dumps([[str(f.path) for f in files], errors]))"
+    )
     locked.chmod(0)
     try:
-        files, errors = find_files([tmp_path])
+        done = subprocess.run(
+            [*AS_A_USER, sys.executable, "-c", walk, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parents[2],  # the repository, where `ingest` is imported from
+        )
     finally:
         locked.chmod(0o755)
+    files, errors = json.loads(done.stdout)
 
-    assert relative(files, tmp_path) == ["a/1.txt", "c/3.txt"]
-    assert errors == [(str(locked), "cannot read: Permission denied")]
+    assert [Path(f).relative_to(tmp_path).as_posix() for f in files] == ["a/1.txt", "c/3.txt"]
+    assert errors == [[str(locked), "cannot read: Permission denied"]]
 
 
 def test_a_folder_too_deep_is_skipped_and_the_rest_found(tmp_path: Path) -> None:
