@@ -100,8 +100,8 @@ class Embedder:
         self.runtime = runtime
         self.cache_dir = cache_dir
         self.question_precision = question_precision
-        # Which int8 copy passages embed with in int8: an index keeps the one its passages
-        # were embedded with (questions always run on onnx_model.INT8).
+        # Which int8 copy passages (and then questions) embed with in int8: an index keeps
+        # the one its passages were embedded with.
         self.int8_copy = int8_copy
         self._passages: str | None = None  # what passages embed in, once known
         self._bfloat16: bool | None = None
@@ -330,14 +330,18 @@ class Embedder:
         return self._onnx
 
     def _question_model(self, exact: OnnxModel) -> OnnxModel:
-        """Return the copy a question's texts run on: the int8 one with `question_precision`
-        int8, else the float32 one (`exact`), which is also where a model whose int8 copy
-        cannot be made or disagrees keeps them (one warning)."""
+        """Return the copy a question's texts run on: with `question_precision` int8, the
+        int8 copy of the index's int8 passages (`int8_copy`), or beside float32 / bfloat16
+        passages the first int8 copy (onnx_model.FIRST_INT8: the smoothed one moved Hits@4
+        there by up to 0.007, docs/measurements.md#int8-passages); else the float32 one
+        (`exact`), which is also where a model whose int8 copy cannot be made or disagrees
+        keeps them (one warning)."""
         if self.question_precision != "int8":
             return exact
-        return self._int8_model(exact) or exact
+        copy = self.int8_copy if self.precision == "int8" else onnx_model.FIRST_INT8
+        return self._int8_model(exact, copy) or exact
 
-    def _int8_model(self, exact: OnnxModel, copy: str = onnx_model.INT8) -> OnnxModel | None:
+    def _int8_model(self, exact: OnnxModel, copy: str) -> OnnxModel | None:
         """Return the int8 copy `copy` of `exact` (the float32 copy), made or loaded on first
         use; None where it cannot be made or disagrees with torch (one warning)."""
         if copy in self._onnx_int8:
