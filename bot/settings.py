@@ -248,11 +248,12 @@ class IndexSettings(Group):
         description=(
             "Arithmetic of a passage's embedding on the CPU: auto uses bfloat16 where the CPU "
             "has it natively (AMX or AVX512-BF16: ~2x faster, cosine 0.99998 to float32), else "
-            "float32; or float32, bfloat16 or int8 (onnxruntime, the copy questions use: an "
-            "ingest 1.4-1.9x faster than float32 where there is no bfloat16; on the MultiHop-RAG "
-            "dev split, retrieval over all queries within 0.004 of float32's, temporal Hits@4 "
-            "0.007 lower). An index keeps what its first passages were embedded in: auto follows "
-            "it, and a precision it cannot mix with (int8 against float32/bfloat16) is an error."
+            "float32; or float32, bfloat16 or int8 (onnxruntime, a smoothed int8 copy that its "
+            "questions use too: an ingest 1.4-1.9x faster than float32 where there is no "
+            "bfloat16; on the MultiHop-RAG dev split, retrieval within 0.004 of float32's, the "
+            "answers' evidence for every part 0.013-0.014 lower). An index keeps what its first "
+            "passages were embedded in: auto follows it, and a precision it cannot mix with (int8 "
+            "against float32/bfloat16) is an error."
         ),
     )
     embedding_runtime: EmbeddingRuntime = Field(

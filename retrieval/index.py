@@ -203,7 +203,7 @@ class NewsIndex:
                 shard_passages=config.shard_passages,
             )
             # An index keeps the precision its passages were embedded in (passage_setting).
-            precision = passage_setting(config.embedding_precision, store.passage_precision)
+            passages = passage_setting(config.embedding_precision, store.passage_precision)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -216,7 +216,8 @@ class NewsIndex:
             config.embedding_model,
             device=config.device,
             batch_size=config.embedding_batch_size,
-            precision=precision,
+            precision=passages.precision,
+            int8_copy=passages.int8_copy,
             runtime=config.embedding_runtime,
             question_precision=config.embedding_question_precision,
             cache_dir=config.model_cache_dir or shared_model_cache() or config.data_dir / "models",

@@ -77,6 +77,7 @@ class Embedder:
         runtime: str = RUNTIME,
         cache_dir: Path | None = None,
         question_precision: str = QUESTION_PRECISION,
+        int8_copy: str = onnx_model.INT8,
     ):
         if precision not in {"auto", "float32", "bfloat16", "int8"}:
             raise EmbedderError(
@@ -88,6 +89,8 @@ class Embedder:
             raise EmbedderError(
                 f"unknown question precision {question_precision!r}: use int8 or float32"
             )
+        if int8_copy not in onnx_model.INT8_COPIES:
+            raise EmbedderError(f"unknown int8 copy {int8_copy!r}")
         if runtime == "onnx" and (cache_dir is None or not device.startswith("cpu")):
             raise EmbedderError("the onnx embedding runtime needs a CPU and a folder for its copy")
         self.model_name = model_name
@@ -97,12 +100,14 @@ class Embedder:
         self.runtime = runtime
         self.cache_dir = cache_dir
         self.question_precision = question_precision
+        # Which int8 copy passages (and then questions) embed with in int8: an index keeps
+        # the one its passages were embedded with.
+        self.int8_copy = int8_copy
         self._passages: str | None = None  # what passages embed in, once known
         self._bfloat16: bool | None = None
         self._model: Any = None
         self._onnx: OnnxModel | None = None
-        self._onnx_int8: OnnxModel | None = None  # the int8 copy, once made (or None)
-        self._int8_tried = False
+        self._onnx_int8: dict[str, OnnxModel | None] = {}  # int8 copies tried, by name
         self._int8_failure = ""  # why there is no int8 copy
         # quiet bulk chunks: two sessions of a copy (by its file), run by two threads
         self._pairs: dict[Path, tuple[OnnxModel, OnnxModel]] = {}
@@ -209,8 +214,8 @@ class Embedder:
         onnx = None if torch_only else self._onnx_model()
         if onnx is not None and self.questions.depth():  # a question's
             onnx = self._question_model(onnx)
-        elif onnx is not None and self.passage_precision == "int8":  # a passage's
-            onnx = self._int8_model(onnx) or onnx
+        elif onnx is not None and self.passage_precision in onnx_model.INT8_COPIES:  # a passage's
+            onnx = self._int8_model(onnx, self.int8_copy) or onnx
         # An answer's own sentences (8 or so) are not an ingest, however many they are.
         bulk = len(texts) >= _BFLOAT16_FROM and not self.questions.depth()
         if not bulk:
@@ -325,31 +330,36 @@ class Embedder:
         return self._onnx
 
     def _question_model(self, exact: OnnxModel) -> OnnxModel:
-        """Return the copy a question's texts run on: the int8 one with `question_precision`
-        int8, else the float32 one (`exact`), which is also where a model whose int8 copy
-        cannot be made or disagrees keeps them (one warning)."""
+        """Return the copy a question's texts run on: with `question_precision` int8, the
+        int8 copy of the index's int8 passages (`int8_copy`), or beside float32 / bfloat16
+        passages the first int8 copy (onnx_model.FIRST_INT8: the smoothed one moved Hits@4
+        there by up to 0.007, docs/measurements.md#int8-passages); else the float32 one
+        (`exact`), which is also where a model whose int8 copy cannot be made or disagrees
+        keeps them (one warning)."""
         if self.question_precision != "int8":
             return exact
-        return self._int8_model(exact) or exact
+        copy = self.int8_copy if self.precision == "int8" else onnx_model.FIRST_INT8
+        return self._int8_model(exact, copy) or exact
 
-    def _int8_model(self, exact: OnnxModel) -> OnnxModel | None:
-        """Return the int8 copy of `exact` (the float32 copy), made or loaded on first use;
-        None where it cannot be made or disagrees with torch (one warning)."""
-        if self._int8_tried:
-            return self._onnx_int8
+    def _int8_model(self, exact: OnnxModel, copy: str) -> OnnxModel | None:
+        """Return the int8 copy `copy` of `exact` (the float32 copy), made or loaded on first
+        use; None where it cannot be made or disagrees with torch (one warning)."""
+        if copy in self._onnx_int8:
+            return self._onnx_int8[copy]
         model = self.model  # loaded by now (the float32 copy was checked against it)
         with self._lock:
-            if not self._int8_tried:
+            if copy not in self._onnx_int8:
                 import torch
 
+                made = None
                 try:
-                    self._onnx_int8 = onnx_model.quantized(model, exact, torch.get_num_threads())
-                    logger.info("embedding with the int8 copy of the model")
+                    made = onnx_model.quantized(model, exact, torch.get_num_threads(), copy)
+                    logger.info("embedding with the %s copy of the model", copy)
                 except EmbedderError as exc:
                     self._int8_failure = str(exc)
-                    logger.warning("questions embed in float32 (no int8 copy): %s", exc)
-                self._int8_tried = True
-        return self._onnx_int8
+                    logger.warning("no %s copy of the model (float32 instead): %s", copy, exc)
+                self._onnx_int8[copy] = made
+        return self._onnx_int8[copy]
 
     def _remember(self, vectors: dict[tuple[bool, str], np.ndarray]) -> None:
         with self._recent_lock:
@@ -369,10 +379,11 @@ class Embedder:
 
     @property
     def passage_precision(self) -> str:
-        """Tell what passages (every call outside a question) embed in: int8, bfloat16 or
-        float32. "auto" is bfloat16 where the CPU has it natively, else float32 (an index of
-        int8 passages asks for "int8": store.passage_setting). Loads the model (and the int8
-        copy) to know; an "int8" that cannot be raises EmbedderError."""
+        """Tell what passages (every call outside a question) embed in: bfloat16, float32 or,
+        with precision int8, the int8 copy's name (`int8_copy`: onnx_model.INT8_COPIES).
+        "auto" is bfloat16 where the CPU has it natively, else float32 (an index of int8
+        passages asks for "int8": store.passage_setting). Loads the model (and the int8 copy)
+        to know; an "int8" that cannot be raises EmbedderError."""
         if self._passages is None:
             self._passages = self._resolve_passages()
             logger.info("passages embed in %s", self._passages)
@@ -382,14 +393,14 @@ class Embedder:
         if self.precision != "int8":
             return "bfloat16" if self.bfloat16 else "float32"
         onnx = self._onnx_model()
-        if onnx is not None and self._int8_model(onnx) is not None:
-            return "int8"
+        if onnx is not None and self._int8_model(onnx, self.int8_copy) is not None:
+            return self.int8_copy
         why = self._int8_failure or "the model runs on torch"
         raise EmbedderError(f"cannot embed passages in int8 (it needs onnxruntime): {why}")
 
     def _in_bfloat16(self, count: int) -> bool:
         """Tell whether a call of `count` texts runs in bfloat16 (on torch, not onnxruntime)."""
-        if not self.questions.depth() and self.passage_precision == "int8":
+        if not self.questions.depth() and self.passage_precision in onnx_model.INT8_COPIES:
             return False
         if self.precision != "auto":
             return self.bfloat16

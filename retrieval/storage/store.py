@@ -20,12 +20,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from retrieval.errors import StoreError
 from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters
 from retrieval.storage.catalogue import Catalogue
 from retrieval.storage.changes import Change, FeedPosition, next_seq
+from retrieval.storage.onnx_model import INT8, INT8_COPIES
 from retrieval.storage.records import (
     StoredArticle,
     commit_record,
@@ -51,7 +52,14 @@ _PRECISION = "passage_precision"  # the passage collection's metadata key
 
 
 def _family(precision: str) -> str:
-    return "int8" if precision == "int8" else "float32"
+    return "int8" if precision.startswith("int8") else "float32"
+
+
+class PassageSetting(NamedTuple):
+    """How an Embedder writing into an index embeds its passages (see passage_setting)."""
+
+    precision: str  # auto, float32, bfloat16 or int8
+    int8_copy: str  # the int8 copy passages embed with in int8 (onnx_model.INT8_COPIES)
 
 
 def precision_conflict(stored: str, wanted: str) -> str:
@@ -64,18 +72,26 @@ def precision_conflict(stored: str, wanted: str) -> str:
     )
 
 
-def passage_setting(setting: str, stored: str | None) -> str:
-    """Return the precision an Embedder writing into an index whose passages are in `stored`
-    (None: none yet) embeds in under the setting; StoreError where the setting names a
-    precision the stored passages are not in. "auto" follows an int8 index; on a new one it
-    never picks int8 (docs/measurements.md#int8-passages)."""
-    if _family(stored or "float32") == "int8":
+def passage_setting(setting: str, stored: str | None) -> PassageSetting:
+    """Return how an Embedder writing into an index whose passages are in `stored` (None: none
+    yet) embeds under the setting; StoreError where the setting names a precision the stored
+    passages are not in. "auto" follows an int8 index, with the int8 copy its passages were
+    embedded with (the first copy, "int8", for an index made before the smoothed one); on a
+    new index it never picks int8 (docs/measurements.md#int8-passages)."""
+    if stored is None:
+        return PassageSetting(setting, INT8)
+    if _family(stored) == "int8":
         if setting in {"float32", "bfloat16"}:
-            raise StoreError(precision_conflict(str(stored), setting))
-        return "int8"
-    if setting == "int8" and stored is not None:
+            raise StoreError(precision_conflict(stored, setting))
+        if stored not in INT8_COPIES:  # a later newsbot's copy: not one this one can make
+            raise StoreError(
+                f"this index's passages are embedded with an int8 copy of the model this "
+                f"version of newsbot does not know ({stored}); use the newsbot that made it"
+            )
+        return PassageSetting("int8", stored)
+    if setting == "int8":
         raise StoreError(precision_conflict(stored, setting))
-    return setting
+    return PassageSetting(setting, INT8)
 
 
 class PassageStore:
@@ -126,17 +142,20 @@ class PassageStore:
     # -- what the passages are embedded in -----------------------------------------------
     @property
     def passage_precision(self) -> str | None:
-        """What the stored passages were embedded in (int8, bfloat16 or float32, as recorded
-        by the first write; float32 for an index from before the record); None: no passage
-        yet, any precision will do."""
+        """What the stored passages were embedded in (bfloat16, float32 or an int8 copy's
+        name, as recorded by the first write; float32 for an index from before the record);
+        None: no passage yet, any precision will do."""
         return self._precision
 
     def record_passage_precision(self, precision: str) -> None:
         """Note what this index's passages are embedded in, before its first passages are
-        written; later writes must be alike (int8, or float32 / bfloat16, which agree to a
-        cosine of 0.99998): StoreError otherwise."""
+        written; later writes must be alike (the same int8 copy, or float32 / bfloat16, which
+        agree to a cosine of 0.99998): StoreError otherwise."""
         if self._precision is not None:
-            if _family(self._precision) != _family(precision):
+            mixed = _family(self._precision) != _family(precision) or (
+                _family(precision) == "int8" and precision != self._precision
+            )
+            if mixed:
                 raise StoreError(precision_conflict(self._precision, precision))
             return
         first = self.passages.collections[0]

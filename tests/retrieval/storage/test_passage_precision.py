@@ -1,5 +1,6 @@
 """An index keeps the precision its passages were embedded in: int8 passages and float32 ones
-are never mixed in one index, and an index from before the record stays float32."""
+are never mixed in one index, nor two int8 copies' passages; an index from before the record
+stays float32, and one of the first int8 copy's passages keeps that copy."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from retrieval.index import EmbeddingPrecision, IndexConfig, NewsIndex
 from retrieval.models import ArticleInfo, Passage, passage_id
 from retrieval.storage.embedder import BUNDLED_MODEL
 from retrieval.storage.location import ChromaLocation, open_client
-from retrieval.storage.store import PassageStore, passage_setting
+from retrieval.storage.onnx_model import FIRST_INT8, INT8
+from retrieval.storage.store import PassageSetting, PassageStore, passage_setting
 
 
 def article(n: int, vector: list[float]) -> tuple[ArticleInfo, list[Passage], np.ndarray]:
@@ -40,6 +42,7 @@ def test_the_first_write_records_the_precision_and_a_reopened_index_keeps_it(
     with closing(NewsIndex.open(config(tmp_path))) as index:
         assert index.store.passage_precision == "int8"
         assert index.embedder.precision == "int8"  # auto follows the index
+        assert index.embedder.int8_copy == FIRST_INT8  # "int8": recorded by the first copy
         index.put_embedded([article(1, [1.0, 0.0]), article(2, [0.0, 1.0])])
         # Recording rewrote the collection's metadata: the distance is still the cosine's.
         hits = index.store.passages.collections[0].query(
@@ -103,10 +106,28 @@ def test_an_index_from_before_the_record_stays_float32(tmp_path: Path) -> None:
 
 
 def test_auto_and_the_explicit_precisions_against_each_kind_of_index() -> None:
-    assert passage_setting("auto", None) == "auto"  # a new index: int8 only when asked
-    assert passage_setting("int8", None) == "int8"
-    assert passage_setting("auto", "int8") == "int8"
-    assert passage_setting("int8", "int8") == "int8"
-    assert passage_setting("auto", "float32") == "auto"
-    assert passage_setting("auto", "bfloat16") == "auto"
-    assert passage_setting("float32", "bfloat16") == "float32"
+    # a new index: int8 (the smoothed copy) only when asked
+    assert passage_setting("auto", None) == PassageSetting("auto", INT8)
+    assert passage_setting("int8", None) == PassageSetting("int8", INT8)
+    # an int8 index keeps the copy that embedded its passages
+    assert passage_setting("auto", INT8) == PassageSetting("int8", INT8)
+    assert passage_setting("int8", "int8") == PassageSetting("int8", FIRST_INT8)
+    assert passage_setting("auto", "float32").precision == "auto"
+    assert passage_setting("auto", "bfloat16").precision == "auto"
+    assert passage_setting("float32", "bfloat16").precision == "float32"
+    with pytest.raises(StoreError, match=f"embedded in {INT8}.*use auto or int8"):
+        passage_setting("bfloat16", INT8)
+
+
+def test_passages_of_two_int8_copies_never_mix_and_an_unknown_copy_is_refused(
+    tmp_path: Path,
+) -> None:
+    with closing(NewsIndex.open(config(tmp_path))) as index:
+        index.store.record_passage_precision(INT8)
+        index.store.record_passage_precision(INT8)  # the same copy again: fine
+        with pytest.raises(StoreError, match=f"embedded in {INT8}"):
+            index.store.record_passage_precision(FIRST_INT8)
+
+    with pytest.raises(StoreError) as refused:
+        passage_setting("auto", "int8-later")  # a later newsbot's copy
+    assert "\n" not in str(refused.value) and "does not know (int8-later)" in str(refused.value)
