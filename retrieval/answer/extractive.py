@@ -395,11 +395,12 @@ class ExtractiveAnswerer:
                 elif surname not in unit.text.lower():
                     score -= w.unnamed
             weighed.append((unit, score))
-        # "What did X say": X's quoted words, not what others wrote about X; and words of X on
-        # what was asked ("…about Epic's win"), not X on anything ("he plays Jellie").
+        # "What did X say": X's quoted words, not what others wrote about X; and of those, the
+        # ones naming what was asked ("…about the bridge cables") when there are any (a quote
+        # may say "them" for it: the others are kept when none names it).
         topic = _Coverage(spoken_about(question), self.tokenize, self.term_weight)
         if speaker and topic.total:
-            said = [(u, score) for u, score in said if topic.of(u.text) > 0]
+            said = [(u, score) for u, score in said if topic.of(u.text) > 0] or said
         by_speaker = bool(said)
         weighed = said or weighed
         # Only the likeliest units are embedded (see SentenceWeights.meaning): embedding is most

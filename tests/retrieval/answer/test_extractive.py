@@ -256,7 +256,17 @@ def test_a_word_in_quotes_is_not_credited_to_the_speaker_named_before_it() -> No
 
     answer = answerer().answer("What did Mayor Lee say about the bridge cables?", hits)
 
-    # Lee spoke only of the weather; the council's quoted word is not made his words
-    assert answer.text.startswith("I found no words of Mayor Lee on this.")
-    assert "The council called the repair an “urgent” job" in answer.text
+    # the council's quoted word is not made Lee's words
     assert "Mayor Lee: " not in answer.text
+
+
+def test_what_someone_said_on_the_topic_comes_before_their_other_words() -> None:
+    hits = [
+        hit("Mayor Lee said the weather at the harbour was fine on the day.", 0, 0.9),
+        hit("Mayor Lee said the bridge cables would all be replaced by May.", 1, 0.5, "a2"),
+    ]
+
+    answer = answerer().answer("What did Mayor Lee say about the bridge cables?", hits)
+
+    assert answer.text.startswith("Mayor Lee said the bridge cables would all be replaced")
+    assert "weather" not in answer.text
