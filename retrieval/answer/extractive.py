@@ -152,8 +152,10 @@ class ExtractiveAnswerer:
         a Jane Street colleague to join him, and is accused of …") often has each from a
         different report, so one clause met is enough; 1.0 when a clause asking something
         names nothing."""
+        if not names_in(text):
+            return 1.0
         texts = [h.passage.contextual_text for h in hits]
-        best = 0.0 if names_in(text) else 1.0
+        best = 0.0
         for clause in clauses_of(text):
             names = _Coverage(" ".join(names_in(clause)), self.tokenize, self.term_weight)
             if names.total:

@@ -12,7 +12,6 @@ import calendar
 import re
 
 _WORD = re.compile(r"[\w’'&.-]+")
-_SENTENCE_END = re.compile(r"[.?!:;\"“”‘'(]$")
 _NOT_NAMES = frozenset(
     {name.lower() for name in (*calendar.month_name, *calendar.day_name) if name}
     | {"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d"}
@@ -39,7 +38,7 @@ def names_in(text: str) -> list[str]:
     for match in _WORD.finditer(text):
         word = match[0].strip(".'’-")
         before = text[max(0, match.start() - 2) : match.start()].strip()
-        if before and _SENTENCE_END.search(before) and before[-1] in ".?!:;":
+        if before and before[-1] in ".?!:;":
             opens = True
         if word and word[0].isupper() and not opens and word.lower() not in _NOT_NAMES:
             names.append(word)

@@ -225,7 +225,7 @@ class Stories:
         per_outlet = cfg.named_outlet_lines if (outlets or named) else cfg.outlet_lines
         # "Does the X article say A, while the Y article says B?": X is asked about A; an
         # outlet named twice ("…, and does the other X article say C?") is asked both.
-        asked = self._outlet_parts(topic) if named else {}
+        asked = self._outlet_parts(topic, subject) if named else {}
         found_hits: dict[str, list[SearchHit]] = {}
         lines: dict[str, list[tuple[str, Passage]]] = {}
         for outlet in chosen:
@@ -312,11 +312,11 @@ class Stories:
             subject = _FRAMING.sub(" ", subject)
         return list(dict.fromkeys(found)), " ".join(subject.split()) or topic
 
-    def _outlet_parts(self, topic: str) -> dict[str, list[str]]:
+    def _outlet_parts(self, topic: str, subject: str) -> dict[str, list[str]]:
         """What a topic asks of each outlet it names, when it asks each its own part (all of
-        them, in order, for an outlet named in several parts)."""
+        them, in order, for an outlet named in several parts); a part naming no one is asked
+        with the names of the `subject` (the topic without its outlets)."""
         plan = plan_query(topic, self.outlet_names(), date.today())
-        _, subject = self._named_outlets(topic)
         asked: dict[str, list[str]] = {}
         for part in plan.parts:
             words = " ".join(_FRAMING.sub(" ", part.text).split())

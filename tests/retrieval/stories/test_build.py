@@ -190,7 +190,7 @@ def test_an_outlets_part_that_names_no_one_is_asked_with_the_topics_names(
         "Valley Post article says his office was fined?"
     )
 
-    asked = index.stories._outlet_parts(topic)
+    asked = index.stories._outlet_parts(topic, index.stories._named_outlets(topic)[1])
 
     assert asked["Valley Post"][0].startswith("Mayor Anna Lind Riverside ")
     assert asked["City Wire"][0].count("Anna Lind") == 1
