@@ -229,9 +229,18 @@ class Stories:
         found_hits: dict[str, list[SearchHit]] = {}
         lines: dict[str, list[tuple[str, Passage]]] = {}
         for outlet in chosen:
-            for words in asked.get(outlet, [subject]):
-                own = self.search(words, 10, replace(base, outlets=(outlet,)))
-                if not self._about(words, own, slack):
+            for tries, stated in asked.get(outlet, [((subject,), subject)]):
+                where = replace(base, outlets=(outlet,))
+                # A part lent the story's names is asked as written when they find nothing: the
+                # names may be another outlet's ("…as Liam Neeson told FOX, while people in
+                # The Independent…").
+                words, own = "", []
+                for attempt in tries:
+                    hits = self.search(attempt, 10, where)
+                    if self._about(attempt, hits, slack):
+                        words, own = attempt, hits
+                        break
+                if not own:
                     continue
                 seen = {h.passage.passage_id for h in found_hits.get(outlet, [])}
                 found_hits.setdefault(outlet, []).extend(
@@ -241,7 +250,7 @@ class Stories:
                 quoted = {text for text, _ in said}
                 said += [
                     line
-                    for line in self.answerer.quotes(words, own, per_outlet, each_article=1)
+                    for line in self._outlet_lines(words, stated, own, per_outlet)
                     if line[0] not in quoted
                 ]
         numbering = Numbering(self._also_published)
@@ -263,6 +272,23 @@ class Stories:
                 OutletReport(outlet, "\n".join(texts), tuple(citations), only=all(unique))
             )
         return Comparison(topic, tuple(reports))
+
+    def _outlet_lines(
+        self, words: str, stated: str, hits: Sequence[SearchHit], limit: int
+    ) -> list[tuple[str, Passage]]:
+        """An outlet's lines on `words`: the best sentence of each of its `limit` articles
+        the search ranks first among those about the words and naming what the part `stated`
+        names (the search weighs words, meaning and dates, which a sentence scored alone may
+        not); else its best sentences, each from another article."""
+        bar = self.answerer.config.part_names
+        groups = [
+            group
+            for group in self._articles(hits, self.config.compare_band)
+            if self.answerer.names_share(stated, group) >= bar
+        ][:limit]
+        if not groups:
+            return self.answerer.quotes(words, hits, limit, each_article=1)
+        return [line for group in groups for line in self.answerer.quotes(words, group, 1)]
 
     def _carried_by_others(self, topic: str, line: str, others: dict[str, list[SearchHit]]) -> bool:
         """Whether another compared outlet reported what `line` says; in doubt, yes.
@@ -312,20 +338,25 @@ class Stories:
             subject = _FRAMING.sub(" ", subject)
         return list(dict.fromkeys(found)), " ".join(subject.split()) or topic
 
-    def _outlet_parts(self, topic: str, subject: str) -> dict[str, list[str]]:
+    def _outlet_parts(
+        self, topic: str, subject: str
+    ) -> dict[str, list[tuple[tuple[str, ...], str]]]:
         """What a topic asks of each outlet it names, when it asks each its own part (all of
-        them, in order, for an outlet named in several parts); a part naming no one is asked
-        with the names of the `subject` (the topic without its outlets)."""
+        them, in order, for an outlet named in several parts): (the words to try, in order;
+        the part as stated). A part naming no one is tried first with the names of the
+        `subject` (the topic without its outlets), then as stated."""
         plan = plan_query(topic, self.outlet_names(), date.today())
-        asked: dict[str, list[str]] = {}
+        asked: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for part in plan.parts:
             words = " ".join(_FRAMING.sub(" ", part.text).split())
+            tries: tuple[str, ...] = (words,)
             if not names_in(words):  # "…while the TechCrunch article says his wealth …": whose
-                words = " ".join([*dict.fromkeys(names_in(subject)), words])
-            if len(words.split()) >= 4:
+                lent = " ".join([*dict.fromkeys(names_in(subject)), words])
+                tries = (lent, words) if len(words.split()) >= 4 else (lent,)
+            if len(tries[0].split()) >= 4:
                 for outlet in part.filters.outlets:
-                    if words not in asked.setdefault(outlet, []):
-                        asked[outlet].append(words)
+                    if (tries, words) not in asked.setdefault(outlet, []):
+                        asked[outlet].append((tries, words))
         return asked
 
     # -- brief ------------------------------------------------------------------------------

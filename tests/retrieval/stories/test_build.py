@@ -192,5 +192,34 @@ def test_an_outlets_part_that_names_no_one_is_asked_with_the_topics_names(
 
     asked = index.stories._outlet_parts(topic, index.stories._named_outlets(topic)[1])
 
-    assert asked["Valley Post"][0].startswith("Mayor Anna Lind Riverside ")
-    assert asked["City Wire"][0].count("Anna Lind") == 1
+    assert asked["Valley Post"][0][0][0].startswith("Mayor Anna Lind Riverside ")
+    assert asked["City Wire"][0][0][0].count("Anna Lind") == 1
+
+
+def test_a_part_lent_names_that_find_nothing_is_asked_as_it_stands(index: NewsIndex) -> None:
+    # The Harbour Times part names no one, so it is first asked with the topic's names (the
+    # bakery's, City Wire's); the Harbour Times has nothing on them, and asked as it stands
+    # it has the cracks.
+    result = index.compare(
+        "Does the City Wire article say the Old Town Bakery on Mill Street gave Sunday's "
+        "customers free bread for its Centenary, while the Harbour Times article says engineers "
+        "found deep cracks during a routine inspection?"
+    )
+    by_outlet = {r.outlet: r for r in result.outlets}
+
+    assert not by_outlet["Harbour Times"].missing
+    assert CRACKS_TIMES.title in _titles(by_outlet["Harbour Times"].citations)
+    assert BAKERY.title in _titles(by_outlet["City Wire"].citations)
+
+
+def test_each_named_outlets_articles_on_the_story_give_a_line(index: NewsIndex) -> None:
+    # Each of a named outlet's articles the search ranks on the story gives its best line,
+    # not only those whose sentence is nearly as close to the question as the best one; its
+    # football report, which names nothing asked, gives none.
+    result = index.compare("Did Harbour Times and Valley Post report on the dam repairs?")
+    by_outlet = {r.outlet: r for r in result.outlets}
+
+    assert _titles(by_outlet["Harbour Times"].citations) == {REPAIRS.title, CRACKS_TIMES.title}
+    assert _titles(by_outlet["Valley Post"].citations) == {REOPENED.title, FINE.title}
+    for report in by_outlet.values():
+        assert len(report.text.split("\n")) == len(report.citations) == 2
