@@ -273,12 +273,14 @@ class ExtractiveAnswerer:
         *,
         developments: bool = False,
         each_article: int | None = None,
+        embedded: int | None = None,
     ) -> list[tuple[str, Passage]]:
         """Return up to `limit` sentences (or whole quotations) of these passages that best
         answer the question, best first, each with its passage; no relevance gate (the caller
         has one). Used to pick one line per article for timelines, comparisons and briefs;
         `developments` favours sentences reporting what happened (a timeline's lines);
-        `each_article` caps the sentences taken from one article."""
+        `each_article` caps the sentences taken from one article; `embedded` how many of the
+        likeliest units are embedded and judged by meaning (default `embedded_units`)."""
         top = list(hits[: self.config.passages])
         if not top:
             return []
@@ -292,6 +294,7 @@ class ExtractiveAnswerer:
             limit=limit,
             developments=developments,
             each_article=each_article,
+            embedded=embedded,
         ).units
         return [(_attributed(unit, speaker), top[unit.hit].passage) for unit, _ in chosen]
 
