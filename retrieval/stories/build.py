@@ -277,17 +277,16 @@ class Stories:
         self, words: str, stated: str, hits: Sequence[SearchHit], limit: int
     ) -> list[tuple[str, Passage]]:
         """An outlet's lines on `words`: the best sentence of each of its `limit` articles
-        the search ranks first among those about the words and naming what the part `stated`
-        names (the search weighs words, meaning and dates, which a sentence scored alone may
-        not); else its best sentences, each from another article."""
+        the search ranks first among those about the words (the search weighs words, meaning
+        and dates, which a sentence scored alone may not). An article must name half of what
+        the part `stated` names, as an answer's part must: none is the outlet having nothing
+        on it (a Verge article on Sam Bankman-Fried is not The Verge on Sam Altman)."""
         bar = self.answerer.config.part_names
         groups = [
             group
             for group in self._articles(hits, self.config.compare_band)
             if self.answerer.names_share(stated, group) >= bar
         ][:limit]
-        if not groups:
-            return self.answerer.quotes(words, hits, limit, each_article=1)
         # One line from each: half an answer's units are judged by meaning, as for each part
         # of a question naming several outlets (a comparison takes ~1.2× the time it did).
         each = max(2, self.answerer.config.embedded_units // 2)

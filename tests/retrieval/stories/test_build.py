@@ -223,3 +223,21 @@ def test_each_named_outlets_articles_on_the_story_give_a_line(index: NewsIndex) 
     assert _titles(by_outlet["Valley Post"].citations) == {REOPENED.title, FINE.title}
     for report in by_outlet.values():
         assert len(report.text.split("\n")) == len(report.citations) == 2
+
+
+def test_an_outlet_whose_articles_name_someone_else_has_nothing_on_the_topic(
+    index: NewsIndex,
+) -> None:
+    # The Harbour Times quoted Mayor Anna Lind on the dam: that is not Mayor Anna Berg.
+    result = index.compare(
+        "Did City Wire and Harbour Times report Mayor Anna Berg's plan for the Riverside dam?"
+    )
+    assert [(r.outlet, r.missing) for r in result.outlets] == [
+        ("City Wire", True),
+        ("Harbour Times", True),
+    ]
+
+    # The outlet that did report what was named still speaks.
+    final = index.compare("Did City Wire and Valley Post report on Harbour Rovers' cup final?")
+    post = next(r for r in final.outlets if r.outlet == "Valley Post")
+    assert _titles(post.citations) == {FOOTBALL.title}
