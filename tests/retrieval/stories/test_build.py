@@ -241,3 +241,16 @@ def test_an_outlet_whose_articles_name_someone_else_has_nothing_on_the_topic(
     final = index.compare("Did City Wire and Valley Post report on Harbour Rovers' cup final?")
     post = next(r for r in final.outlets if r.outlet == "Valley Post")
     assert _titles(post.citations) == {FOOTBALL.title}
+
+
+def test_an_outlets_further_article_speaks_only_when_it_is_about_what_was_asked(
+    index: NewsIndex,
+) -> None:
+    # Asked about the fine, Valley Post's refilling report is not padded in; asked about the
+    # repairs (above), both its dam articles speak.
+    result = index.compare(
+        "Did Valley Post report the dam operator's fine for missed spillway inspections?"
+    )
+    post = next(r for r in result.outlets if r.outlet == "Valley Post")
+
+    assert _titles(post.citations) == {FINE.title}
