@@ -97,7 +97,6 @@ class StoryConfig:
     named_outlet_lines: int = 3  # …for an outlet the reader named
     compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off
     named_slack: float = 0.1  # how far below the relevance gate a named outlet may still speak
-    article_slack: float = 0.2  # …and each of an outlet's further articles, judged on its own
     same_story: float = 0.6  # cosine of two articles' leads that tell one story (brief)
     max_stories: int = 10
     follow_bar: float = 0.7  # relevance a new article needs to be posted to a follower
@@ -277,30 +276,29 @@ class Stories:
     def _outlet_lines(
         self, words: str, stated: str, hits: Sequence[SearchHit], limit: int
     ) -> list[tuple[str, Passage]]:
-        """An outlet's lines on `words`: the best sentence of each of its `limit` articles
-        the search ranks first among those about the words (the search weighs words, meaning
-        and dates, which a sentence scored alone may not); an article after the first must
-        pass the relevance gate on its own, `article_slack` below it. Each must name half of
-        what the part `stated` names, as an answer's part must: none is the outlet having
-        nothing on it (a Verge article on Sam Bankman-Fried is not The Verge on Sam Altman)."""
+        """An outlet's lines on `words`: its sentences that answer best, each from another of
+        its articles and close to the best one, and always one from the article the search
+        ranks first (it weighs words, meaning and dates over whole passages, and finds the
+        article a part of a question is about more often than a sentence scored alone does).
+        Only articles naming half of what the part `stated` names speak, as an answer's part
+        must: none is the outlet having nothing on it (a Verge article on Sam Bankman-Fried is
+        not The Verge on Sam Altman)."""
         bar = self.answerer.config.part_names
-        groups = [
-            group
-            for group in self._articles(hits, self.config.compare_band)
-            if self.answerer.names_share(stated, group) >= bar
-        ]
-        # The outlet's best article speaks (the outlet passed the gate on it); each further one
-        # only when it passes the gate on its own, a little lowered: else it is padding.
-        slack = self.config.article_slack
-        groups = [*groups[:1], *(g for g in groups[1:] if self._about(words, g, slack))][:limit]
-        # One line from each: half an answer's units are judged by meaning, as for each part
-        # of a question naming several outlets (a comparison takes ~1.2× the time it did).
+        grouped: dict[str, list[SearchHit]] = {}
+        for hit in hits:
+            grouped.setdefault(hit.passage.article_id, []).append(hit)
+        named = {a for a, g in grouped.items() if self.answerer.names_share(stated, g) >= bar}
+        pool = [h for h in hits if h.passage.article_id in named]
+        if not pool:
+            return []
+        lines = self.answerer.quotes(words, pool, limit, each_article=1)
+        first = grouped[pool[0].passage.article_id]
+        if any(p.article_id == first[0].passage.article_id for _, p in lines):
+            return lines
+        # Its line is chosen among half an answer's units, as each part of a question naming
+        # several outlets is.
         each = max(2, self.answerer.config.embedded_units // 2)
-        return [
-            line
-            for group in groups
-            for line in self.answerer.quotes(words, group, 1, embedded=each)
-        ]
+        return (self.answerer.quotes(words, first, 1, embedded=each) + lines)[:limit]
 
     def _carried_by_others(self, topic: str, line: str, others: dict[str, list[SearchHit]]) -> bool:
         """Whether another compared outlet reported what `line` says; in doubt, yes.
