@@ -102,6 +102,12 @@ class ExtractiveConfig:
     part_names: float = 0.5
     weights: SentenceWeights = field(default_factory=SentenceWeights)
 
+    @property
+    def part_units(self) -> int:
+        """The units embedded for one line of a larger whole (an outlet's part of an answer,
+        or of a comparison): half an answer's, so two parts cost about one answer."""
+        return max(2, self.embedded_units // 2)
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -228,7 +234,6 @@ class ExtractiveAnswerer:
         for label, text, own, part_coverage, relevance in judged:
             # An outlet's lines come from different articles of it (as a comparison's do), or,
             # when no other article of it comes close, from its best one.
-            # Each part embeds half an answer's units: two parts cost about one answer.
             units = (
                 []
                 if relevance < bar
@@ -238,7 +243,7 @@ class ExtractiveAnswerer:
                     speaker,
                     own,
                     limit=2,
-                    embedded=max(2, cfg.embedded_units // 2),
+                    embedded=cfg.part_units,
                     each_article=1,
                     fill=True,
                 ).units

@@ -292,13 +292,13 @@ class Stories:
         if not pool:
             return []
         lines = self.answerer.quotes(words, pool, limit, each_article=1)
-        first = grouped[pool[0].passage.article_id]
-        if any(p.article_id == first[0].passage.article_id for _, p in lines):
+        first = pool[0].passage.article_id
+        if any(p.article_id == first for _, p in lines):
             return lines
-        # Its line is chosen among half an answer's units, as each part of a question naming
-        # several outlets is.
-        each = max(2, self.answerer.config.embedded_units // 2)
-        return (self.answerer.quotes(words, first, 1, embedded=each) + lines)[:limit]
+        top = self.answerer.quotes(
+            words, grouped[first], 1, embedded=self.answerer.config.part_units
+        )
+        return (top + lines)[:limit]
 
     def _carried_by_others(self, topic: str, line: str, others: dict[str, list[SearchHit]]) -> bool:
         """Whether another compared outlet reported what `line` says; in doubt, yes.
