@@ -14,6 +14,12 @@ PARAGRAPHS = [
     "The U.N. said (in a statement) that talks would resume. E.g. in Geneva.",
     "   Leading spaces. Trailing tabs.\t\t",
     "No end punctuation at all",
+    # pysbd's abbreviations, searched only where they stand before a "." (sentences.py)
+    "No. 5 seed Gonzaga lost. Gov. Newsom and Sen. Padilla spoke at approx. 3 p.m. today.",
+    "They moved to St. Louis, then Ft. Worth.\nGen. Milley and Lt. Col. Vindman testified.",
+    "The Jets vs. the Bills ended 20-17. Acme Inc. said sales rose. ex. the U.S. Dept. of Energy.",
+    "Case no. 12 went to the Supreme Ct. on Tuesday. Fig. 3 shows it. pp. 4-5 list them.",
+    "İstanbul's Gov. Yerlikaya spoke. ſt. Kelvin's K. no. 5 is ok. Then ıt. ended.",
 ]
 
 
