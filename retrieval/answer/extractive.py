@@ -279,13 +279,17 @@ class ExtractiveAnswerer:
         developments: bool = False,
         each_article: int | None = None,
         embedded: int | None = None,
+        embedded_each: int = 0,
+        margin: float | None = None,
     ) -> list[tuple[str, Passage]]:
         """Return up to `limit` sentences (or whole quotations) of these passages that best
         answer the question, best first, each with its passage; no relevance gate (the caller
         has one). Used to pick one line per article for timelines, comparisons and briefs;
         `developments` favours sentences reporting what happened (a timeline's lines);
         `each_article` caps the sentences taken from one article; `embedded` how many of the
-        likeliest units are embedded and judged by meaning (default `embedded_units`)."""
+        likeliest units are embedded and judged by meaning (default `embedded_units`), and
+        `embedded_each` how many of each article's likeliest are, besides; `margin`: how far
+        below the best sentence the others may score (default `ExtractiveConfig.margin`)."""
         top = list(hits[: self.config.passages])
         if not top:
             return []
@@ -300,6 +304,8 @@ class ExtractiveAnswerer:
             developments=developments,
             each_article=each_article,
             embedded=embedded,
+            embedded_each=embedded_each,
+            margin=margin,
         ).units
         return [(_attributed(unit, speaker), top[unit.hit].passage) for unit, _ in chosen]
 
@@ -368,8 +374,10 @@ class ExtractiveAnswerer:
         limit: int | None = None,
         developments: bool = False,
         embedded: int | None = None,
+        embedded_each: int = 0,
         each_article: int | None = None,
         fill: bool = False,
+        margin: float | None = None,
     ) -> _Choice:
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
@@ -414,8 +422,14 @@ class ExtractiveAnswerer:
         by_speaker = bool(said)
         weighed = said or weighed
         # Only the likeliest units are embedded (see SentenceWeights.meaning): embedding is most
-        # of an answer's time.
-        weighed = sorted(weighed, key=lambda us: -us[1])[: embedded or cfg.embedded_units]
+        # of an answer's time. With `embedded_each`, each article's likeliest units too: lines
+        # meant to come from different articles must judge each article's best by meaning (a
+        # roundup's one paragraph on the story ranks low as a passage, and its sentence would
+        # otherwise never be read).
+        ranked = sorted(weighed, key=lambda us: -us[1])
+        weighed = ranked[: embedded or cfg.embedded_units]
+        if embedded_each:
+            weighed += _likeliest_of_each(ranked, hits, embedded_each, weighed)
         if not weighed:
             return _Choice([], by_speaker)
         # A unit's meaning is judged on its own and, half as much, with the sentence before it:
@@ -441,7 +455,7 @@ class ExtractiveAnswerer:
         kept = _pick(
             [score for _, score in scored],
             articles,
-            margin=cfg.margin,
+            margin=cfg.margin if margin is None else margin,
             most=each_article or cfg.per_article,
             want=limit or cfg.max_sentences,
             fill=cfg.per_article if fill else 0,
@@ -510,6 +524,24 @@ class _Citer:
             self._numbers[passage.passage_id] = len(self._numbers) + 1
             self.citations.append(Citation(self._numbers[passage.passage_id], passage))
         return self._numbers[passage.passage_id]
+
+
+def _likeliest_of_each(
+    ranked: list[tuple[_Unit, float]],
+    hits: Sequence[SearchHit],
+    most: int,
+    taken: list[tuple[_Unit, float]],
+) -> list[tuple[_Unit, float]]:
+    """Each article's `most` likeliest units (ranked best first) not already `taken`."""
+    chosen = {id(unit) for unit, _ in taken}
+    seen: dict[str, int] = {}
+    more = []
+    for unit, score in ranked:
+        article = hits[unit.hit].passage.article_id
+        seen[article] = seen.get(article, 0) + 1
+        if seen[article] <= most and id(unit) not in chosen:
+            more.append((unit, score))
+    return more
 
 
 def _pick(

@@ -95,6 +95,11 @@ class StoryConfig:
     max_outlets: int = 6
     outlet_lines: int = 2  # a compared outlet's lines, each from another of its articles
     named_outlet_lines: int = 3  # …for an outlet the reader named
+    # Of each of an outlet's articles, its likeliest sentences judged by meaning for its lines,
+    # and how far below its best line the others may score: more sentences compete than in an
+    # answer (margin 0.18), so the bar is closer (docs/measurements.md#compare-lines).
+    article_units: int = 2
+    line_margin: float = 0.15
     compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off
     named_slack: float = 0.1  # how far below the relevance gate a named outlet may still speak
     same_story: float = 0.6  # cosine of two articles' leads that tell one story (brief)
@@ -276,8 +281,9 @@ class Stories:
     def _outlet_lines(
         self, words: str, stated: str, hits: Sequence[SearchHit], limit: int
     ) -> list[tuple[str, Passage]]:
-        """An outlet's lines on `words`: its sentences that answer best, each from another of
-        its articles and close to the best one, and always one from the article the search
+        """An outlet's lines on `words`: its sentences that answer best (each article's
+        likeliest judged by meaning), each from another of its articles and close to the best
+        one (`line_margin`), and always one from the article the search
         ranks first (it weighs words, meaning and dates over whole passages, and finds the
         article a part of a question is about more often than a sentence scored alone does).
         Only articles naming half of what the part `stated` names speak, as an answer's part
@@ -291,7 +297,15 @@ class Stories:
         pool = [h for h in hits if h.passage.article_id in named]
         if not pool:
             return []
-        lines = self.answerer.quotes(words, pool, limit, each_article=1)
+        cfg = self.config
+        lines = self.answerer.quotes(
+            words,
+            pool,
+            limit,
+            each_article=1,
+            embedded_each=cfg.article_units,
+            margin=cfg.line_margin,
+        )
         first = pool[0].passage.article_id
         if any(p.article_id == first for _, p in lines):
             return lines

@@ -260,3 +260,20 @@ def test_an_outlets_further_article_speaks_only_when_it_is_about_what_was_asked(
     post = next(r for r in result.outlets if r.outlet == "Valley Post")
 
     assert _titles(post.citations) == {FINE.title}
+
+
+def test_each_of_an_outlets_articles_has_its_likeliest_sentence_judged(
+    index: NewsIndex,
+) -> None:
+    # Only the likeliest sentences by words and rank are judged by meaning (one here): an
+    # outlet's further article that answers (a roundup's one paragraph on the story ranks low
+    # as a passage) is still read, its own likeliest sentence judged.
+    index.answerer.config = replace(index.answerer.config, embedded_units=1)
+    words = "work on the Riverside dam spillway"
+    hits = index.search(words, 10, SearchFilters(outlets=("Valley Post",)))
+    dam = [h for h in hits if h.passage.title in (REOPENED.title, FINE.title)]
+    assert {h.passage.title for h in dam} == {REOPENED.title, FINE.title}
+
+    lines = index.stories._outlet_lines(words, words, dam, 3)
+
+    assert {p.title for _, p in lines} == {REOPENED.title, FINE.title}
