@@ -283,9 +283,9 @@ class Stories:
     ) -> list[tuple[str, Passage]]:
         """An outlet's lines on `words`: its sentences that answer best (each article's
         likeliest judged by meaning), each from another of its articles and close to the best
-        one (`line_margin`), and always one from the article the search
-        ranks first (it weighs words, meaning and dates over whole passages, and finds the
-        article a part of a question is about more often than a sentence scored alone does).
+        one (`line_margin`), and always one from the article the search ranks first (it weighs
+        words, meaning and dates over whole passages, and finds the article a part of a
+        question is about more often than a sentence scored alone does).
         Only articles naming half of what the part `stated` names speak, as an answer's part
         must: none is the outlet having nothing on it (a Verge article on Sam Bankman-Fried is
         not The Verge on Sam Altman)."""
