@@ -54,6 +54,10 @@ class ArticleSink(Protocol):
 
     def refresh(self) -> None: ...
 
+    def give_way(self) -> object:
+        """Wait while a question is being answered: bulk work goes after it."""
+        ...
+
 
 @dataclass
 class IngestReport:
@@ -139,6 +143,9 @@ class Ingester:
         if self.sink.is_current(article.article_id, article.revision):
             self.report.count("unchanged")  # nothing to chunk or embed
             return
+        # Chunking is Python's work (sentence splitting): on few cores a question in flight
+        # would share the CPU and Python's lock with it, so it goes first.
+        self.sink.give_way()
         passages, cut = capped_passages(article, self.sink.count_tokens, self.limits)
         if cut:
             self.report.warnings.append((article.origin, cut))

@@ -284,6 +284,11 @@ class NewsIndex:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.embedder.count_tokens(texts)
 
+    def give_way(self) -> bool:
+        """Wait while a question is being answered (bulk work goes after it); tell whether
+        questions came lately."""
+        return self.embedder.give_way()
+
     # -- writing ----------------------------------------------------------------------------
     def status_of(self, article_id: str, revision: str) -> WriteStatus:
         """Return what writing this revision would do: add, update, or nothing."""

@@ -88,6 +88,9 @@ class FakeSink:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(text.split()) for text in texts]
 
+    def give_way(self) -> bool:
+        return False
+
     def is_current(self, article_id: str, revision: str) -> bool:
         old = self.articles.get(article_id)
         return old is not None and old.revision == revision
