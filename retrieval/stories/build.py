@@ -97,7 +97,8 @@ class StoryConfig:
     named_outlet_lines: int = 3  # …for an outlet the reader named
     # Of each of an outlet's articles, its likeliest sentences judged by meaning for its lines,
     # and how far below its best line the others may score: more sentences compete than in an
-    # answer (margin 0.18), so the bar is closer (docs/measurements.md#compare-lines).
+    # answer, so the bar is closer than ExtractiveConfig.margin
+    # (docs/measurements.md#compare-lines).
     article_units: int = 2
     line_margin: float = 0.15
     compare_band: float = 0.25  # wider: an outlet's angle on a story may be further off

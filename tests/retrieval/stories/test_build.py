@@ -252,8 +252,8 @@ def test_an_outlet_whose_articles_name_someone_else_has_nothing_on_the_topic(
 def test_an_outlets_further_article_speaks_only_when_it_is_about_what_was_asked(
     index: NewsIndex,
 ) -> None:
-    # Asked about the fine, Valley Post's refilling report is not padded in; asked about the
-    # repairs (above), both its dam articles speak.
+    # Asked about the fine, Valley Post's refilling report (on the same dam) is not padded in
+    # as a second line: it does not answer what was asked.
     result = index.compare(
         "Did Valley Post report the dam operator's fine for missed spillway inspections?"
     )
