@@ -598,10 +598,14 @@ class NewsIndex:
 
     def _with_publications(self, answer: Answer) -> Answer:
         """Add to each citation the other outlets that published the same story."""
+        if not answer.citations:
+            return answer
+        # one read of the catalogue for all of them (a read per citation was ~1 ms each)
+        found = self.store.records([c.passage.article_id for c in answer.citations])
         citations = []
         for citation in answer.citations:
-            info = self.store.article(citation.passage.article_id)
-            also = info.also_published if info else ()
+            record = found.get(citation.passage.article_id)
+            also = record.info.also_published if record else ()
             citations.append(Citation(citation.n, citation.passage, also))
         return replace(answer, citations=tuple(citations))
 

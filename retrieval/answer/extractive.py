@@ -227,27 +227,27 @@ class ExtractiveAnswerer:
             judged.append((label, text, own, part_coverage, relevance))
         bar = cfg.min_relevance - cfg.part_slack
         speaker = speaker_of(question)
+        # Every part's likeliest units are judged by meaning in one embedding call, each unit
+        # on its own: a part's lines are judged against the part's words, whose passages are
+        # already the outlet's own on them (the sentence before, as an answer judges it, made
+        # half of a part's embedding for no better line: docs/measurements.md#outlet-parts).
+        candidates = [
+            self._candidates(
+                text, part_coverage, speaker, own, embedded=cfg.part_units, before=False
+            )
+            if relevance >= bar
+            else _Candidates(text, [], False, False)
+            for _, text, own, part_coverage, relevance in judged
+        ]
+        meanings = self._meanings(candidates)
         citer = _Citer()
         lines = []
         answered: set[str] = set()
         quoted: set[tuple[str, int]] = set()  # (passage, sentence): each quoted once
-        for label, text, own, part_coverage, relevance in judged:
+        for (label, _, own, _, _), part, meaning in zip(judged, candidates, meanings, strict=True):
             # An outlet's lines come from different articles of it (as a comparison's do), or,
             # when no other article of it comes close, from its best one.
-            units = (
-                []
-                if relevance < bar
-                else self._choose(
-                    text,
-                    part_coverage,
-                    speaker,
-                    own,
-                    limit=2,
-                    embedded=cfg.part_units,
-                    each_article=1,
-                    fill=True,
-                ).units
-            )
+            units = self._judged(part, meaning, own, limit=2, each_article=1, fill=True).units
             units = [
                 (u, score)
                 for u, score in units
@@ -379,6 +379,34 @@ class ExtractiveAnswerer:
         fill: bool = False,
         margin: float | None = None,
     ) -> _Choice:
+        found = self._candidates(
+            question,
+            coverage,
+            speaker,
+            hits,
+            developments=developments,
+            embedded=embedded,
+            embedded_each=embedded_each,
+        )
+        (meanings,) = self._meanings([found])
+        return self._judged(
+            found, meanings, hits, limit=limit, each_article=each_article, fill=fill, margin=margin
+        )
+
+    def _candidates(
+        self,
+        question: str,
+        coverage: _Coverage,
+        speaker: str | None,
+        hits: list[SearchHit],
+        *,
+        developments: bool = False,
+        embedded: int | None = None,
+        embedded_each: int = 0,
+        before: bool = True,
+    ) -> _Candidates:
+        """Score the passages' units on what costs nothing and return the likeliest, to be
+        judged by meaning (`_meanings`) and chosen from (`_judged`)."""
         cfg, w = self.config, self.config.weights
         best_passage = max(h.dense for h in hits) or 1.0
         surname = surname_of(speaker) if speaker else ""
@@ -430,26 +458,67 @@ class ExtractiveAnswerer:
         weighed = ranked[: embedded or cfg.embedded_units]
         if embedded_each:
             weighed += _likeliest_of_each(ranked, hits, embedded_each, weighed)
-        if not weighed:
-            return _Choice([], by_speaker)
-        # A unit's meaning is judged on its own and, half as much, with the sentence before it:
-        # enough to find "why should India be deprived of this right?" for a question about
-        # India's oil, not enough for a sentence to borrow its neighbour's answer. The pair's
-        # vector is the sum of the two sentences' vectors, so each distinct text is embedded
-        # once (the sentence before is usually the previous unit).
-        units = [unit for unit, _ in weighed]
-        texts = [question, *(u.text for u in units), *(u.before for u in units if u.before)]
+        return _Candidates(question, weighed, by_speaker, before)
+
+    def _meanings(self, found: Sequence[_Candidates]) -> list[list[float]]:
+        """Return each candidate's closeness in meaning to its question, all in one embedding
+        call.
+
+        A unit's meaning is judged on its own and, half as much, with the sentence before it:
+        enough to find "why should India be deprived of this right?" for a question about
+        India's oil, not enough for a sentence to borrow its neighbour's answer. The pair's
+        vector is the sum of the two sentences' vectors, so each distinct text is embedded
+        once (the sentence before is usually the previous unit)."""
+        share = self.config.weights.before_share
+        texts = []
+        for f in found:
+            if f.weighed:
+                units = [unit for unit, _ in f.weighed]
+                texts += [f.question, *(u.text for u in units)]
+                texts += [u.before for u in units if u.before and f.before]
+        if not texts:
+            return [[] for _ in found]
         row = {text: i for i, text in enumerate(dict.fromkeys(texts))}
         vectors = self.embed(list(row))
-        asked = vectors[0]
-        scored = []
-        for unit, score in weighed:
-            alone = vectors[row[unit.text]]
-            paired = alone + vectors[row[unit.before]] if unit.before else alone
-            similarity = (1 - w.before_share) * float(alone @ asked) + w.before_share * float(
-                paired @ asked / (np.linalg.norm(paired) or 1.0)
-            )
-            scored.append((unit, score + w.meaning * similarity))
+        meanings: list[list[float]] = []
+        for f in found:
+            if not f.weighed:
+                meanings.append([])
+                continue
+            asked = vectors[row[f.question]]
+            closeness = []
+            for unit, _ in f.weighed:
+                alone = vectors[row[unit.text]]
+                if not (unit.before and f.before):
+                    closeness.append(float(alone @ asked))
+                    continue
+                paired = alone + vectors[row[unit.before]]
+                closeness.append(
+                    (1 - share) * float(alone @ asked)
+                    + share * float(paired @ asked / (np.linalg.norm(paired) or 1.0))
+                )
+            meanings.append(closeness)
+        return meanings
+
+    def _judged(
+        self,
+        found: _Candidates,
+        meanings: list[float],
+        hits: list[SearchHit],
+        *,
+        limit: int | None = None,
+        each_article: int | None = None,
+        fill: bool = False,
+        margin: float | None = None,
+    ) -> _Choice:
+        """Return the units to quote: the best by score and meaning, within the margin."""
+        cfg = self.config
+        if not found.weighed:
+            return _Choice([], found.by_speaker)
+        scored = [
+            (unit, score + cfg.weights.meaning * closeness)
+            for (unit, score), closeness in zip(found.weighed, meanings, strict=True)
+        ]
         scored.sort(key=lambda us: -us[1])
         articles = [hits[unit.hit].passage.article_id for unit, _ in scored]
         kept = _pick(
@@ -460,7 +529,7 @@ class ExtractiveAnswerer:
             want=limit or cfg.max_sentences,
             fill=cfg.per_article if fill else 0,
         )
-        return _Choice([scored[i] for i in kept], by_speaker)
+        return _Choice([scored[i] for i in kept], found.by_speaker)
 
     def _runs(
         self,
@@ -504,6 +573,14 @@ class ExtractiveAnswerer:
             )
             text += f" The nearest articles I have are: {names}."
         return Answer(text, (), grounded=False)
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    question: str  # what they are judged against
+    weighed: list[tuple[_Unit, float]]  # the units to judge by meaning, with their scores
+    by_speaker: bool  # the units are the asked-about speaker's words
+    before: bool  # whether a unit's meaning is also judged with the sentence before it
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,41 @@ def test_an_outlets_lines_come_from_different_articles_of_it() -> None:
     assert {c.passage.article_id for c in answer.citations} == {"f1", "f2"}
 
 
+def test_the_parts_of_a_question_are_judged_in_one_embedding_call_each_line_on_its_own() -> None:
+    # Embedding is most of an answer's time: the parts' likeliest lines go in one call, and
+    # without the sentence before each (an answer's own lines are also judged with it): two
+    # outlets cost about what one answer does.
+    calls: list[list[str]] = []
+
+    def counted(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return embed(texts)
+
+    fortune = [
+        outlet_hit(
+            "Was it safe? Engineers finished the repair of the bridge cables.",
+            "f1",
+            0.45,
+            "F",
+        ),
+        FORTUNE[1],
+    ]
+    verge = [outlet_hit("Who knew? Crews closed the bridge for the cables repair.", "v2", 0.4, "V")]
+    parts = [
+        ("Fortune", "How did cover the bridge cables repair", fortune),
+        ("The Verge", "cover the bridge cables repair", verge),
+    ]
+    question = "How did Fortune and The Verge cover the bridge cables repair?"
+    judge = ExtractiveAnswerer(counted, tokenize, lambda term: 1.0, split_sentences)
+
+    answer = judge.answer_parts(question, fortune + verge, parts)
+
+    assert "Fortune: " in answer.text and "The Verge: " in answer.text
+    assert len(calls) == 1
+    # a question the article asks is never quoted: here only a sentence before
+    assert not {"Was it safe?", "Who knew?"} & set(calls[0])
+
+
 def test_a_second_part_on_an_answered_outlet_adds_no_nothing_line() -> None:
     question = (
         "Did Fortune report the bridge cables repair, while The Verge covered the bridge "
