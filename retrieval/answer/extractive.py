@@ -55,8 +55,9 @@ class SentenceWeights:
 
     A unit's score = `words` × its share of the question's words (half alone, half with the
     sentence before it) + `rank` × its passage's dense score relative to the best passage,
-    then + `meaning` × its cosine to the question (half alone, half with the sentence before)
-    for the `ExtractiveConfig.embedded_units` best-scored units, which alone are embedded.
+    then + `meaning` × its cosine to the question (half alone, half with the sentence before;
+    an outlet's part of an answer: alone) for the `ExtractiveConfig.embedded_units` best-scored
+    units, which alone are embedded.
     """
 
     words: float = 0.25
@@ -464,11 +465,12 @@ class ExtractiveAnswerer:
         """Return each candidate's closeness in meaning to its question, all in one embedding
         call.
 
-        A unit's meaning is judged on its own and, half as much, with the sentence before it:
-        enough to find "why should India be deprived of this right?" for a question about
-        India's oil, not enough for a sentence to borrow its neighbour's answer. The pair's
-        vector is the sum of the two sentences' vectors, so each distinct text is embedded
-        once (the sentence before is usually the previous unit)."""
+        A unit's meaning is judged on its own and, half as much, with the sentence before it
+        (on its own only where the candidates say `before=False`): enough to find "why should
+        India be deprived of this right?" for a question about India's oil, not enough for a
+        sentence to borrow its neighbour's answer. The pair's vector is the sum of the two
+        sentences' vectors, so each distinct text is embedded once (the sentence before is
+        usually the previous unit)."""
         share = self.config.weights.before_share
         texts = []
         for f in found:
