@@ -23,15 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from speed import Latency, bench_settings, log  # bench/ is the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT.parent / "shared" / "data" / "multihop-rag" / "queries-dev.json"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -99,15 +98,13 @@ def unpack(rev: str, folder: Path) -> Path:
 
 def grown(index: Path, scale: int, folder: Path) -> Path:
     """Return a copy of the index grown to `scale`× with replicas."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from replicas import read_snapshot, replicate
 
-    from bot.settings import Settings
     from bot.wiring import open_index
 
     copy = folder / f"index-{scale}x"
     shutil.copytree(index, copy, ignore=shutil.ignore_patterns("*.lock"))
-    opened = open_index(Settings().embedded_in(copy).without_chat())
+    opened = open_index(bench_settings(copy))
     try:
         snap = read_snapshot(opened)
         seconds = replicate(opened, snap, 1, scale, jitter=0.05)
@@ -116,14 +113,6 @@ def grown(index: Path, scale: int, folder: Path) -> Path:
     finally:
         opened.close()
     return copy
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    at = share * (len(ordered) - 1)
-    low = int(at)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,18 +136,17 @@ def main(argv: list[str] | None = None) -> int:
                 if not Path(result["code"]).is_relative_to(code):
                     raise SystemExit(f"{rev} ran {result['code']}, not its own code")
                 runs[rev].append(result["ms"])
-                log(f"round {round_}: {rev} p95 {percentile(result['ms'], 0.95):.0f} ms")
+                log(f"round {round_}: {rev} {Latency.of([ms / 1000 for ms in result['ms']])}")
     summary: dict[str, Any] = {"index": str(args.index), "scale": args.scale, "releases": {}}
     first = None
     print(f"ask at {args.scale}×, {args.questions} questions, fastest of {args.rounds} rounds:")
     for rev, rounds in runs.items():
         fastest = [min(times) for times in zip(*rounds, strict=True)]
-        p50, p95 = percentile(fastest, 0.5), percentile(fastest, 0.95)
-        mean = sum(fastest) / len(fastest)
-        first = first or p95
-        ratio = p95 / first
-        print(f"  {rev:>12}: p50 {p50:.0f} ms, p95 {p95:.0f} ms ({ratio:.2f}×), mean {mean:.0f} ms")
-        summary["releases"][rev] = {"p50": p50, "p95": p95, "mean": mean, "ms": fastest}
+        latency = Latency.of([ms / 1000 for ms in fastest])
+        first = first or latency.p95
+        ratio = latency.p95 / first
+        print(f"  {rev:>12}: {latency} ({ratio:.2f}×), mean {latency.mean:.0f} ms")
+        summary["releases"][rev] = {**asdict(latency), "ms": fastest}
     if args.json_out:
         args.json_out.write_text(json.dumps(summary, indent=1))
     return 0
