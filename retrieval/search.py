@@ -121,20 +121,26 @@ class HybridSearch:
         pool = max(k, self.candidates)
         rankings: list[list[str]] = []
         weights: list[float] = []
-        known: dict[str, tuple[Passage, float]] = {}
+        read = _Read(self.store, vectors[0])
         lexical_scores: dict[str, float] = {}
         # The vector index filters slowly (a scan, ~0.5 s at 100k passages): a part takes its
         # dense candidates from a wider unfiltered search of ids instead, filtered with the
-        # keyword index's per-passage outlets and dates. All the parts in one query.
+        # keyword index's per-passage outlets and dates. The whole question's, unless the
+        # asker filtered it, are ids too (reading all 50 passages made its query cost 4 ms
+        # more at 10x): only the passages kept are read.
         wides = (
             self.store.nearest_ids(list(vectors[1:]), self.part_pool) if len(searches) > 1 else []
         )
-        for i, ((text, where, weight), vector) in enumerate(zip(searches, vectors, strict=True)):
+        if searches[0][1].empty:
+            nearest = self.store.nearest_ids([vectors[0]], pool)[0]
+            read.similarity.update(self.store.committed_ids(nearest))
+        else:
+            dense = self.store.query(vectors[0], pool, searches[0][1])
+            read.passages.update((p.passage_id, p) for p, _ in dense)
+            read.similarity.update((p.passage_id, sim) for p, sim in dense)
+        for i, (text, where, weight) in enumerate(searches):
             if i == 0:
-                dense = self.store.query(vector, pool, where)
-                dense_ids = [p.passage_id for p, _ in dense]
-                # similarity to the whole question, for the answerer
-                known = {p.passage_id: (p, sim) for p, sim in dense}
+                dense_ids = list(read.similarity)
             lexical = self.lexical.search(text, pool, where)
             if i > 0:
                 wide = [pid for pid, _ in wides[i - 1]]
@@ -144,22 +150,17 @@ class HybridSearch:
             for pid, score in lexical:
                 lexical_scores.setdefault(pid, score)
         fused = fuse_ranks(rankings, weights, self.weights.rrf_k)
-        query = vectors[0]
         if plan.speaker:
-            fused = self._prefer_quotes(fused[: 3 * k], plan.speaker, known)
+            fused = self._prefer_quotes(fused[: 3 * k], plan.speaker, read)
         fused = fused[: 2 * k]  # room to drop near-duplicates
-        missing = [pid for pid, _ in fused if pid not in known]
-        for pid, (passage, vector) in self.store.get_passages(
-            missing, with_embeddings=True
-        ).items():
-            similarity = float(np.dot(np.asarray(vector, dtype=np.float32), query))
-            known[pid] = (passage, similarity)
+        read.read([pid for pid, _ in fused])
         hits: list[SearchHit] = []
         seen: list[set[str]] = []
         for pid, score in fused:
-            if pid not in known:  # a passage forgotten since the keyword index was built
+            passage = read.passages.get(pid)
+            if passage is None:  # a passage forgotten since the keyword index was built
                 continue
-            passage, similarity = known[pid]
+            similarity = read.similarity[pid]
             words = set(_WORDS.findall(passage.text.lower()))
             if any(_jaccard(words, other) >= _DUPLICATE for other in seen):
                 continue  # the same words again (boilerplate, a copy): one is enough
@@ -171,19 +172,40 @@ class HybridSearch:
         return hits
 
     def _prefer_quotes(
-        self, fused: list[tuple[str, float]], speaker: str, known: dict[str, tuple[Passage, float]]
+        self, fused: list[tuple[str, float]], speaker: str, read: _Read
     ) -> list[tuple[str, float]]:
         """Lift the passages that quote the speaker the question asks about."""
         surname = surname_of(speaker)
-        passages = {pid: p for pid, (p, _) in known.items()}
-        missing = [pid for pid, _ in fused if pid not in passages]
-        passages.update((pid, p) for pid, (p, _) in self.store.get_passages(missing).items())
+        read.read([pid for pid, _ in fused])
+        passages = read.passages
         bonus = self.weights.speaker / (self.weights.rrf_k + 1)
         lifted = [
             (pid, score + bonus if pid in passages and quotes(surname, passages[pid]) else score)
             for pid, score in fused
         ]
         return sorted(lifted, key=lambda kv: -kv[1])
+
+
+class _Read:
+    """The passages of one search read so far, with their similarity to the whole question:
+    the dense search's own, else computed from the stored vector."""
+
+    def __init__(self, store: PassageStore, query: np.ndarray):
+        self.store = store
+        self.query = query
+        self.passages: dict[str, Passage] = {}
+        self.similarity: dict[str, float] = {}
+
+    def read(self, ids: list[str]) -> None:
+        """Read the passages among ids not read yet (a forgotten or uncommitted one stays
+        unread)."""
+        missing = [pid for pid in ids if pid not in self.passages]
+        for pid, (passage, vector) in self.store.get_passages(
+            missing, with_embeddings=True
+        ).items():
+            self.passages[pid] = passage
+            if pid not in self.similarity:
+                self.similarity[pid] = float(np.dot(np.asarray(vector, np.float32), self.query))
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

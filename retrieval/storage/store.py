@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from retrieval.errors import StoreError
-from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters
+from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters, passage_revision
 from retrieval.storage.catalogue import Catalogue
 from retrieval.storage.changes import Change, FeedPosition, next_seq
 from retrieval.storage.onnx_model import INT8, INT8_COPIES
@@ -433,6 +433,18 @@ class PassageStore:
             return [[] for _ in embeddings]
         found = self.passages.nearest_each(embeddings, k)  # it makes them floats
         return [[(pid, 1.0 - dist) for pid, dist, _ in got] for got in found]
+
+    def committed_ids(self, found: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Return those of `found` (`nearest_ids`' pairs) whose passage is of its article's
+        committed revision, as its id tells (an id that does not tell is kept: reading the
+        passage checks its metadata)."""
+        revisions = self.committed_revisions()
+        kept = []
+        for pid, similarity in found:
+            named = passage_revision(pid)
+            if named is None or revisions.get(named[0], "")[:8] == named[1]:
+                kept.append((pid, similarity))
+        return kept
 
     def get_passages(
         self, ids: Sequence[str], *, with_embeddings: bool = False

@@ -136,6 +136,12 @@ def test_an_interrupted_update_leaves_the_old_article_whole(
         put(index, edited)
     index.refresh()
     assert _texts(index) == old
+    # The new revision's passages are in the vector index, uncommitted: a search's nearest
+    # ids leave them out by their ids alone, before any passage is read.
+    near = index.store.nearest_ids(list(index.embedder.embed(["the eruption was small"])), 10)[0]
+    committed = {p.passage_id for p in index.store.iter_passages()}
+    assert len(near) > len(committed)
+    assert {pid for pid, _ in index.store.committed_ids(near)} == committed
     assert (
         "larger than the previous ones"
         in index.ask("What did the geophysicist say about the eruption?").text
