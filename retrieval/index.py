@@ -243,6 +243,7 @@ class NewsIndex:
     def close(self) -> None:
         """Stop the Chroma client this index opened (embedded Chroma writes its files out and
         lets go of them), then release the data directory to other processes."""
+        self.searcher.close()
         self.lexical.close()  # a background rebuild still reads the store
         self.store.passages.close()
         if self._owns_client:
