@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 _WORDS = re.compile(r"\w+")
 _DUPLICATE = 0.8  # word-set overlap that makes two passages the same text for a reader
-_LOOKERS = 8  # searches at once that read the store's changes beside their embedding
+_SIDE_THREADS = 8  # for the reads a search runs beside its own work, several searches at once
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,8 @@ class HybridSearch:
         self.weights = weights or FusionWeights()
         self.today = today or date.today
         self._outlets: tuple[tuple[str, ...], OutletNames] | None = None
-        self._lookers: ThreadPoolExecutor | None = None
-        self._lookers_lock = threading.Lock()
+        self._side: ThreadPoolExecutor | None = None
+        self._side_lock = threading.Lock()
 
     def refresh(self, *, wait: bool = True) -> None:
         """Catch up with the store's changes: the catalogue, then the keyword index.
@@ -97,20 +99,19 @@ class HybridSearch:
         self.lexical.catch_up(self.store, changes, looked, wait=wait)
 
     def close(self) -> None:
-        """Let the threads that read the store's changes finish (a search after is an error)."""
-        with self._lookers_lock:
-            lookers, self._lookers = self._lookers, None
-        if lookers is not None:
-            lookers.shutdown(wait=True)
+        """Let the search's side threads finish (a search after is an error)."""
+        with self._side_lock:
+            side, self._side = self._side, None
+        if side is not None:
+            side.shutdown(wait=True)
 
-    def _refresh_beside(self) -> Future[None]:
-        """Start `refresh(wait=False)` in a thread of its own: a search reads the store's
-        changes while it embeds the question (both wait on their libraries, not on Python;
-        ~2 ms of a search at 10x)."""
-        with self._lookers_lock:
-            if self._lookers is None:
-                self._lookers = ThreadPoolExecutor(_LOOKERS, thread_name_prefix="refresh")
-            return self._lookers.submit(self.refresh, wait=False)
+    def _beside(self, work: Callable[..., _T], *args: Any, **kwargs: Any) -> Future[_T]:
+        """Start `work` in a side thread: what waits on Chroma or the feed (not on Python's
+        lock) runs while this thread embeds or searches keywords."""
+        with self._side_lock:
+            if self._side is None:
+                self._side = ThreadPoolExecutor(_SIDE_THREADS, thread_name_prefix="search")
+            return self._side.submit(work, *args, **kwargs)
 
     def plan(self, question: str) -> QueryPlan:
         """Return the parts of the question to search (outlets and dates it names)."""
@@ -131,39 +132,39 @@ class HybridSearch:
         also searched within those, and all the rankings are fused: a question about two
         reports finds both, and a named outlet or day lifts its own passages.
         """
-        looking = self._refresh_beside()
+        # The store's changes are read while the question is embedded (~2 ms at 10x).
+        looking = self._beside(self.refresh, wait=False)
         names = self.outlet_names()
         plan, searches, vectors = self._embedded(question, filters, names)
         looking.result()  # the catalogue and the keyword index current before they are read
         if self.outlet_names() is not names:  # the changes brought another outlet: plan again
             plan, searches, vectors = self._embedded(question, filters, self.outlet_names())
         pool = max(k, self.candidates)
-        rankings: list[list[str]] = []
-        weights: list[float] = []
-        read = _Read(self.store, vectors[0])
-        lexical_scores: dict[str, float] = {}
         # The vector index filters slowly (a scan, ~0.5 s at 100k passages): a part takes its
         # dense candidates from a wider unfiltered search of ids instead, filtered with the
-        # keyword index's per-passage outlets and dates. The whole question's, unless the
-        # asker filtered it, are ids too (reading all 50 passages made its query cost 4 ms
-        # more at 10x): only the passages kept are read.
-        wides = (
-            self.store.nearest_ids(list(vectors[1:]), self.part_pool) if len(searches) > 1 else []
+        # keyword index's per-passage outlets and dates. Dense searches run beside the
+        # keyword searches.
+        dense = self._beside(self._dense, vectors[0], pool, searches[0][1])
+        wide = (
+            self._beside(self.store.nearest_ids, list(vectors[1:]), self.part_pool)
+            if len(searches) > 1
+            else None
         )
-        if searches[0][1].empty:
-            nearest = self.store.nearest_ids([vectors[0]], pool)[0]
-            read.similarity.update(self.store.committed_ids(nearest))
-        else:
-            dense = self.store.query(vectors[0], pool, searches[0][1])
-            read.passages.update((p.passage_id, p) for p, _ in dense)
-            read.similarity.update((p.passage_id, sim) for p, sim in dense)
-        for i, (text, where, weight) in enumerate(searches):
+        lexicals = [self.lexical.search(text, pool, where) for text, where, _ in searches]
+        read = _Read(self.store, vectors[0])
+        for pid, similarity, passage in dense.result():
+            read.similarity[pid] = similarity
+            if passage is not None:
+                read.passages[pid] = passage
+        wides = wide.result() if wide is not None else []
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+        lexical_scores: dict[str, float] = {}
+        for i, ((_, where, weight), lexical) in enumerate(zip(searches, lexicals, strict=True)):
             if i == 0:
                 dense_ids = list(read.similarity)
-            lexical = self.lexical.search(text, pool, where)
-            if i > 0:
-                wide = [pid for pid, _ in wides[i - 1]]
-                dense_ids = self.lexical.admitted(wide, where)[:pool]
+            else:
+                dense_ids = self.lexical.admitted([pid for pid, _ in wides[i - 1]], where)[:pool]
             rankings += [dense_ids, [pid for pid, _ in lexical]]
             weights += [weight * self.weights.dense, weight * self.weights.lexical]
             for pid, score in lexical:
@@ -189,6 +190,18 @@ class HybridSearch:
             if len(hits) == k:
                 break
         return hits
+
+    def _dense(
+        self, vector: np.ndarray, pool: int, filters: SearchFilters
+    ) -> list[tuple[str, float, Passage | None]]:
+        """Return the whole question's nearest passages (id, similarity, passage if read):
+        ids alone (reading all 50 passages made the query 4 ms slower at 10x; only those kept
+        are read), or, where the asker filtered the question, the passages of a filtered query."""
+        if filters.empty:
+            nearest = self.store.nearest_ids([vector.tolist()], pool)[0]
+            return [(pid, sim, None) for pid, sim in self.store.committed_ids(nearest)]
+        found = self.store.query(vector.tolist(), pool, filters)
+        return [(p.passage_id, sim, p) for p, sim in found]
 
     def _embedded(
         self, question: str, filters: SearchFilters | None, names: OutletNames
