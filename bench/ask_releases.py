@@ -1,8 +1,8 @@
 """Time `ask` (search + extractive answer) of two or more releases on the same index.
 
 Each release (a git revision) is unpacked with `git archive` into a temporary folder and run in
-a process of its own, the releases alternating for `--rounds` rounds on the same questions;
-per question the fastest of its rounds counts (the machine's noise only ever adds time). It
+a process of its own, the releases alternating for `--rounds` rounds on the same questions (each
+first in turn); per question the fastest of its rounds counts (noise only ever adds time). It
 prints p50 / p95 / mean per release, and the ratio of each to the first: how issue 27's "p95
 of `ask` at 10× within 1.2× of the release before" is checked.
 
@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         index = grown(args.index, args.scale, folder) if args.scale > 1 else args.index
         runs: dict[str, list[list[float]]] = {rev: [] for rev in args.rev}
         for round_ in range(1, args.rounds + 1):
-            for rev, code in releases.items():
+            # each release first in turn: none always runs just after another's process
+            turn = (round_ - 1) % len(releases)
+            for rev in args.rev[turn:] + args.rev[:turn]:
+                code = releases[rev]
                 out = folder / f"{code.name}-{round_}.json"
                 env = {**os.environ, "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1"}
                 command = [sys.executable, str(Path(__file__).resolve()), "--child", str(out)]
