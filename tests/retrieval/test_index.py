@@ -110,30 +110,18 @@ def test_a_second_process_sees_writes_through_a_shared_server(
     bot = make_index(location, data_dir=tmp_path / "bot")
     admin = make_index(location, data_dir=tmp_path / "admin")
     put(bot, CHESS)
+    named = "What did the Nordic Post write about the final game?"
+    assert bot.search(named)[0].passage.title == CHESS.title
     assert bot.search("volcano eruption lava")[0].passage.title == CHESS.title
 
     put(admin, VOLCANO)  # the admin's CLI writes; the bot's keyword index is now stale
 
+    # The bot learns of the outlet in the search's own look at the store: named, the outlet's
+    # passages lead, though the question's words are the chess game's.
+    assert bot.search(named)[0].passage.title == VOLCANO.title
     hits = bot.search("volcano eruption lava")
     assert hits[0].passage.title == VOLCANO.title
     assert hits[0].lexical > 0  # found by the rebuilt keyword index too, not only by Chroma
-
-
-def test_a_search_names_an_outlet_that_another_process_just_added(
-    make_index: IndexFactory, chroma_server: tuple[str, int], tmp_path: Path
-) -> None:
-    host, port = chroma_server
-    location = ChromaLocation(host=host, port=port)
-    bot = make_index(location, data_dir=tmp_path / "bot")
-    admin = make_index(location, data_dir=tmp_path / "admin")
-    put(bot, CHESS)
-    question = "What did the Nordic Post write about the final game?"
-    assert bot.search(question)[0].passage.title == CHESS.title
-
-    put(admin, VOLCANO)  # the bot learns of the outlet in the search's own look at the store
-
-    # Named, the outlet's own passages lead, though the question's words are the chess game's.
-    assert bot.search(question)[0].passage.title == VOLCANO.title
 
 
 def test_an_interrupted_update_leaves_the_old_article_whole(
