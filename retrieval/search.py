@@ -99,7 +99,7 @@ class HybridSearch:
         self.lexical.catch_up(self.store, changes, looked, wait=wait)
 
     def close(self) -> None:
-        """Let the search's side threads finish (a search after is an error)."""
+        """Let the searches' side threads finish and end them (a later search starts new ones)."""
         with self._side_lock:
             side, self._side = self._side, None
         if side is not None:
