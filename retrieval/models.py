@@ -101,13 +101,12 @@ def passage_id(article_id: str, revision: str, position: int) -> str:
     return f"{article_id}-{revision[:8]}-{position:04d}"
 
 
-def passage_revision(pid: str) -> tuple[str, str] | None:
-    """Return (article id, the revision's first 8 characters) that a `passage_id` names; None
-    for an id it did not make."""
+def passage_place(pid: str) -> tuple[str, int] | None:
+    """Return (article id, position) of a `passage_id`; None for an id it did not make."""
     parts = pid.rsplit("-", 2)
-    if len(parts) != 3 or not parts[2].isdigit() or not 0 < len(parts[1]) <= 8:
+    if len(parts) != 3 or not parts[2].isdigit():
         return None
-    return parts[0], parts[1]
+    return parts[0], int(parts[2])
 
 
 @dataclass(frozen=True)

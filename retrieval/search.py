@@ -152,19 +152,20 @@ class HybridSearch:
         )
         lexicals = [self.lexical.search(text, pool, where) for text, where, _ in searches]
         read = _Read(self.store, vectors[0])
-        for pid, similarity, passage in dense.result():
+        first = dense.result()
+        for pid, similarity, passage in first:
             read.similarity[pid] = similarity
             if passage is not None:
                 read.passages[pid] = passage
         wides = wide.result() if wide is not None else []
+        denses = [[pid for pid, _, _ in first]] + [
+            self.lexical.admitted([pid for pid, _ in found], where)[:pool]
+            for (_, where, _), found in zip(searches[1:], wides, strict=True)
+        ]
         rankings: list[list[str]] = []
         weights: list[float] = []
         lexical_scores: dict[str, float] = {}
-        for i, ((_, where, weight), lexical) in enumerate(zip(searches, lexicals, strict=True)):
-            if i == 0:
-                dense_ids = list(read.similarity)
-            else:
-                dense_ids = self.lexical.admitted([pid for pid, _ in wides[i - 1]], where)[:pool]
+        for (_, _, weight), dense_ids, lexical in zip(searches, denses, lexicals, strict=True):
             rankings += [dense_ids, [pid for pid, _ in lexical]]
             weights += [weight * self.weights.dense, weight * self.weights.lexical]
             for pid, score in lexical:

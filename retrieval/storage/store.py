@@ -23,7 +23,14 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from retrieval.errors import StoreError
-from retrieval.models import ArticleInfo, Passage, Publication, SearchFilters, passage_revision
+from retrieval.models import (
+    ArticleInfo,
+    Passage,
+    Publication,
+    SearchFilters,
+    passage_id,
+    passage_place,
+)
 from retrieval.storage.catalogue import Catalogue
 from retrieval.storage.changes import Change, FeedPosition, next_seq
 from retrieval.storage.onnx_model import INT8, INT8_COPIES
@@ -441,8 +448,9 @@ class PassageStore:
         revisions = self.committed_revisions()
         kept = []
         for pid, similarity in found:
-            named = passage_revision(pid)
-            if named is None or revisions.get(named[0], "")[:8] == named[1]:
+            place = passage_place(pid)
+            committed = place and revisions.get(place[0])
+            if place is None or (committed and passage_id(place[0], committed, place[1]) == pid):
                 kept.append((pid, similarity))
         return kept
 
